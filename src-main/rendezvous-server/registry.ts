@@ -17,6 +17,8 @@ export class RegistryError extends Error {}
 // 'CP2R' marks the file as ours, so a foreign SQLite database is refused instead of altered.
 const APPLICATION_ID = 0x43503252;
 const MIGRATIONS: readonly string[] = [
+  // One B-tree keyed like the registry, so a REGISTER updates a single row in place; `seq` keeps
+  // the order of last registration, which DISCOVER lists by.
   `CREATE TABLE peers (
      ip TEXT NOT NULL,
      namespace TEXT NOT NULL,
@@ -25,9 +27,9 @@ const MIGRATIONS: readonly string[] = [
      ttl INTEGER NOT NULL,
      registered_at INTEGER NOT NULL,
      expires_at INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
      PRIMARY KEY (ip, namespace, name)
-   );
-   CREATE INDEX peers_expires_at ON peers (expires_at);`,
+   ) WITHOUT ROWID;`,
 ];
 
 const keyOf = (ip: string, namespace: string, name: string) => `${ip}\u0000${namespace}\u0000${name}`;
@@ -35,7 +37,8 @@ const keyOf = (ip: string, namespace: string, name: string) => `${ip}\u0000${nam
 /**
  * The registry of the reference server: records keyed by (observed ip, namespace, name), listed
  * in order of their last REGISTER (the reference appends a re-registered record at the end).
- * Reads are served from memory; every change is written through to SQLite before it is answered.
+ * Reads are served from memory. Changes are written to SQLite in one transaction per event-loop
+ * turn (group commit), and `whenCommitted` lets a change be answered only once it is on disk.
  */
 export class Registry {
   private readonly records = new Map<string, PeerRecord>();
@@ -44,6 +47,9 @@ export class Registry {
   private readonly upsertStmt: StatementSync;
   private readonly deleteStmt: StatementSync;
   private readonly sweepStmt: StatementSync;
+  private nextSeq = 0;
+  private uncommitted: (() => void)[] = [];
+  private committedCallbacks: ((err?: Error) => void)[] = [];
 
   /** `path` is a file, or ':memory:' for a registry that does not outlive the process. */
   constructor(path: string, now: number) {
@@ -55,17 +61,19 @@ export class Registry {
       throw new RegistryError(`cannot open rendezvous database ${path}: ${(err as Error).message}`);
     }
     this.upsertStmt = this.db.prepare(
-      // REPLACE deletes the old row and inserts a new one, so rowid order is registration order.
-      `INSERT OR REPLACE INTO peers (ip, namespace, name, port, ttl, registered_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO peers (ip, namespace, name, port, ttl, registered_at, expires_at, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (ip, namespace, name) DO UPDATE SET port = excluded.port, ttl = excluded.ttl,
+         registered_at = excluded.registered_at, expires_at = excluded.expires_at, seq = excluded.seq`,
     );
     this.deleteStmt = this.db.prepare('DELETE FROM peers WHERE ip = ? AND namespace = ? AND name = ?');
     this.sweepStmt = this.db.prepare('DELETE FROM peers WHERE expires_at <= ?');
     this.sweep(now);
     const rows = this.db
-      .prepare('SELECT ip, namespace, name, port, ttl, registered_at, expires_at FROM peers ORDER BY rowid')
-      .all() as { ip: string; namespace: string; name: string; port: number; ttl: number; registered_at: number; expires_at: number }[];
+      .prepare('SELECT ip, namespace, name, port, ttl, registered_at, expires_at, seq FROM peers ORDER BY seq')
+      .all() as { ip: string; namespace: string; name: string; port: number; ttl: number; registered_at: number; expires_at: number; seq: number }[];
     for (const r of rows) {
+      this.nextSeq = r.seq + 1;
       this.index({
         ip: r.ip,
         namespace: r.namespace,
@@ -80,7 +88,8 @@ export class Registry {
 
   register(ip: string, namespace: string, name: string, port: number, ttl: number, now: number): PeerRecord {
     const record: PeerRecord = { ip, namespace, name, port, ttl, registeredAt: now, expiresAt: now + ttl * 1000 };
-    this.upsertStmt.run(ip, namespace, name, port, ttl, record.registeredAt, record.expiresAt);
+    const seq = this.nextSeq++;
+    this.write(() => this.upsertStmt.run(ip, namespace, name, port, ttl, record.registeredAt, record.expiresAt, seq));
     this.unindex(keyOf(ip, namespace, name));
     this.index(record);
     return record;
@@ -109,11 +118,10 @@ export class Registry {
         (name === undefined || r.name === name) &&
         (port === undefined || r.port === port),
     );
-    if (matches.length === 0) return 0;
-    this.transaction(() => {
-      for (const r of matches) this.deleteStmt.run(r.ip, r.namespace, r.name);
-    });
-    for (const r of matches) this.unindex(keyOf(r.ip, r.namespace, r.name));
+    for (const r of matches) {
+      this.write(() => this.deleteStmt.run(r.ip, r.namespace, r.name));
+      this.unindex(keyOf(r.ip, r.namespace, r.name));
+    }
     return matches.length;
   }
 
@@ -128,19 +136,38 @@ export class Registry {
     return this.records.size;
   }
 
-  close(): void {
-    if (this.db.isOpen) this.db.close();
+  /** Calls `done` once every change made so far is committed: at once if there is none. */
+  whenCommitted(done: (err?: Error) => void): void {
+    if (this.uncommitted.length === 0) return done();
+    this.committedCallbacks.push(done);
   }
 
-  private transaction(work: () => void): void {
-    this.db.exec('BEGIN');
+  close(): void {
+    if (!this.db.isOpen) return;
+    this.commit();
+    this.db.close();
+  }
+
+  private write(statement: () => void): void {
+    if (this.uncommitted.push(statement) === 1) setImmediate(() => this.commit());
+  }
+
+  private commit(): void {
+    const statements = this.uncommitted;
+    const callbacks = this.committedCallbacks;
+    if (statements.length === 0) return;
+    this.uncommitted = [];
+    this.committedCallbacks = [];
+    let error: Error | undefined;
     try {
-      work();
+      this.db.exec('BEGIN');
+      for (const run of statements) run();
       this.db.exec('COMMIT');
     } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
+      error = err as Error;
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
     }
+    for (const done of callbacks) done(error);
   }
 
   private index(r: PeerRecord): void {

@@ -111,15 +111,23 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
         log.warn(`${peer} sent an empty request line`);
         return answer(EMPTY_REPLY);
       }
+      clearTimeout(deadline);
       try {
         const outcome = handleRequest(line.toString('utf8'), ip, registry, now());
-        log.info(outcome.summary);
-        answer(outcome.reply);
+        registry.whenCommitted((err) => {
+          if (err) return fail(err);
+          log.info(outcome.summary);
+          answer(outcome.reply);
+        });
       } catch (err) {
-        // Like the reference: a failure inside a request (disk full, say) is that request's error.
-        log.error(`${peer} request failed: ${(err as Error).stack ?? String(err)}`);
-        answer(errorReply(String((err as Error).message ?? err)));
+        fail(err as Error);
       }
+    }
+
+    /** Like the reference: a failure inside a request (disk full, say) is that request's error. */
+    function fail(err: Error): void {
+      log.error(`${peer} request failed: ${err.stack ?? String(err)}`);
+      answer(errorReply(String(err.message ?? err)));
     }
 
     function answer(reply: string): void {

@@ -5,6 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { Registry } from '../../src-main/rendezvous-server/registry.ts';
 import { startRendezvousServer } from '../../src-main/rendezvous-server/server.ts';
 import { register, requestJson, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
@@ -88,4 +89,24 @@ it('refuses a file that is not a database and leaves it untouched', async () => 
     /cannot open rendezvous database .*rendezvous\.db: file is not a database/,
   );
   expect(readFileSync(dbFile).equals(before)).toBe(true);
+});
+
+it('calls back a change only once it is committed to the file', async () => {
+  const registry = new Registry(dbFile, Date.now());
+  const onDisk = () => {
+    const db = new DatabaseSync(dbFile, { readOnly: true });
+    const names = db.prepare('SELECT name FROM peers ORDER BY seq').all().map((r) => r.name);
+    db.close();
+    return names;
+  };
+  registry.register('127.0.0.1', 'CIC', 'alice', 5000, 60, Date.now());
+  registry.register('127.0.0.1', 'CIC', 'bob', 5001, 60, Date.now());
+  const seen = await new Promise<unknown[]>((resolve, reject) =>
+    registry.whenCommitted((err) => (err ? reject(err) : resolve(onDisk()))),
+  );
+  expect(seen).toEqual(['alice', 'bob']);
+  registry.unregister('127.0.0.1', 'CIC', Date.now(), 'alice');
+  const afterUnregister = await new Promise<unknown[]>((resolve) => registry.whenCommitted(() => resolve(onDisk())));
+  expect(afterUnregister).toEqual(['bob']);
+  registry.close();
 });
