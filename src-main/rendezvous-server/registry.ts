@@ -189,6 +189,19 @@ export class Registry {
 }
 
 function migrate(db: DatabaseSync, path: string): void {
+  // One server per file: the registry lives in this process's memory, so a second server on
+  // the same file would diverge from it. Holding the lock also spares a lock/unlock per commit,
+  // and set before the first WAL access it keeps the WAL index out of shared memory.
+  db.exec('PRAGMA locking_mode = EXCLUSIVE');
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('COMMIT');
+  } catch (err) {
+    if (/locked|busy/i.test((err as Error).message)) {
+      throw new RegistryError(`${path} is in use by another rendezvous server`);
+    }
+    throw err;
+  }
   const pragma = (name: string) => Number((db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown>)[name]);
   const version = pragma('user_version');
   const appId = pragma('application_id');

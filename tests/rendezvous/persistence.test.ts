@@ -1,6 +1,6 @@
 // Registrations in a real SQLite file in a temp folder: they survive a restart, expire on time,
 // and a file that is not ours is refused rather than altered.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,7 @@ it('sweeps records that expired while the server was down, from the file too', a
   now += 31_000;
   const second = await start(() => now);
   expect((await discover(second.port)).map((p) => p.name)).toEqual(['keeper']);
+  await second.close();
   const db = new DatabaseSync(dbFile, { readOnly: true });
   expect(db.prepare('SELECT name FROM peers').all().map((r) => r.name)).toEqual(['keeper']);
   db.close();
@@ -66,6 +67,7 @@ it('sweeps records that expired while the server was down, from the file too', a
 it('keeps the database in WAL mode', async () => {
   const server = await start();
   await register(server.port, 'alice', 'CIC', 5000);
+  await server.close();
   const db = new DatabaseSync(dbFile, { readOnly: true });
   expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
   db.close();
@@ -93,10 +95,14 @@ it('refuses a file that is not a database and leaves it untouched', async () => 
 
 it('calls back a change only once it is committed to the file', async () => {
   const registry = new Registry(dbFile, Date.now());
+  // The server holds the file locked, so look at what is on disk through a copy of its files.
   const onDisk = () => {
-    const db = new DatabaseSync(dbFile, { readOnly: true });
+    const copy = join(dir, 'snapshot.db');
+    for (const suffix of ['', '-wal']) copyFileSync(dbFile + suffix, copy + suffix);
+    const db = new DatabaseSync(copy);
     const names = db.prepare('SELECT name FROM peers ORDER BY seq').all().map((r) => r.name);
     db.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(copy + suffix, { force: true });
     return names;
   };
   registry.register('127.0.0.1', 'CIC', 'alice', 5000, 60, Date.now());
@@ -109,4 +115,11 @@ it('calls back a change only once it is committed to the file', async () => {
   const afterUnregister = await new Promise<unknown[]>((resolve) => registry.whenCommitted(() => resolve(onDisk())));
   expect(afterUnregister).toEqual(['bob']);
   registry.close();
+});
+
+it('refuses a second server on a file another server is using', async () => {
+  await start();
+  await expect(startRendezvousServer({ host: '127.0.0.1', port: 0, db: dbFile })).rejects.toThrow(
+    `${dbFile} is in use by another rendezvous server`,
+  );
 });
