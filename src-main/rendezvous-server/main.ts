@@ -1,7 +1,7 @@
 // `npm run rendezvous -- [--host H] [--port P] [--db FILE|:memory:] [--max-requests N] [--log-level L]`
 
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { userDataDir } from '../engine/data-dir.ts';
 import { Logger, parseLogLevel, streamSink } from '../engine/log.ts';
@@ -54,7 +54,8 @@ if (args.help) {
 const port = wholeNumber('--port', args.port, 0, 65535);
 const maxRequests = wholeNumber('--max-requests', args['max-requests'], 1, 1_000_000_000);
 const level = parseLogLevel(args['log-level']) ?? fail(`--log-level must be DEBUG, INFO, WARN or ERROR, got '${args['log-level']}'`);
-const db = args.db ?? join(userDataDir(), 'rendezvous.db');
+// `npm run` starts us in the package folder; a relative --db means the folder the user was in.
+const db = args.db === ':memory:' ? args.db : resolve(process.env.INIT_CWD ?? '.', args.db ?? join(userDataDir(), 'rendezvous.db'));
 if (db !== ':memory:') mkdirSync(dirname(db), { recursive: true });
 
 try {

@@ -249,6 +249,43 @@ describe('requests that are not requests', () => {
     expect((await exchange(port, '{"type": "DISCOV')).reply).toBe(timeout);
   });
 
+  it('counts the request deadline from the connection, so trickling bytes does not extend it', async () => {
+    const port = await start({ requestTimeoutMs: 400 });
+    const { connect } = await import('node:net');
+    const started = performance.now();
+    const reply = await new Promise<string>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port });
+      let text = '';
+      const drip = setInterval(() => s.writable && s.write('{'), 50);
+      s.on('data', (d: Buffer) => (text += d));
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearInterval(drip);
+        resolve(text);
+      });
+    });
+    expect(reply).toBe(ERROR('Timeout: no data received, closing connection'));
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  it('drops a client that keeps sending after its reply instead of reading forever', async () => {
+    const port = await start({ lingerMs: 300 });
+    const { connect } = await import('node:net');
+    const reply = await new Promise<string>((resolve) => {
+      // Half-open: it does not close its side when ours closes, and it never stops writing.
+      const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => s.write('{"type": "DISCOVER"}\n'));
+      let text = '';
+      const flood = setInterval(() => s.writable && s.write(Buffer.alloc(16 * 1024, 'z')), 10);
+      s.on('data', (d: Buffer) => (text += d));
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearInterval(flood);
+        resolve(text);
+      });
+    });
+    expect(reply).toBe(ERROR('peer_not_registered'));
+  });
+
   it('decodes invalid UTF-8 with replacement characters, as the reference does', async () => {
     const port = await start();
     const line = Buffer.concat([Buffer.from('{"type":"REGISTER","namespace":"CIC","name":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b","port":5000}\n')]);
