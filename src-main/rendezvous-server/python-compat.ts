@@ -65,21 +65,45 @@ function endOfStringLiteral(text: string, start: number): number {
   return text.length;
 }
 
+/** How Python writes scalars in one of its two notations; containers are written alike. */
+interface PyNotation {
+  none: string;
+  true: string;
+  false: string;
+  number: (n: number) => string;
+  string: (s: string) => string;
+}
+
+function pyFormat(value: PyValue | bigint, n: PyNotation): string {
+  if (value === null) return n.none;
+  if (value === true) return n.true;
+  if (value === false) return n.false;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return n.number(value);
+  if (typeof value === 'string') return n.string(value);
+  if (Array.isArray(value)) return '[' + value.map((v) => pyFormat(v, n)).join(', ') + ']';
+  return '{' + Object.entries(value).map(([k, v]) => n.string(k) + ': ' + pyFormat(v, n)).join(', ') + '}';
+}
+
+const JSON_NOTATION: PyNotation = {
+  none: 'null',
+  true: 'true',
+  false: 'false',
+  number: (v) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : String(v)),
+  string: (s) => pyJsonString(s),
+};
+
+const REPR_NOTATION: PyNotation = {
+  none: 'None',
+  true: 'True',
+  false: 'False',
+  number: (v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v)),
+  string: (s) => pyStrRepr(s),
+};
+
 /** `json.dumps(value)` with Python's defaults: ", " and ": " separators, ensure_ascii=True. */
 export function pyJsonDumps(value: PyValue): string {
-  if (value === null) return 'null';
-  if (value === true) return 'true';
-  if (value === false) return 'false';
-  if (typeof value === 'number') return pyFloatOrIntRepr(value, true);
-  if (typeof value === 'string') return pyJsonString(value);
-  if (Array.isArray(value)) return '[' + value.map(pyJsonDumps).join(', ') + ']';
-  return (
-    '{' +
-    Object.entries(value)
-      .map(([k, v]) => pyJsonString(k) + ': ' + pyJsonDumps(v))
-      .join(', ') +
-    '}'
-  );
+  return pyFormat(value, JSON_NOTATION);
 }
 
 const JSON_ESCAPES: Record<string, string> = {
@@ -106,13 +130,6 @@ export function pyJsonString(s: string): string {
     else out += ch;
   }
   return out + '"';
-}
-
-function pyFloatOrIntRepr(n: number, json: boolean): string {
-  if (Number.isNaN(n)) return json ? 'NaN' : 'nan';
-  if (n === Infinity) return json ? 'Infinity' : 'inf';
-  if (n === -Infinity) return json ? '-Infinity' : '-inf';
-  return String(n);
 }
 
 /**
@@ -156,24 +173,7 @@ export function codePointLength(s: string): number {
 
 /** Python's `str(value)`, used where the reference formats a client's value into a message. */
 export function pyStr(value: PyValue | bigint): string {
-  return typeof value === 'string' ? value : pyRepr(value);
-}
-
-function pyRepr(value: PyValue | bigint): string {
-  if (value === null) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') return pyFloatOrIntRepr(value, false);
-  if (typeof value === 'string') return pyStrRepr(value);
-  if (Array.isArray(value)) return '[' + value.map(pyRepr).join(', ') + ']';
-  return (
-    '{' +
-    Object.entries(value)
-      .map(([k, v]) => pyStrRepr(k) + ': ' + pyRepr(v))
-      .join(', ') +
-    '}'
-  );
+  return typeof value === 'string' ? value : pyFormat(value, REPR_NOTATION);
 }
 
 function pyStrRepr(s: string): string {

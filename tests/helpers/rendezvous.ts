@@ -10,21 +10,36 @@ export interface Exchange {
   localPort: number;
 }
 
-/** Connects to 127.0.0.1, writes `data` (then half-closes if `end`), reads until the server closes. */
-export function exchange(port: number, data: string | Buffer, options: { end?: boolean } = {}): Promise<Exchange> {
+export interface ExchangeOptions {
+  /** Half-close after writing `data`, as a client that ends its request by end of stream. */
+  end?: boolean;
+  /** Keep writing `bytes` every `everyMs` until the server closes, as a slow or hostile client. */
+  drip?: { bytes: string | Buffer; everyMs: number };
+  /** Do not close our side when the server closes its own: only the server can end it. */
+  halfOpen?: boolean;
+}
+
+/** Connects to 127.0.0.1, writes `data`, reads until the server closes the connection. */
+export function exchange(port: number, data: string | Buffer, options: ExchangeOptions = {}): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect({ host: '127.0.0.1', port });
+    const socket: Socket = connect({ host: '127.0.0.1', port, allowHalfOpen: options.halfOpen ?? false });
     const received: Buffer[] = [];
     let localPort = 0;
+    let drip: NodeJS.Timeout | undefined;
     socket.on('connect', () => {
       localPort = socket.localPort!;
       if (data.length > 0) socket.write(data);
       if (options.end) socket.end();
+      const { bytes, everyMs } = options.drip ?? {};
+      if (bytes !== undefined) drip = setInterval(() => socket.writable && socket.write(bytes), everyMs);
     });
     socket.on('data', (chunk: Buffer) => received.push(chunk));
     // A reset after the reply still leaves the reply readable; report what arrived.
-    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
-    socket.on('close', () => resolve({ reply: Buffer.concat(received).toString('utf8'), localPort }));
+    socket.on('error', (err: NodeJS.ErrnoException) => (['ECONNRESET', 'EPIPE'].includes(err.code!) ? undefined : reject(err)));
+    socket.on('close', () => {
+      clearInterval(drip);
+      resolve({ reply: Buffer.concat(received).toString('utf8'), localPort });
+    });
   });
 }
 

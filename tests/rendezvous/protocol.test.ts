@@ -251,38 +251,16 @@ describe('requests that are not requests', () => {
 
   it('counts the request deadline from the connection, so trickling bytes does not extend it', async () => {
     const port = await start({ requestTimeoutMs: 400 });
-    const { connect } = await import('node:net');
     const started = performance.now();
-    const reply = await new Promise<string>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port });
-      let text = '';
-      const drip = setInterval(() => s.writable && s.write('{'), 50);
-      s.on('data', (d: Buffer) => (text += d));
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        clearInterval(drip);
-        resolve(text);
-      });
-    });
+    const { reply } = await exchange(port, '', { drip: { bytes: '{', everyMs: 50 } });
     expect(reply).toBe(ERROR('Timeout: no data received, closing connection'));
     expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it('drops a client that keeps sending after its reply instead of reading forever', async () => {
     const port = await start({ lingerMs: 300 });
-    const { connect } = await import('node:net');
-    const reply = await new Promise<string>((resolve) => {
-      // Half-open: it does not close its side when ours closes, and it never stops writing.
-      const s = connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => s.write('{"type": "DISCOVER"}\n'));
-      let text = '';
-      const flood = setInterval(() => s.writable && s.write(Buffer.alloc(16 * 1024, 'z')), 10);
-      s.on('data', (d: Buffer) => (text += d));
-      s.on('error', () => undefined);
-      s.on('close', () => {
-        clearInterval(flood);
-        resolve(text);
-      });
-    });
+    const flood = { bytes: Buffer.alloc(16 * 1024, 'z'), everyMs: 10 };
+    const { reply } = await exchange(port, '{"type": "DISCOVER"}\n', { halfOpen: true, drip: flood });
     expect(reply).toBe(ERROR('peer_not_registered'));
   });
 
