@@ -56,8 +56,11 @@ function register(req: Request, ip: string, registry: Registry, now: number): Ou
   const namespace = field(req, 'namespace');
   const port = field(req, 'port');
   const rawTtl = Object.hasOwn(req, 'ttl') ? req.ttl! : DEFAULT_TTL;
-  const what = `REGISTER ${show(name)}@${show(namespace)} ${ip}:${show(port)} ttl=${show(rawTtl)}`;
-  const fail = (message: string): Outcome => ({ reply: errorReply(message), summary: `${what} -> ERROR ${message}` });
+  const who = `${show(name)}@${show(namespace)}`;
+  const fail = (message: string): Outcome => ({
+    reply: errorReply(message),
+    summary: `REGISTER ${who} ${ip}:${show(port)} ttl=${show(rawTtl)} -> ERROR ${message}`,
+  });
 
   if (!isField(name)) return fail('bad_name');
   const ttl = pyInt(rawTtl);
@@ -70,7 +73,7 @@ function register(req: Request, ip: string, registry: Registry, now: number): Ou
   const record = registry.register(ip, namespace, name, Number(portNumber), clamped, now);
   return {
     reply: pyJsonDumps({ status: 'OK', ttl: record.ttl, ip: record.ip, port: record.port }),
-    summary: `REGISTER ${show(name)}@${show(namespace)} ${ip}:${record.port} ttl=${record.ttl} -> OK`,
+    summary: `REGISTER ${who} ${ip}:${record.port} ttl=${record.ttl} -> OK`,
   };
 }
 
