@@ -1,0 +1,104 @@
+// The engine's contract with its hosts (terminal, desktop main process, browser bridge): typed
+// commands in, typed events out. Every type here is plain JSON, so it crosses IPC and WebSockets
+// as it is; this is what the desktop app's ChatApi is built on.
+
+import type { LogLevel } from './log.ts';
+import type { RegistrationView } from './rendezvous/session.ts';
+
+export type { RegistrationView, RegistrationState } from './rendezvous/session.ts';
+
+/** `closed`: known but not connected (left, or not dialed by policy); `failed`: reconnects exhausted. */
+export type PeerState = 'connecting' | 'open' | 'stale' | 'closed' | 'failed';
+
+export interface PeerView {
+  peerId: string;
+  name: string;
+  namespace: string;
+  state: PeerState;
+  /** Who dialed whom, for the current or last connection. */
+  direction: 'inbound' | 'outbound' | undefined;
+  /** `ip:port` from the rendezvous server; undefined for a peer we only know from its own dial. */
+  address: string | undefined;
+  lastRttMs: number | undefined;
+  avgRttMs: number | undefined;
+  reconnectAttempts: number;
+  /** When the next dial is due while reconnecting (ms since the epoch). */
+  nextRetryAt: number | undefined;
+  lastError: string | undefined;
+  /** Both sides speak `chatp2p-pipeline`: messages are windowed rather than one at a time. */
+  pipelined: boolean;
+}
+
+/** `queued`: waiting for a connection or its turn; `sent`: written, ACK pending; PUBs end at `sent`. */
+export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'failed';
+
+export interface OutgoingMessage {
+  msgId: string;
+  kind: 'dm' | 'pub';
+  /** A peer_id for a DM; `*` or `#namespace` for a PUB. */
+  to: string;
+  text: string;
+  state: DeliveryState;
+  /** Times the SEND was written (retries use the same msg_id). */
+  attempts: number;
+  createdAt: number;
+  error: string | undefined;
+  /** For a PUB: how many open connections it was written to. */
+  recipients: number | undefined;
+}
+
+export interface IncomingMessage {
+  msgId: string;
+  kind: 'dm' | 'pub';
+  /** The peer_id the connection's HELLO proved, whatever the frame's `src` claimed. */
+  from: string;
+  /** Our peer_id for a DM; `*` or `#namespace` for a PUB. */
+  to: string;
+  text: string;
+  receivedAt: number;
+  /** The sender's `timestamp`, when readable (ms since the epoch). */
+  sentAt: number | undefined;
+  /** Set when the frame's `src` differed from the connection's peer_id. */
+  claimedSrc: string | undefined;
+}
+
+export interface LogEvent {
+  time: string;
+  level: LogLevel;
+  module: string;
+  message: string;
+}
+
+export interface EngineStatus {
+  peerId: string;
+  /** The address we accept peers on. */
+  listen: { host: string; port: number };
+  registration: RegistrationView;
+  peers: { known: number; open: number };
+  avgRttMs: number | undefined;
+  logLevel: LogLevel;
+  counters: EngineCounters;
+}
+
+export interface EngineCounters {
+  /** Frames that were not valid JSON objects or valid messages. */
+  invalidFrames: number;
+  /** SEND/PUB frames whose `src` was not the connection's peer_id. */
+  spoofed: number;
+  /** Retried SENDs we had already shown. */
+  duplicates: number;
+}
+
+export interface EngineEvents {
+  registration: RegistrationView;
+  peer: PeerView;
+  'peer-removed': { peerId: string };
+  message: IncomingMessage;
+  delivery: OutgoingMessage;
+  log: LogEvent;
+}
+
+export type EngineEventName = keyof EngineEvents;
+
+/** A command refused for what the caller sent (bad peer_id, empty text, ...); the message says why. */
+export class EngineCommandError extends Error {}

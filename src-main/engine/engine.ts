@@ -1,0 +1,241 @@
+// The engine facade: one PyP2P peer. Typed commands in (start, sendDirect, publish, ...), typed
+// events out (EngineEvents). Hosts (terminal, Electron main, browser bridge) only ever talk to this.
+
+import { EventEmitter } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import {
+  EngineCommandError,
+  type EngineCounters,
+  type EngineEvents,
+  type EngineStatus,
+  type OutgoingMessage,
+  type PeerView,
+} from './api.ts';
+import { configProblems, validateIdentityField, type EngineConfig } from './config.ts';
+import { Logger, formatLogRecord, type LogLevel, type LogRecord, type ModuleLogger } from './log.ts';
+import { PeerManager } from './peers/manager.ts';
+import { RendezvousSession } from './rendezvous/session.ts';
+import { Router } from './router.ts';
+import { FrameTooLargeError } from './wire/framing.ts';
+import { isValidPeerId, normalizePubDst } from './wire/messages.ts';
+
+export interface EngineOptions {
+  config: EngineConfig;
+  /** The clock; tests and hosts may inject their own. */
+  now?: () => number;
+  /** Source of reconnect jitter. */
+  random?: () => number;
+}
+
+export class Engine {
+  readonly peerId: string;
+  readonly config: EngineConfig;
+  private readonly events = new EventEmitter();
+  private readonly logger: Logger;
+  private readonly log: ModuleLogger;
+  private readonly now: () => number;
+  private readonly counters: EngineCounters = { invalidFrames: 0, spoofed: 0, duplicates: 0 };
+  private readonly manager: PeerManager;
+  private readonly router: Router;
+  private readonly session: RendezvousSession;
+  private logFile: WriteStream | undefined;
+  private listenPort = 0;
+  private phase: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+
+  constructor(options: EngineOptions) {
+    const config = options.config;
+    const problems = configProblems(config);
+    if (problems.length > 0) throw new EngineCommandError(problems.join('; '));
+    this.config = config;
+    this.peerId = `${config.name}@${config.namespace}`;
+    this.now = options.now ?? Date.now;
+    this.events.setMaxListeners(0);
+    if (config.logging.file) this.logFile = createWriteStream(config.logging.file, { flags: 'a' });
+    this.logger = new Logger({ level: config.logging.level, now: this.now, sink: (record) => this.onLog(record) });
+    this.log = this.logger.module('Engine');
+
+    this.router = new Router({
+      localPeerId: this.peerId,
+      ackTimeoutMs: config.network.ackTimeoutMs,
+      retryAttempts: config.peerConnection.retryAttempts,
+      pipelineWindow: config.network.pipelineWindow,
+      log: this.logger.module('Router'),
+      now: this.now,
+      counters: this.counters,
+      connectionFor: (peerId) => this.manager.openConnection(peerId),
+      onDelivery: (message) => this.emit('delivery', message),
+      onMessage: (message) => this.emit('message', message),
+    });
+    this.manager = new PeerManager({
+      localPeerId: this.peerId,
+      listenHost: config.listenHost,
+      listenPort: config.port,
+      timers: {
+        handshakeTimeoutMs: config.network.handshakeTimeoutMs,
+        pingIntervalMs: config.keepalive.pingIntervalMs,
+        maxMissedPongs: config.keepalive.maxMissedPongs,
+        maxStrikes: config.network.maxStrikes,
+        byeTimeoutMs: config.network.byeTimeoutMs,
+      },
+      policy: config.peerConnection.policy,
+      maxReconnectAttempts: config.peerConnection.maxReconnectAttempts,
+      backoffBaseMs: config.peerConnection.backoffBaseMs,
+      backoffMaxMs: config.peerConnection.backoffMaxMs,
+      log: this.logger.module('Peers'),
+      now: this.now,
+      random: options.random,
+      onPeer: (view) => this.emit('peer', view),
+      onPeerRemoved: (peerId) => this.emit('peer-removed', { peerId }),
+      onOpen: (peerId) => this.router.pump(peerId),
+      onClose: (peerId) => this.router.onConnectionClosed(peerId),
+      onUnreachable: (peerId, reason) => this.router.failPeer(peerId, `${peerId} is unreachable: ${reason}`),
+      onMessage: (conn, message) => this.router.onFrame(conn, message),
+      onInvalidFrame: () => (this.counters.invalidFrames += 1),
+    });
+    this.session = new RendezvousSession({
+      endpoint: { host: config.rendezvous.host, port: config.rendezvous.port, timeoutMs: config.rendezvous.timeoutMs },
+      name: config.name,
+      namespace: config.namespace,
+      port: () => this.listenPort,
+      ttl: config.ttl,
+      discoverIntervalMs: config.rendezvous.discoverIntervalMs,
+      maxRequestsPerMinute: config.rendezvous.maxRequestsPerMinute,
+      log: this.logger.module('Rendezvous'),
+      now: this.now,
+      onRegistration: (view) => this.emit('registration', view),
+      onDiscovered: (peers) => this.manager.updateDiscovered(peers),
+    });
+  }
+
+  /** Subscribes to one event; returns the function that unsubscribes. */
+  on<K extends keyof EngineEvents>(event: K, listener: (payload: EngineEvents[K]) => void): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  /** Listens for peers, then registers and discovers. Rejects if the port cannot be bound. */
+  async start(): Promise<EngineStatus> {
+    if (this.phase !== 'new') throw new EngineCommandError('the engine was already started');
+    this.phase = 'running';
+    this.listenPort = await this.manager.listen();
+    this.log.info(`${this.peerId} listening on ${this.config.listenHost}:${this.listenPort}`);
+    this.session.start();
+    return this.status();
+  }
+
+  /** Leaves: BYE to every peer (up to the BYE timeout for BYE_OK), then UNREGISTER. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopping' || this.phase === 'stopped') return;
+    this.phase = 'stopping';
+    this.log.info('Leaving: BYE to every peer, then UNREGISTER');
+    await this.manager.stop();
+    this.router.close('the app is closing');
+    await this.session.stop();
+    this.phase = 'stopped';
+    this.log.info('Stopped');
+    await new Promise<void>((resolve) => (this.logFile ? this.logFile.end(resolve) : resolve()));
+  }
+
+  /** Queues a direct message; its `delivery` events follow it to `delivered` or `failed`. */
+  sendDirect(peerId: unknown, text: unknown): OutgoingMessage {
+    this.requireRunning();
+    if (!isValidPeerId(peerId) || !peerId.includes('@')) throw new EngineCommandError('a peer is addressed as name@namespace');
+    if (peerId === this.peerId) throw new EngineCommandError('that is our own peer_id');
+    const body = this.requireText(text);
+    const known = this.manager.get(peerId) !== undefined;
+    this.manager.want(peerId);
+    let message: OutgoingMessage;
+    try {
+      message = this.router.sendDirect(peerId, body);
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) throw new EngineCommandError(`the message is too long (${err.bytes} bytes with its envelope; the limit is 32768)`);
+      throw err;
+    }
+    // A peer that registered after our last DISCOVER: look again before giving up on it.
+    if (!known) {
+      this.discover().then(
+        () => this.manager.get(peerId) ?? this.router.failPeer(peerId, `${peerId} is not registered on the rendezvous server`),
+        (err: Error) => this.router.failPeer(peerId, `cannot look up ${peerId}: ${err.message}`),
+      );
+    }
+    return message;
+  }
+
+  /** Publishes to `*` or `#namespace` (a bare namespace is read as `#namespace`). */
+  publish(dst: unknown, text: unknown): OutgoingMessage {
+    this.requireRunning();
+    if (typeof dst !== 'string' || dst === '' || dst === '#') throw new EngineCommandError('publish to * or #namespace');
+    const scope = normalizePubDst(dst);
+    if (scope !== '*') {
+      const problem = validateIdentityField('namespace', scope.slice(1));
+      if (problem) throw new EngineCommandError(problem);
+    }
+    const body = this.requireText(text);
+    try {
+      return this.router.publish(scope, body, this.manager.openConnections());
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) throw new EngineCommandError(`the message is too long (${err.bytes} bytes with its envelope; the limit is 32768)`);
+      throw err;
+    }
+  }
+
+  /** DISCOVER now; resolves with the peer table after merging the answer. */
+  async discover(): Promise<PeerView[]> {
+    this.requireRunning();
+    await this.session.discover();
+    return this.manager.list();
+  }
+
+  /** Clears reconnect failures and dials now: one peer, or every known peer not connected. */
+  reconnect(peerId?: unknown): void {
+    this.requireRunning();
+    if (peerId !== undefined && (typeof peerId !== 'string' || !this.manager.get(peerId))) throw new EngineCommandError(`unknown peer ${String(peerId)}`);
+    this.manager.reconnect(peerId);
+  }
+
+  setLogLevel(level: LogLevel): void {
+    this.logger.setLevel(level);
+    this.log.info(`Log level ${level}`);
+  }
+
+  peers(): PeerView[] {
+    return this.manager.list();
+  }
+
+  status(): EngineStatus {
+    const peers = this.manager.list();
+    const rtts = peers.flatMap((p) => (p.state === 'open' && p.avgRttMs !== undefined ? [p.avgRttMs] : []));
+    return {
+      peerId: this.peerId,
+      listen: { host: this.config.listenHost, port: this.listenPort },
+      registration: this.session.registration,
+      peers: { known: peers.length, open: peers.filter((p) => p.state === 'open').length },
+      avgRttMs: rtts.length > 0 ? rtts.reduce((a, b) => a + b, 0) / rtts.length : undefined,
+      logLevel: this.logger.level,
+      counters: { ...this.counters },
+    };
+  }
+
+  /** Resolves once every DM sent so far is delivered or failed. */
+  whenIdle(): Promise<void> {
+    return this.router.whenIdle();
+  }
+
+  private requireRunning(): void {
+    if (this.phase !== 'running') throw new EngineCommandError(this.phase === 'new' ? 'the engine is not started' : 'the engine is stopping');
+  }
+
+  private requireText(text: unknown): string {
+    if (typeof text !== 'string' || text.length === 0) throw new EngineCommandError('the message is empty');
+    return text;
+  }
+
+  private onLog(record: LogRecord): void {
+    this.logFile?.write(formatLogRecord(record) + '\n');
+    this.emit('log', { time: record.time.toISOString(), level: record.level, module: record.module, message: record.message });
+  }
+
+  private emit<K extends keyof EngineEvents>(event: K, payload: EngineEvents[K]): void {
+    this.events.emit(event, payload);
+  }
+}

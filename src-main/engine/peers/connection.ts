@@ -1,0 +1,405 @@
+// One TCP connection with one peer: framing, handshake, keep-alive, pacing and BYE. What the
+// frames mean for the user (messages, delivery) is the router's business, reached through hooks.
+
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { ModuleLogger } from '../log.ts';
+import { LineReader, encodeFrame } from '../wire/framing.ts';
+import {
+  FEATURE_PIPELINE,
+  OUR_FEATURES,
+  PROTOCOL_VERSION,
+  parsePeerMessage,
+  type PeerMessage,
+} from '../wire/messages.ts';
+import { isoNow } from '../wire/timestamp.ts';
+
+export type Direction = 'inbound' | 'outbound';
+
+/**
+ * Why a connection ended: `bye` the peer said BYE; `local` we closed it on purpose; `lost` the
+ * socket ended or failed; `stale` it missed PONGs; `handshake` it never opened; `rejected` we
+ * refused it before HELLO_OK; `protocol` the peer broke framing or sent too many bad frames.
+ */
+export type CloseKind = 'bye' | 'local' | 'lost' | 'stale' | 'handshake' | 'rejected' | 'protocol';
+
+export interface CloseInfo {
+  kind: CloseKind;
+  reason: string;
+  /** Whether the connection had reached the open state. */
+  wasOpen: boolean;
+}
+
+export interface ConnectionTimers {
+  handshakeTimeoutMs: number;
+  pingIntervalMs: number;
+  maxMissedPongs: number;
+  maxStrikes: number;
+  byeTimeoutMs: number;
+}
+
+export interface ConnectionHooks {
+  /** Inbound HELLO: undefined accepts it, a string is why it is refused (before HELLO_OK). */
+  admit(conn: PeerConnection, peerId: string): string | undefined;
+  opened(conn: PeerConnection): void;
+  /** SEND, ACK and PUB once the connection is open. */
+  message(conn: PeerConnection, message: PeerMessage): void;
+  rtt(conn: PeerConnection): void;
+  /** A frame that was not a valid message (counted for `status`). */
+  invalidFrame(conn: PeerConnection): void;
+  closed(conn: PeerConnection, info: CloseInfo): void;
+}
+
+/** How long a frame that expects an answer (SEND→ACK, PING→PONG) holds a legacy peer's line. */
+const LEGACY_ANSWER_HOLD_MS = 1000;
+/**
+ * Pause after a frame that gets no answer, toward a peer whose reader keeps only the first line
+ * of each socket read (PROTOCOL.md §4): long enough for it to read one frame before the next.
+ */
+const LEGACY_FRAME_GAP_MS = 20;
+const RTT_SAMPLES = 10;
+
+interface OutgoingFrame {
+  bytes: Buffer;
+  /** The answer that proves the peer read this frame. */
+  answer?: { type: 'ACK' | 'PONG'; msgId: string };
+}
+
+export class PeerConnection {
+  readonly direction: Direction;
+  readonly socket: Socket;
+  /** The peer's id: the one we dialed until HELLO_OK says otherwise; the HELLO's for inbound. */
+  peerId: string | undefined;
+  state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
+  features: string[] = [];
+  lastRttMs: number | undefined;
+  private rttSamples: number[] = [];
+  strikes = 0;
+
+  private readonly localPeerId: string;
+  private readonly timers: ConnectionTimers;
+  private readonly hooks: ConnectionHooks;
+  private readonly log: ModuleLogger;
+  private readonly now: () => number;
+  private readonly reader = new LineReader();
+
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly pendingPings = new Map<string, number>();
+  private awaitingPong = false;
+  private missedPongs = 0;
+
+  private pipelined = false;
+  private readonly urgent: OutgoingFrame[] = [];
+  private readonly normal: OutgoingFrame[] = [];
+  private slot: { answer: OutgoingFrame['answer']; timer: NodeJS.Timeout } | undefined;
+
+  private byeMsgId: string | undefined;
+  private byeDone: (() => void) | undefined;
+  /** Set while our BYE is out: the socket closing then is the end we asked for. */
+  private closingAs: Omit<CloseInfo, 'wasOpen'> | undefined;
+  private readonly closedPromise: Promise<CloseInfo>;
+  private resolveClosed!: (info: CloseInfo) => void;
+
+  constructor(options: {
+    socket: Socket;
+    direction: Direction;
+    localPeerId: string;
+    /** For an outbound connection, the peer we dialed. */
+    expectedPeerId?: string;
+    timers: ConnectionTimers;
+    hooks: ConnectionHooks;
+    log: ModuleLogger;
+    now: () => number;
+  }) {
+    this.socket = options.socket;
+    this.direction = options.direction;
+    this.localPeerId = options.localPeerId;
+    this.peerId = options.expectedPeerId;
+    this.timers = options.timers;
+    this.hooks = options.hooks;
+    this.log = options.log;
+    this.now = options.now;
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.finish(this.closingAs ?? { kind: 'lost', reason: err.code ?? err.message }));
+    this.socket.on('close', () => this.finish(this.closingAs ?? { kind: 'lost', reason: 'connection closed by peer' }));
+    this.handshakeTimer = setTimeout(
+      () => this.finish({ kind: 'handshake', reason: `no ${this.direction === 'outbound' ? 'HELLO_OK' : 'HELLO'} within ${this.timers.handshakeTimeoutMs} ms` }),
+      this.timers.handshakeTimeoutMs,
+    );
+  }
+
+  /** `ip:port` of the other end (known once the socket is connected). */
+  get remoteAddress(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+
+  /** For logs and errors: the peer's id once known, its address before. */
+  get label(): string {
+    return this.peerId ?? this.remoteAddress;
+  }
+
+  /** Both sides advertised `chatp2p-pipeline`: many frames in flight, no pacing. */
+  get isPipelined(): boolean {
+    return this.pipelined;
+  }
+
+  get avgRttMs(): number | undefined {
+    if (this.rttSamples.length === 0) return undefined;
+    return this.rttSamples.reduce((a, b) => a + b, 0) / this.rttSamples.length;
+  }
+
+  /** Resolves once the socket is gone, with why. */
+  get closed(): Promise<CloseInfo> {
+    return this.closedPromise;
+  }
+
+  /** Outbound: the socket is connected; say HELLO and nothing else until HELLO_OK. */
+  sendHello(): void {
+    this.writeNow({ type: 'HELLO', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ttl: 1 });
+  }
+
+  /**
+   * Queues a frame. `awaitAck`: a legacy peer's line is held until that ACK comes. `urgent`: an
+   * answer the peer is waiting for (ACK), ahead of our own messages.
+   */
+  send(message: Record<string, unknown>, options: { awaitAck?: string; urgent?: boolean } = {}): void {
+    const answer = options.awaitAck === undefined ? undefined : ({ type: 'ACK', msgId: options.awaitAck } as const);
+    this.enqueue({ bytes: encodeFrame(message), answer }, options.urgent ?? false);
+  }
+
+  /** Queues an already-encoded frame (a PUB goes to many connections, encoded once). */
+  sendEncoded(bytes: Buffer): void {
+    this.enqueue({ bytes }, false);
+  }
+
+  /**
+   * Says BYE, waits up to the BYE timeout for BYE_OK, then closes. Before the connection is open
+   * there is nobody to say BYE to: the socket is just closed.
+   */
+  async close(reason: string, kind: CloseKind = 'local'): Promise<CloseInfo> {
+    if (this.state === 'open') {
+      this.state = 'closing';
+      this.closingAs = { kind, reason };
+      this.byeMsgId = randomUUID();
+      this.writeNow({ type: 'BYE', msg_id: this.byeMsgId, src: this.localPeerId, dst: this.peerId, reason, ttl: 1 });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.timers.byeTimeoutMs);
+        this.byeDone = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        void this.closedPromise.then(this.byeDone);
+      });
+    }
+    this.finish({ kind, reason });
+    return this.closedPromise;
+  }
+
+  /** Ends the connection at once, without BYE. */
+  destroy(kind: CloseKind, reason: string): void {
+    this.finish({ kind, reason });
+  }
+
+  private onData(chunk: Buffer): void {
+    const fits = this.reader.push(chunk, (line) => {
+      if (this.state !== 'closed') this.onLine(line);
+    });
+    if (!fits && this.state !== 'closed') {
+      this.log.warn(`${this.label}: line over the 32768-byte limit, closing the connection`);
+      this.finish({ kind: 'protocol', reason: 'line over the 32768-byte limit' });
+    }
+  }
+
+  private onLine(line: Buffer): void {
+    const text = line.toString('utf8');
+    if (text.trim() === '') return;
+    const parsed = parsePeerMessage(text);
+    if (!parsed.ok) {
+      this.strike(parsed.error);
+      return;
+    }
+    const message = parsed.message;
+    if (this.state === 'handshake') {
+      this.onHandshakeMessage(message);
+      return;
+    }
+    switch (message.type) {
+      case 'PING':
+        this.enqueue({ bytes: encodeFrame({ type: 'PONG', msg_id: message.msgId, timestamp: isoNow(this.now()), ttl: 1 }) }, true);
+        return;
+      case 'PONG':
+        this.onPong(message.msgId);
+        return;
+      case 'BYE':
+        this.log.info(`${this.label} said BYE${message.reason ? ` (${message.reason})` : ''}`);
+        this.writeNow({ type: 'BYE_OK', msg_id: message.msgId, src: this.localPeerId, dst: this.peerId, ttl: 1 });
+        this.finish({ kind: 'bye', reason: message.reason ? `left: ${message.reason}` : 'left' });
+        return;
+      case 'BYE_OK':
+        if (this.byeMsgId !== undefined && (message.msgId === undefined || message.msgId === this.byeMsgId)) this.byeDone?.();
+        return;
+      case 'ACK':
+        this.releaseSlot('ACK', message.msgId);
+        this.hooks.message(this, message);
+        return;
+      case 'SEND':
+      case 'PUB':
+        this.hooks.message(this, message);
+        return;
+      case 'UNKNOWN':
+        this.log.debug(`${this.label}: ignoring unknown message type ${message.name}`);
+        return;
+      default:
+        this.log.debug(`${this.label}: ignoring ${message.type} on an open connection`);
+    }
+  }
+
+  private onHandshakeMessage(message: PeerMessage): void {
+    if (this.direction === 'inbound') {
+      if (message.type !== 'HELLO') {
+        this.strike(`${message.type === 'UNKNOWN' ? message.name : message.type} before HELLO`);
+        return;
+      }
+      const refusal = message.peerId === this.localPeerId ? 'it claims our own peer_id' : this.hooks.admit(this, message.peerId);
+      if (refusal !== undefined) {
+        this.log.info(`Refused inbound HELLO from ${message.peerId} at ${this.remoteAddress}: ${refusal}`);
+        this.finish({ kind: 'rejected', reason: refusal });
+        return;
+      }
+      this.peerId = message.peerId;
+      this.open(message.features);
+      this.enqueue({ bytes: encodeFrame({ type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ttl: 1 }) }, true);
+      this.hooks.opened(this);
+      return;
+    }
+    if (message.type === 'HELLO_REJECT') {
+      this.finish({ kind: 'rejected', reason: `HELLO_REJECT${message.reason ? `: ${message.reason}` : ''}` });
+    } else if (message.type === 'HELLO_OK') {
+      if (message.peerId !== undefined && this.peerId !== undefined && message.peerId !== this.peerId) {
+        this.finish({ kind: 'handshake', reason: `answered as ${message.peerId}` });
+        return;
+      }
+      this.peerId ??= message.peerId;
+      this.open(message.features);
+      this.hooks.opened(this);
+    } else {
+      this.log.debug(`${this.label}: ignoring ${message.type} before HELLO_OK`);
+    }
+  }
+
+  private open(features: string[]): void {
+    clearTimeout(this.handshakeTimer);
+    this.state = 'open';
+    this.features = features;
+    this.pipelined = features.includes(FEATURE_PIPELINE);
+    this.pingTimer = setInterval(() => this.keepAlive(), this.timers.pingIntervalMs);
+  }
+
+  private keepAlive(): void {
+    if (this.state !== 'open') return;
+    if (this.awaitingPong) this.missedPongs += 1;
+    if (this.missedPongs >= this.timers.maxMissedPongs) {
+      this.log.warn(`${this.label} missed ${this.missedPongs} PONGs: stale`);
+      void this.close('no PONG', 'stale');
+      return;
+    }
+    const msgId = randomUUID();
+    // Forget PINGs that can no longer count: a late PONG for one of them is just ignored.
+    if (this.pendingPings.size >= this.timers.maxMissedPongs) this.pendingPings.delete(this.pendingPings.keys().next().value!);
+    this.pendingPings.set(msgId, performance.now());
+    this.awaitingPong = true;
+    this.enqueue({ bytes: encodeFrame({ type: 'PING', msg_id: msgId, timestamp: isoNow(this.now()), ttl: 1 }), answer: { type: 'PONG', msgId } }, true);
+  }
+
+  private onPong(msgId: string | undefined): void {
+    const sentAt = msgId === undefined ? undefined : this.pendingPings.get(msgId);
+    if (msgId === undefined || sentAt === undefined) {
+      this.log.debug(`${this.label}: PONG for no PING of ours`);
+      return;
+    }
+    this.releaseSlot('PONG', msgId);
+    this.pendingPings.delete(msgId);
+    this.awaitingPong = false;
+    this.missedPongs = 0;
+    this.lastRttMs = performance.now() - sentAt;
+    this.rttSamples.push(this.lastRttMs);
+    if (this.rttSamples.length > RTT_SAMPLES) this.rttSamples.shift();
+    this.log.debug(`PING ${this.label} RTT ${this.lastRttMs.toFixed(1)} ms`);
+    this.hooks.rtt(this);
+  }
+
+  private strike(error: string): void {
+    this.strikes += 1;
+    this.hooks.invalidFrame(this);
+    this.log.warn(`${this.label}: bad frame (${error}), strike ${this.strikes} of ${this.timers.maxStrikes}`);
+    if (this.strikes < this.timers.maxStrikes) return;
+    if (this.state === 'open') void this.close('too many invalid frames', 'protocol');
+    else this.finish({ kind: 'protocol', reason: 'too many invalid frames' });
+  }
+
+  private writeNow(message: Record<string, unknown>): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(encodeFrame(message));
+  }
+
+  private enqueue(frame: OutgoingFrame, urgent: boolean): void {
+    if (this.state === 'closed') return;
+    (urgent ? this.urgent : this.normal).push(frame);
+    this.flush();
+  }
+
+  /**
+   * Toward a pipelining peer every queued frame goes out at once. Toward any other, one frame at
+   * a time: the next waits for the answer to the last, or for a short gap when it has none.
+   */
+  private flush(): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    if (this.pipelined) {
+      if (this.urgent.length + this.normal.length > 1) this.socket.cork();
+      for (const f of this.urgent.splice(0)) this.socket.write(f.bytes);
+      for (const f of this.normal.splice(0)) this.socket.write(f.bytes);
+      if (this.socket.writableCorked) this.socket.uncork();
+      return;
+    }
+    if (this.slot !== undefined) return;
+    const frame = this.urgent.shift() ?? this.normal.shift();
+    if (frame === undefined) return;
+    this.socket.write(frame.bytes);
+    const timer = setTimeout(
+      () => {
+        this.slot = undefined;
+        this.flush();
+      },
+      frame.answer ? LEGACY_ANSWER_HOLD_MS : LEGACY_FRAME_GAP_MS,
+    );
+    this.slot = { answer: frame.answer, timer };
+  }
+
+  private releaseSlot(type: 'ACK' | 'PONG', msgId: string): void {
+    const answer = this.slot?.answer;
+    if (answer === undefined || answer.type !== type || answer.msgId !== msgId) return;
+    clearTimeout(this.slot!.timer);
+    this.slot = undefined;
+    this.flush();
+  }
+
+  private finish(info: Omit<CloseInfo, 'wasOpen'>): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open' || this.state === 'closing';
+    this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
+    clearInterval(this.pingTimer);
+    if (this.slot) clearTimeout(this.slot.timer);
+    this.urgent.length = 0;
+    this.normal.length = 0;
+    // Our BYE_OK must still reach the peer: end after it is written.
+    if (info.kind === 'bye') this.socket.destroySoon();
+    else this.socket.destroy();
+    const closeInfo = { ...info, wasOpen };
+    this.resolveClosed(closeInfo);
+    this.hooks.closed(this, closeInfo);
+  }
+}

@@ -1,0 +1,361 @@
+// The peer table: who is out there (from DISCOVER and from inbound HELLOs), which connection we
+// hold with each, and when to dial again. One open connection per peer_id, whoever dialed.
+
+import { createServer, connect, type Server } from 'node:net';
+import type { PeerState, PeerView } from '../api.ts';
+import type { ConnectionPolicy } from '../config.ts';
+import type { ModuleLogger } from '../log.ts';
+import type { DiscoveredPeer } from '../rendezvous/session.ts';
+import { nameOf, namespaceOf, type PeerMessage } from '../wire/messages.ts';
+import { PeerConnection, type CloseInfo, type ConnectionTimers } from './connection.ts';
+
+interface PeerRecord {
+  peerId: string;
+  address: { ip: string; port: number } | undefined;
+  /** The open connection (or the one saying BYE). */
+  conn: PeerConnection | undefined;
+  /** Our outbound connection while it waits for HELLO_OK. */
+  dialing: PeerConnection | undefined;
+  state: PeerState;
+  direction: 'inbound' | 'outbound' | undefined;
+  attempts: number;
+  retryTimer: NodeJS.Timeout | undefined;
+  nextRetryAt: number | undefined;
+  lastError: string | undefined;
+}
+
+export interface PeerManagerOptions {
+  localPeerId: string;
+  listenHost: string;
+  listenPort: number;
+  timers: ConnectionTimers;
+  policy: ConnectionPolicy;
+  maxReconnectAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  log: ModuleLogger;
+  now: () => number;
+  random?: () => number;
+  onPeer(view: PeerView): void;
+  onPeerRemoved(peerId: string): void;
+  onOpen(peerId: string): void;
+  /** The open connection with this peer closed. */
+  onClose(peerId: string): void;
+  /** No connection with this peer is coming (it left, or dials are exhausted): why. */
+  onUnreachable(peerId: string, reason: string): void;
+  onMessage(conn: PeerConnection, message: PeerMessage): void;
+  onInvalidFrame(): void;
+}
+
+export class PeerManager {
+  private readonly o: PeerManagerOptions;
+  private readonly records = new Map<string, PeerRecord>();
+  /** Peers outside our namespace that we message: the `namespace` policy dials them too. */
+  private readonly messaged = new Set<string>();
+  /** Our own dials we cancelled because the peer's simultaneous dial won. */
+  private readonly aborted = new WeakSet<PeerConnection>();
+  private readonly pending = new Set<PeerConnection>();
+  private server: Server | undefined;
+  private stopping = false;
+  private readonly random: () => number;
+
+  constructor(options: PeerManagerOptions) {
+    this.o = options;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Starts accepting peers; resolves with the bound port (the configured one, or a free one for 0). */
+  listen(): Promise<number> {
+    const server = createServer((socket) => this.track(this.connection(socket, 'inbound', undefined)));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(err.code === 'EADDRINUSE' ? `port ${this.o.listenPort} is already in use on ${this.o.listenHost}` : `cannot listen on ${this.o.listenHost}:${this.o.listenPort}: ${err.message}`)),
+      );
+      server.listen(this.o.listenPort, this.o.listenHost, () => {
+        server.on('error', (err) => this.o.log.error(`listening socket: ${err.message}`));
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  }
+
+  get(peerId: string): PeerView | undefined {
+    const rec = this.records.get(peerId);
+    return rec && this.view(rec);
+  }
+
+  list(): PeerView[] {
+    return [...this.records.values()].map((r) => this.view(r));
+  }
+
+  openConnection(peerId: string): PeerConnection | undefined {
+    const conn = this.records.get(peerId)?.conn;
+    return conn?.state === 'open' ? conn : undefined;
+  }
+
+  openConnections(): PeerConnection[] {
+    return [...this.records.values()].flatMap((r) => (r.conn?.state === 'open' ? [r.conn] : []));
+  }
+
+  /** Merges a DISCOVER answer: new peers are dialed, peers no longer listed are forgotten. */
+  updateDiscovered(peers: DiscoveredPeer[]): void {
+    const listed = new Map<string, DiscoveredPeer>();
+    for (const p of peers) {
+      if (p.peerId === this.o.localPeerId) continue;
+      const prev = listed.get(p.peerId);
+      if (!prev || p.expiresIn > prev.expiresIn) listed.set(p.peerId, p);
+    }
+    for (const p of listed.values()) {
+      const rec = this.record(p.peerId);
+      const moved = rec.address !== undefined && (rec.address.ip !== p.ip || rec.address.port !== p.port);
+      rec.address = { ip: p.ip, port: p.port };
+      // A failed peer that registered again at a new address deserves a fresh start.
+      if (moved && rec.state === 'failed') this.resetFailures(rec);
+      if (this.wanted(rec) && rec.state === 'closed' && !rec.conn && !rec.dialing) this.dial(rec);
+      else this.emit(rec);
+    }
+    for (const rec of this.records.values()) {
+      if (listed.has(rec.peerId)) continue;
+      rec.address = undefined;
+      if (!rec.conn && !rec.dialing) this.forget(rec);
+    }
+  }
+
+  /** A peer we are about to message: dial it if the policy had left it alone. */
+  want(peerId: string): void {
+    this.messaged.add(peerId);
+    const rec = this.records.get(peerId);
+    if (!rec) return;
+    if (rec.state === 'failed') this.resetFailures(rec);
+    if (rec.state === 'closed' && rec.address) this.dial(rec);
+  }
+
+  /** The `reconnect` command: clears failures and dials now (one peer, or every known one). */
+  reconnect(peerId?: string): void {
+    for (const rec of peerId === undefined ? this.records.values() : [this.records.get(peerId)].filter((r) => r !== undefined)) {
+      if (rec.conn || rec.dialing || !rec.address) continue;
+      this.resetFailures(rec);
+      this.dial(rec);
+    }
+  }
+
+  /** BYE to every open connection (each waits for its BYE_OK), then nothing is left open. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.server?.close();
+    const closing: Promise<unknown>[] = [];
+    for (const rec of this.records.values()) {
+      clearTimeout(rec.retryTimer);
+      rec.retryTimer = undefined;
+      rec.dialing?.destroy('local', 'shutting down');
+      if (rec.conn) closing.push(rec.conn.close('shutting down'));
+    }
+    for (const conn of this.pending) conn.destroy('local', 'shutting down');
+    await Promise.all(closing);
+  }
+
+  private record(peerId: string): PeerRecord {
+    let rec = this.records.get(peerId);
+    if (!rec) {
+      rec = {
+        peerId,
+        address: undefined,
+        conn: undefined,
+        dialing: undefined,
+        state: 'closed',
+        direction: undefined,
+        attempts: 0,
+        retryTimer: undefined,
+        nextRetryAt: undefined,
+        lastError: undefined,
+      };
+      this.records.set(peerId, rec);
+    }
+    return rec;
+  }
+
+  private wanted(rec: PeerRecord): boolean {
+    return this.o.policy === 'all' || namespaceOf(rec.peerId) === namespaceOf(this.o.localPeerId) || this.messaged.has(rec.peerId);
+  }
+
+  private dial(rec: PeerRecord): void {
+    if (this.stopping || rec.conn || rec.dialing || !rec.address) return;
+    clearTimeout(rec.retryTimer);
+    rec.retryTimer = undefined;
+    rec.nextRetryAt = undefined;
+    const { ip, port } = rec.address;
+    this.o.log.debug(`Dialing ${rec.peerId} at ${ip}:${port}`);
+    const socket = connect({ host: ip, port });
+    const conn = this.connection(socket, 'outbound', rec.peerId);
+    socket.once('connect', () => conn.sendHello());
+    rec.dialing = conn;
+    rec.state = 'connecting';
+    this.emit(rec);
+  }
+
+  private connection(socket: import('node:net').Socket, direction: 'inbound' | 'outbound', expectedPeerId: string | undefined): PeerConnection {
+    return new PeerConnection({
+      socket,
+      direction,
+      expectedPeerId,
+      localPeerId: this.o.localPeerId,
+      timers: this.o.timers,
+      log: this.o.log,
+      now: this.o.now,
+      hooks: {
+        admit: (conn, peerId) => this.admit(conn, peerId),
+        opened: (conn) => this.opened(conn),
+        message: (conn, message) => this.o.onMessage(conn, message),
+        rtt: (conn) => {
+          const rec = conn.peerId === undefined ? undefined : this.records.get(conn.peerId);
+          if (rec?.conn === conn) this.emit(rec);
+        },
+        invalidFrame: () => this.o.onInvalidFrame(),
+        closed: (conn, info) => this.closed(conn, info),
+      },
+    });
+  }
+
+  /** Inbound connections not yet past HELLO, so that stop() can end them too. */
+  private track(conn: PeerConnection): void {
+    if (this.stopping) {
+      conn.destroy('local', 'shutting down');
+      return;
+    }
+    this.pending.add(conn);
+    void conn.closed.then(() => this.pending.delete(conn));
+  }
+
+  /**
+   * An inbound HELLO. A peer we already hold an open connection with is refused before HELLO_OK.
+   * When both sides dial at once, the dial of the smaller peer_id wins on both sides.
+   */
+  private admit(conn: PeerConnection, peerId: string): string | undefined {
+    if (this.stopping) return 'shutting down';
+    const rec = this.records.get(peerId);
+    if (rec?.conn) return 'already connected';
+    if (rec?.dialing) {
+      if (this.o.localPeerId < peerId) return 'simultaneous dial: ours wins';
+      this.aborted.add(rec.dialing);
+      rec.dialing.destroy('rejected', 'simultaneous dial: theirs wins');
+      rec.dialing = undefined;
+    }
+    this.pending.delete(conn);
+    return undefined;
+  }
+
+  private opened(conn: PeerConnection): void {
+    const peerId = conn.peerId!;
+    const rec = this.record(peerId);
+    if (rec.dialing === conn) rec.dialing = undefined;
+    if (rec.conn && rec.conn !== conn) {
+      void conn.close('duplicate connection');
+      return;
+    }
+    rec.conn = conn;
+    rec.state = 'open';
+    rec.direction = conn.direction;
+    this.resetFailures(rec);
+    this.o.log.info(`${conn.direction === 'inbound' ? 'Inbound' : 'Outbound'} connected: ${peerId} (${conn.remoteAddress}${conn.isPipelined ? ', pipelined' : ''})`);
+    this.emit(rec);
+    this.o.onOpen(peerId);
+  }
+
+  private closed(conn: PeerConnection, info: CloseInfo): void {
+    const rec = conn.peerId === undefined ? undefined : this.records.get(conn.peerId);
+    if (!rec) return;
+    if (rec.dialing === conn) {
+      rec.dialing = undefined;
+      if (this.aborted.has(conn)) return;
+      rec.lastError = info.reason;
+      this.o.log.info(`Dial to ${rec.peerId} failed: ${info.reason}`);
+      if (info.kind === 'handshake' && info.reason.startsWith('answered as')) this.fail(rec);
+      else this.retry(rec);
+      return;
+    }
+    if (rec.conn !== conn) return;
+    rec.conn = undefined;
+    rec.lastError = info.kind === 'local' ? undefined : info.reason;
+    this.o.log.info(`Connection with ${rec.peerId} closed: ${info.reason}`);
+    if (info.kind === 'stale') {
+      rec.state = 'stale';
+      this.emit(rec);
+    }
+    this.o.onClose(rec.peerId);
+    if (info.kind === 'bye' || info.kind === 'local' || this.stopping) this.close(rec, info.reason);
+    else this.retry(rec);
+    if (!rec.address && rec.state !== 'connecting') this.forget(rec);
+  }
+
+  /** Dials again after an exponential, jittered delay, until max_reconnect_attempts. */
+  private retry(rec: PeerRecord): void {
+    if (this.stopping || !rec.address || !this.wanted(rec)) {
+      this.close(rec, rec.lastError ?? 'disconnected');
+      return;
+    }
+    if (rec.attempts >= this.o.maxReconnectAttempts) {
+      this.fail(rec);
+      return;
+    }
+    const delay = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** rec.attempts) * (0.5 + this.random());
+    rec.attempts += 1;
+    rec.state = 'connecting';
+    rec.nextRetryAt = this.o.now() + delay;
+    rec.retryTimer = setTimeout(() => {
+      rec.retryTimer = undefined;
+      this.dial(rec);
+    }, delay);
+    this.o.log.debug(`Reconnecting to ${rec.peerId} in ${Math.round(delay)} ms (attempt ${rec.attempts} of ${this.o.maxReconnectAttempts})`);
+    this.emit(rec);
+  }
+
+  private fail(rec: PeerRecord): void {
+    rec.state = 'failed';
+    rec.nextRetryAt = undefined;
+    this.o.log.warn(`Giving up on ${rec.peerId}: ${rec.lastError ?? 'unreachable'}`);
+    this.emit(rec);
+    this.o.onUnreachable(rec.peerId, rec.lastError ?? 'unreachable');
+  }
+
+  private close(rec: PeerRecord, reason: string): void {
+    rec.state = 'closed';
+    this.emit(rec);
+    this.o.onUnreachable(rec.peerId, reason);
+  }
+
+  private resetFailures(rec: PeerRecord): void {
+    clearTimeout(rec.retryTimer);
+    rec.retryTimer = undefined;
+    rec.nextRetryAt = undefined;
+    rec.attempts = 0;
+    if (rec.state === 'failed') rec.state = 'closed';
+  }
+
+  private forget(rec: PeerRecord): void {
+    clearTimeout(rec.retryTimer);
+    this.records.delete(rec.peerId);
+    this.o.onPeerRemoved(rec.peerId);
+  }
+
+  private emit(rec: PeerRecord): void {
+    this.o.onPeer(this.view(rec));
+  }
+
+  private view(rec: PeerRecord): PeerView {
+    const conn = rec.conn;
+    return {
+      peerId: rec.peerId,
+      name: nameOf(rec.peerId),
+      namespace: namespaceOf(rec.peerId),
+      state: rec.state,
+      direction: rec.direction,
+      address: rec.address && `${rec.address.ip}:${rec.address.port}`,
+      lastRttMs: conn?.lastRttMs,
+      avgRttMs: conn?.avgRttMs,
+      reconnectAttempts: rec.attempts,
+      nextRetryAt: rec.nextRetryAt,
+      lastError: rec.lastError,
+      pipelined: conn?.isPipelined ?? false,
+    };
+  }
+}
