@@ -61,7 +61,7 @@ export class Router {
     message.state = 'sent';
     message.attempts = 1;
     message.recipients = targets.length;
-    this.o.log.info(`PUB ${dst} to ${targets.length} peers: ${preview(text)}`);
+    this.o.log.debug(`PUB ${dst} to ${targets.length} peers: ${preview(text)}`);
     this.o.onDelivery({ ...message });
     return { ...message };
   }
@@ -111,7 +111,7 @@ export class Router {
     this.seen.set(key, true);
     if (this.seen.size > SEEN_CAPACITY) this.seen.delete(this.seen.keys().next().value!);
     const to = frame.type === 'PUB' ? frame.dst : this.o.localPeerId;
-    this.o.log.info(frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`);
+    this.o.log.debug(frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`);
     this.o.onMessage({
       msgId,
       kind: frame.type === 'PUB' ? 'pub' : 'dm',

@@ -86,6 +86,8 @@ export class RendezvousSession {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private inflightDiscover: Promise<DiscoveredPeer[]> | undefined;
+  /** The REGISTER in flight: a DISCOVER waits for it rather than race it. */
+  private registering: Promise<void> | undefined;
   private lastDiscover: { at: number; peers: DiscoveredPeer[] } | undefined;
   private stopped = false;
   private readonly waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
@@ -145,7 +147,12 @@ export class RendezvousSession {
     this.update({ state: 'unregistered', expiresAt: undefined, retryAt: undefined });
   }
 
-  private async register(): Promise<void> {
+  private register(): Promise<void> {
+    this.registering = this.doRegister().finally(() => (this.registering = undefined));
+    return this.registering;
+  }
+
+  private async doRegister(): Promise<void> {
     clearTimeout(this.renewTimer);
     clearTimeout(this.retryTimer);
     if (this.view.state !== 'registered') this.update({ state: 'registering' });
@@ -176,6 +183,7 @@ export class RendezvousSession {
 
   private async doDiscover(): Promise<DiscoveredPeer[]> {
     try {
+      if (this.view.state !== 'registered') await this.registering;
       await this.spend();
       const reply = await rendezvousRequest(this.o.endpoint, { type: 'DISCOVER' });
       const peers = readPeers(reply.peers);
