@@ -1,0 +1,195 @@
+// Engines and scripted peers on 127.0.0.1 for the engine's integration tests.
+
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Engine } from '../../src-main/engine/engine.ts';
+import { defaultConfig, mergeConfig, type ConfigOverrides } from '../../src-main/engine/config.ts';
+import type { EngineEvents, IncomingMessage, OutgoingMessage, PeerView } from '../../src-main/engine/api.ts';
+import { register } from './rendezvous.ts';
+
+/** An engine with fast timers, and everything it emitted. */
+export interface TestEngine {
+  engine: Engine;
+  messages: IncomingMessage[];
+  deliveries: OutgoingMessage[];
+  logs: string[];
+  peer(peerId: string): PeerView | undefined;
+}
+
+const running = new Set<Engine>();
+
+export async function startEngine(rendezvousPort: number, name: string, namespace: string, overrides: ConfigOverrides = {}): Promise<TestEngine> {
+  const config = mergeConfig(
+    defaultConfig({ name, namespace, port: 0 }),
+    {
+      listenHost: '127.0.0.1',
+      rendezvous: { host: '127.0.0.1', port: rendezvousPort, discoverIntervalMs: 200, maxRequestsPerMinute: 49 },
+      network: { ackTimeoutMs: 1_000, handshakeTimeoutMs: 1_000, byeTimeoutMs: 500 },
+      peerConnection: { backoffBaseMs: 50, backoffMaxMs: 200 },
+      logging: { level: 'DEBUG' },
+    },
+    overrides,
+  );
+  const engine = new Engine({ config });
+  const t: TestEngine = { engine, messages: [], deliveries: [], logs: [], peer: (id) => engine.peers().find((p) => p.peerId === id) };
+  engine.on('message', (m) => t.messages.push(m));
+  engine.on('delivery', (d) => t.deliveries.push(d));
+  engine.on('log', (l) => t.logs.push(`${l.level} [${l.module}] ${l.message}`));
+  running.add(engine);
+  await engine.start();
+  return t;
+}
+
+/** Stops every engine the test started (BYE, UNREGISTER). */
+export async function stopEngines(): Promise<void> {
+  await Promise.all([...running].map((e) => e.stop()));
+  running.clear();
+}
+
+/** Polls until `check` holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 8_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Resolves with the next event of this kind that matches. */
+export function nextEvent<K extends keyof EngineEvents>(engine: Engine, name: K, match: (p: EngineEvents[K]) => boolean, timeoutMs = 8_000): Promise<EngineEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (off(), reject(new Error(`no matching ${name} event`))), timeoutMs);
+    const off = engine.on(name, (p) => {
+      if (match(p)) {
+        clearTimeout(timer);
+        off();
+        resolve(p);
+      }
+    });
+  });
+}
+
+export type Frame = Record<string, unknown>;
+
+export interface ScriptedPeerOptions {
+  peerId: string;
+  features?: string[];
+  /**
+   * Read as several course clients do: keep only the first line of each socket read and drop
+   * the rest (PROTOCOL.md §4).
+   */
+  firstLineOnly?: boolean;
+  /** Answers SEND with ACK (default true); a function decides per frame. */
+  ack?: boolean | ((frame: Frame) => boolean);
+  /** Answers PING with PONG (default true). */
+  pong?: boolean;
+  /** Extra fields for our ACKs, or fields to drop (undefined). */
+  ackShape?: (frame: Frame) => Frame;
+}
+
+/**
+ * A hand-written PyP2P peer: listens, answers HELLO/PING/SEND/BYE as a course client does, and
+ * records every frame it reads. It can also dial.
+ */
+export class ScriptedPeer {
+  readonly options: ScriptedPeerOptions;
+  readonly frames: Frame[] = [];
+  readonly sockets = new Set<Socket>();
+  server: Server | undefined;
+  port = 0;
+
+  constructor(options: ScriptedPeerOptions) {
+    this.options = options;
+  }
+
+  async listen(port = 0): Promise<number> {
+    const server = createServer((socket) => this.attach(socket, 'inbound'));
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  /** REGISTERs this peer with the rendezvous server, as `name@namespace` at our port. */
+  async register(rendezvousPort: number): Promise<void> {
+    const [name, namespace] = this.options.peerId.split('@') as [string, string];
+    const reply = await register(rendezvousPort, name, namespace, this.port);
+    if (reply.status !== 'OK') throw new Error(`REGISTER failed: ${JSON.stringify(reply)}`);
+  }
+
+  /** Dials an engine and says HELLO; resolves with the socket once connected. */
+  dial(port: number, peerId = this.options.peerId): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        this.attach(socket, 'outbound');
+        socket.write(JSON.stringify({ type: 'HELLO', peer_id: peerId, version: '1.0', features: this.options.features ?? ['ack'], ttl: 1 }) + '\n');
+        resolve(socket);
+      });
+    });
+  }
+
+  of(type: string): Frame[] {
+    return this.frames.filter((f) => f.type === type);
+  }
+
+  /** Drops every connection without BYE, as a killed process does. */
+  kill(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  async close(): Promise<void> {
+    this.kill();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+
+  write(socket: Socket, frame: Frame): void {
+    socket.write(JSON.stringify(frame) + '\n');
+  }
+
+  private attach(socket: Socket, direction: 'inbound' | 'outbound'): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buffer = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let lines: string[];
+      if (this.options.firstLineOnly) {
+        const nl = buffer.indexOf('\n');
+        if (nl === -1) return;
+        lines = [buffer.slice(0, nl)];
+        buffer = '';
+      } else {
+        lines = buffer.split('\n');
+        buffer = lines.pop()!;
+      }
+      for (const line of lines) if (line.trim()) this.onFrame(socket, JSON.parse(line) as Frame, direction);
+    });
+  }
+
+  private onFrame(socket: Socket, frame: Frame, direction: 'inbound' | 'outbound'): void {
+    this.frames.push(frame);
+    const o = this.options;
+    switch (frame.type) {
+      case 'HELLO':
+        if (direction === 'inbound') this.write(socket, { type: 'HELLO_OK', peer_id: o.peerId, version: '1.0', features: o.features ?? ['ack'], ttl: 1 });
+        return;
+      case 'PING':
+        if (o.pong ?? true) this.write(socket, { type: 'PONG', msg_id: frame.msg_id, timestamp: new Date().toISOString(), ttl: 1 });
+        return;
+      case 'SEND': {
+        const ack = typeof o.ack === 'function' ? o.ack(frame) : (o.ack ?? true);
+        const base = { type: 'ACK', msg_id: frame.msg_id, timestamp: new Date().toISOString(), ttl: 1 };
+        if (ack) this.write(socket, o.ackShape ? o.ackShape(base) : base);
+        return;
+      }
+      case 'BYE':
+        this.write(socket, { type: 'BYE_OK', msg_id: frame.msg_id, src: o.peerId, dst: frame.src, ttl: 1 });
+        socket.end();
+        return;
+    }
+  }
+}
