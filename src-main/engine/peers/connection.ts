@@ -373,7 +373,8 @@ export class PeerConnection {
         this.slot = undefined;
         this.flush();
       },
-      frame.answer ? LEGACY_ANSWER_HOLD_MS : LEGACY_FRAME_GAP_MS,
+      // Never hold longer than half a PING period, so that keep-alive PINGs still go out on time.
+      frame.answer ? Math.min(LEGACY_ANSWER_HOLD_MS, this.timers.pingIntervalMs / 2) : LEGACY_FRAME_GAP_MS,
     );
     this.slot = { answer: frame.answer, timer };
   }
