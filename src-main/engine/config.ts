@@ -201,6 +201,7 @@ class ConfigReader {
   logLevel(key: string): LogLevel | undefined {
     const v = this.string(key);
     if (v === undefined) return undefined;
-    return parseLogLevel(v === 'WARNING' ? 'WARN' : v) ?? this.wrong(key, 'DEBUG, INFO, WARN or ERROR');
+    // Python's logging spells it WARNING.
+    return parseLogLevel(v.toUpperCase() === 'WARNING' ? 'WARN' : v) ?? this.wrong(key, 'DEBUG, INFO, WARN or ERROR');
   }
 }

@@ -181,6 +181,8 @@ export class PeerConnection {
    * there is nobody to say BYE to: the socket is just closed.
    */
   async close(reason: string, kind: CloseKind = 'local'): Promise<CloseInfo> {
+    // Already saying BYE: the first close decides how long to wait.
+    if (this.state === 'closing') return this.closedPromise;
     if (this.state === 'open') {
       this.state = 'closing';
       this.closingAs = { kind, reason };

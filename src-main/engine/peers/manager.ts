@@ -335,6 +335,7 @@ export class PeerManager {
     clearTimeout(rec.retryTimer);
     this.records.delete(rec.peerId);
     this.o.onPeerRemoved(rec.peerId);
+    this.o.onUnreachable(rec.peerId, 'no longer registered');
   }
 
   private emit(rec: PeerRecord): void {

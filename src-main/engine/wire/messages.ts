@@ -34,7 +34,8 @@ export function isValidPeerId(value: unknown): value is string {
   return (
     typeof value === 'string' &&
     value.length > 0 &&
-    value.length <= MAX_PEER_ID_LENGTH &&
+    // Characters, as the rendezvous server counts them, not UTF-16 units.
+    [...value].length <= MAX_PEER_ID_LENGTH &&
     !/[\u0000-\u001f\u007f]/.test(value)
   );
 }

@@ -8,7 +8,9 @@ export function parseTimestamp(value: unknown): number | undefined {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value <= 0) return undefined;
     // Python's time.time() is in seconds; JavaScript's Date.now() in milliseconds.
-    return value < 1e11 ? value * 1000 : value;
+    const ms = value < 1e11 ? value * 1000 : value;
+    // Beyond the last date a Date can hold (8.64e15 ms) it is no time at all.
+    return ms <= 8.64e15 ? ms : undefined;
   }
   if (typeof value !== 'string' || value.length > 64) return undefined;
   const text = value.trim();
