@@ -156,23 +156,17 @@ describe('what peers send', () => {
 });
 
 describe('handshakes', () => {
-  it('closes a second connection from an already-connected peer before HELLO_OK', async () => {
+  it.each([
+    ['an already-connected peer dialing again', 'bob@CIC'],
+    ['a peer claiming our own peer_id', 'alice@CIC'],
+  ])('closes the socket of %s before HELLO_OK', async (_, peerId) => {
     const { t } = await engineWithPeer({ peerId: 'bob@CIC' });
-    const impostor = new ScriptedPeer({ peerId: 'bob@CIC' });
-    peers.push(impostor);
-    const s = await impostor.dial(t.engine.status().listen.port);
+    const dialer = new ScriptedPeer({ peerId });
+    peers.push(dialer);
+    const s = await dialer.dial(t.engine.status().listen.port);
     await new Promise((resolve) => s.once('close', resolve));
-    expect(impostor.frames).toEqual([]);
+    expect(dialer.frames).toEqual([]);
     expect(t.peer('bob@CIC')!.state).toBe('open');
-  });
-
-  it('refuses a peer that claims our own peer_id', async () => {
-    const { t } = await engineWithPeer({ peerId: 'bob@CIC' });
-    const twin = new ScriptedPeer({ peerId: 'alice@CIC' });
-    peers.push(twin);
-    const s = await twin.dial(t.engine.status().listen.port);
-    await new Promise((resolve) => s.once('close', resolve));
-    expect(twin.frames).toEqual([]);
   });
 
   it('drops a dialer that never says HELLO after the handshake timeout', async () => {
