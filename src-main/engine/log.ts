@@ -54,15 +54,16 @@ export class Logger {
 
   /** A logger bound to one `[Module]` name, sharing this logger's level and sink. */
   module(name: string): ModuleLogger {
-    const log = (level: LogLevel) => (message: string) => {
-      if (this.enabled(level)) this.sink({ time: new Date(this.now()), level, module: name, message });
+    const log = (level: LogLevel) => (message: string | (() => string)) => {
+      if (this.enabled(level)) this.sink({ time: new Date(this.now()), level, module: name, message: typeof message === 'function' ? message() : message });
     };
     return { debug: log('DEBUG'), info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
   }
 }
 
 export interface ModuleLogger {
-  debug(message: string): void;
+  /** A function is called only when DEBUG is on: per-message lines cost nothing otherwise. */
+  debug(message: string | (() => string)): void;
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;

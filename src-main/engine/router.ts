@@ -25,9 +25,56 @@ export interface RouterOptions {
   onMessage(message: IncomingMessage): void;
 }
 
+/** A DM and its SEND frame, encoded once: retries resend the same bytes and msg_id. */
+interface Pending {
+  message: OutgoingMessage;
+  frame: Buffer;
+}
+
 interface Outbox {
-  queue: OutgoingMessage[];
-  inflight: Map<string, { message: OutgoingMessage; timer: NodeJS.Timeout }>;
+  queue: Fifo<Pending>;
+  /** SENDs awaiting their ACK, oldest first, each with its deadline (performance.now() ms). */
+  inflight: Map<string, Pending & { deadline: number }>;
+  /** One timer per peer, for the oldest deadline: no timer per message. */
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** A queue whose shift does not move the rest: a backlog of many thousands stays cheap. */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Puts items back at the front, in their order. */
+  unshift(...items: T[]): void {
+    this.items = [...items, ...this.items.slice(this.head)];
+    this.head = 0;
+  }
+
+  drain(): T[] {
+    const items = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return items;
+  }
 }
 
 export class Router {
@@ -43,9 +90,8 @@ export class Router {
   /** Queues a DM; it goes out when the peer's connection is open and the window allows. */
   sendDirect(peerId: string, text: string): OutgoingMessage {
     const message = this.newMessage('dm', peerId, text);
-    // Refuse now what could never be framed, rather than fail it later.
-    encodeFrame(this.sendFrame(message));
-    this.outbox(peerId).queue.push(message);
+    // Encoding now also refuses what could never be framed, rather than failing it later.
+    this.outbox(peerId).queue.push({ message, frame: encodeFrame(this.sendFrame(message)) });
     this.o.onDelivery({ ...message });
     this.pump(peerId);
     return { ...message };
@@ -61,7 +107,7 @@ export class Router {
     message.state = 'sent';
     message.attempts = 1;
     message.recipients = targets.length;
-    this.o.log.debug(`PUB ${dst} to ${targets.length} peers: ${preview(text)}`);
+    this.o.log.debug(() => `PUB ${dst} to ${targets.length} peers: ${preview(text)}`);
     this.o.onDelivery({ ...message });
     return { ...message };
   }
@@ -73,15 +119,16 @@ export class Router {
     if (!box || !conn) return;
     const window = conn.isPipelined ? this.o.pipelineWindow : 1;
     while (box.inflight.size < window && box.queue.length > 0) {
-      const message = box.queue.shift()!;
+      const pending = box.queue.shift()!;
+      const message = pending.message;
       message.state = 'sent';
       message.attempts += 1;
-      conn.send(this.sendFrame(message), { awaitAck: message.msgId });
-      const timer = setTimeout(() => this.ackTimeout(peerId, message), this.o.ackTimeoutMs);
-      box.inflight.set(message.msgId, { message, timer });
-      this.o.log.debug(`SEND ${peerId} (${message.msgId}${message.attempts > 1 ? `, attempt ${message.attempts}` : ''}): ${preview(message.text)}`);
+      conn.sendEncoded(pending.frame, { awaitAck: message.msgId });
+      box.inflight.set(message.msgId, { ...pending, deadline: performance.now() + this.o.ackTimeoutMs });
+      this.o.log.debug(() => `SEND ${peerId} (${message.msgId}${message.attempts > 1 ? `, attempt ${message.attempts}` : ''}): ${preview(message.text)}`);
       this.o.onDelivery({ ...message });
     }
+    this.armTimer(peerId, box);
   }
 
   /** SEND, ACK and PUB from an open connection. */
@@ -105,13 +152,13 @@ export class Router {
     const key = `${from}\n${msgId}`;
     if (this.seen.has(key)) {
       this.o.counters.duplicates += 1;
-      this.o.log.debug(`${frame.type} ${msgId} from ${from} again: ACKed, not shown twice`);
+      this.o.log.debug(() => `${frame.type} ${msgId} from ${from} again: ACKed, not shown twice`);
       return;
     }
     this.seen.set(key, true);
     if (this.seen.size > SEEN_CAPACITY) this.seen.delete(this.seen.keys().next().value!);
     const to = frame.type === 'PUB' ? frame.dst : this.o.localPeerId;
-    this.o.log.debug(frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`);
+    this.o.log.debug(() => (frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`));
     this.o.onMessage({
       msgId,
       kind: frame.type === 'PUB' ? 'pub' : 'dm',
@@ -128,11 +175,10 @@ export class Router {
   onConnectionClosed(peerId: string): void {
     const box = this.outboxes.get(peerId);
     if (!box) return;
-    const back = [...box.inflight.values()].map(({ message, timer }) => {
-      clearTimeout(timer);
+    const back = [...box.inflight.values()].map(({ message, frame }) => {
       message.state = 'queued';
       this.o.onDelivery({ ...message });
-      return message;
+      return { message, frame };
     });
     box.inflight.clear();
     box.queue.unshift(...back);
@@ -142,8 +188,8 @@ export class Router {
   failPeer(peerId: string, reason: string): void {
     const box = this.outboxes.get(peerId);
     if (!box) return;
-    for (const { timer } of box.inflight.values()) clearTimeout(timer);
-    const waiting = [...box.inflight.values()].map((f) => f.message).concat(box.queue);
+    clearTimeout(box.timer);
+    const waiting = [...box.inflight.values(), ...box.queue.drain()].map((p) => p.message);
     this.outboxes.delete(peerId);
     for (const message of waiting) this.finish(message, 'failed', reason);
     if (waiting.length > 0) this.o.log.warn(`${waiting.length} message(s) to ${peerId} failed: ${reason}`);
@@ -175,27 +221,53 @@ export class Router {
       this.o.log.debug(`ACK ${msgId} from ${peerId} for nothing in flight`);
       return;
     }
-    clearTimeout(entry.timer);
     box.inflight.delete(msgId);
     this.finish(entry.message, 'delivered', undefined);
-    if (box.queue.length === 0 && box.inflight.size === 0) this.outboxes.delete(peerId);
-    else this.pump(peerId);
+    if (!this.dropIfEmpty(peerId, box)) this.pump(peerId);
     this.checkIdle();
   }
 
-  private ackTimeout(peerId: string, message: OutgoingMessage): void {
-    const box = this.outboxes.get(peerId);
-    if (!box?.inflight.delete(message.msgId)) return;
-    if (message.attempts > this.o.retryAttempts) {
-      this.finish(message, 'failed', `no ACK after ${message.attempts} attempts`);
-      this.o.log.warn(`SEND ${message.msgId} to ${peerId} failed: no ACK after ${message.attempts} attempts`);
-      if (box.queue.length === 0 && box.inflight.size === 0) this.outboxes.delete(peerId);
-      this.checkIdle();
-    } else {
-      this.o.log.warn(`No ACK from ${peerId} for ${message.msgId} within ${this.o.ackTimeoutMs} ms: retrying (${message.attempts} of ${this.o.retryAttempts + 1})`);
-      box.queue.unshift(message);
+  /** Forgets a peer's outbox once nothing waits in it; true if it did. */
+  private dropIfEmpty(peerId: string, box: Outbox): boolean {
+    if (box.queue.length > 0 || box.inflight.size > 0) return false;
+    clearTimeout(box.timer);
+    this.outboxes.delete(peerId);
+    return true;
+  }
+
+  /** Arms the peer's timer for its oldest unacknowledged SEND. */
+  private armTimer(peerId: string, box: Outbox): void {
+    if (box.timer !== undefined) return;
+    const oldest = box.inflight.values().next().value;
+    if (oldest === undefined) return;
+    box.timer = setTimeout(() => {
+      box.timer = undefined;
+      if (this.outboxes.get(peerId) === box) this.expire(peerId, box);
+    }, Math.max(0, oldest.deadline - performance.now()));
+  }
+
+  /** SENDs past their ACK deadline are retried (same msg_id, ahead of the queue) or failed. */
+  private expire(peerId: string, box: Outbox): void {
+    const now = performance.now();
+    const retries: Pending[] = [];
+    for (const [msgId, entry] of box.inflight) {
+      if (entry.deadline > now) break;
+      box.inflight.delete(msgId);
+      const message = entry.message;
+      if (message.attempts > this.o.retryAttempts) {
+        this.finish(message, 'failed', `no ACK after ${message.attempts} attempts`);
+        this.o.log.warn(`SEND ${message.msgId} to ${peerId} failed: no ACK after ${message.attempts} attempts`);
+      } else {
+        this.o.log.warn(`No ACK from ${peerId} for ${message.msgId} within ${this.o.ackTimeoutMs} ms: retrying (${message.attempts} of ${this.o.retryAttempts + 1})`);
+        retries.push({ message, frame: entry.frame });
+      }
     }
-    this.pump(peerId);
+    if (retries.length > 0) box.queue.unshift(...retries);
+    if (!this.dropIfEmpty(peerId, box)) {
+      this.pump(peerId);
+      this.armTimer(peerId, box);
+    }
+    this.checkIdle();
   }
 
   private finish(message: OutgoingMessage, state: 'delivered' | 'failed', error: string | undefined): void {
@@ -213,7 +285,7 @@ export class Router {
 
   private outbox(peerId: string): Outbox {
     let box = this.outboxes.get(peerId);
-    if (!box) this.outboxes.set(peerId, (box = { queue: [], inflight: new Map() }));
+    if (!box) this.outboxes.set(peerId, (box = { queue: new Fifo(), inflight: new Map(), timer: undefined }));
     return box;
   }
 

@@ -93,6 +93,7 @@ export class PeerConnection {
   private readonly urgent: OutgoingFrame[] = [];
   private readonly normal: OutgoingFrame[] = [];
   private slot: { answer: OutgoingFrame['answer']; timer: NodeJS.Timeout } | undefined;
+  private flushScheduled = false;
 
   private byeMsgId: string | undefined;
   private byeDone: (() => void) | undefined;
@@ -167,13 +168,13 @@ export class PeerConnection {
    * answer the peer is waiting for (ACK), ahead of our own messages.
    */
   send(message: Record<string, unknown>, options: { awaitAck?: string; urgent?: boolean } = {}): void {
-    const answer = options.awaitAck === undefined ? undefined : ({ type: 'ACK', msgId: options.awaitAck } as const);
-    this.enqueue({ bytes: encodeFrame(message), answer }, options.urgent ?? false);
+    this.sendEncoded(encodeFrame(message), options);
   }
 
-  /** Queues an already-encoded frame (a PUB goes to many connections, encoded once). */
-  sendEncoded(bytes: Buffer): void {
-    this.enqueue({ bytes }, false);
+  /** Queues an already-encoded frame (a PUB goes to many connections, a retry reuses its bytes). */
+  sendEncoded(bytes: Buffer, options: { awaitAck?: string; urgent?: boolean } = {}): void {
+    const answer = options.awaitAck === undefined ? undefined : ({ type: 'ACK', msgId: options.awaitAck } as const);
+    this.enqueue({ bytes, answer }, options.urgent ?? false);
   }
 
   /**
@@ -350,7 +351,17 @@ export class PeerConnection {
   private enqueue(frame: OutgoingFrame, urgent: boolean): void {
     if (this.state === 'closed') return;
     (urgent ? this.urgent : this.normal).push(frame);
-    this.flush();
+    if (!this.pipelined) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      // Everything queued while handling one read (ACKs freeing the window, our own ACKs) leaves
+      // in one write.
+      this.flushScheduled = true;
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
   }
 
   /**
@@ -360,10 +371,8 @@ export class PeerConnection {
   private flush(): void {
     if (this.socket.destroyed || !this.socket.writable) return;
     if (this.pipelined) {
-      if (this.urgent.length + this.normal.length > 1) this.socket.cork();
-      for (const f of this.urgent.splice(0)) this.socket.write(f.bytes);
-      for (const f of this.normal.splice(0)) this.socket.write(f.bytes);
-      if (this.socket.writableCorked) this.socket.uncork();
+      const frames = this.urgent.splice(0).concat(this.normal.splice(0));
+      if (frames.length > 0) this.socket.write(frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes)));
       return;
     }
     if (this.slot !== undefined) return;
