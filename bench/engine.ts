@@ -223,9 +223,7 @@ class FloorClient {
 /** `window` messages outstanding through sendDirect(); latency is sendDirect() -> 'delivered'. */
 function engineClosedLoop(engine: Engine, peerId: string, window: number, ms: number): Promise<Run> {
   const startedAt = new Map<string, number>();
-  const latencies: number[] = [];
-  let failures = 0;
-  let firstFailure: string | undefined;
+  const tally = new Tally();
   const started = performance.now();
   const deadline = started + ms;
   const issue = () => {
@@ -239,15 +237,11 @@ function engineClosedLoop(engine: Engine, peerId: string, window: number, ms: nu
       if (t0 === undefined) return;
       startedAt.delete(m.msgId);
       const now = performance.now();
-      if (m.state === 'delivered') latencies.push(now - t0);
-      else {
-        failures += 1;
-        firstFailure ??= m.error;
-      }
+      tally.record(m, now - t0);
       if (now < deadline) issue();
       else if (startedAt.size === 0) {
         off();
-        resolve(finishRun(latencies, started, now, failures, firstFailure));
+        resolve(tally.finish(started, now));
       }
     });
     for (let i = 0; i < window; i++) issue();
@@ -257,9 +251,7 @@ function engineClosedLoop(engine: Engine, peerId: string, window: number, ms: nu
 /** `count` messages handed to sendDirect() at once; latency is 'sent' -> 'delivered'. */
 function engineQueued(engine: Engine, peerId: string, count: number): Promise<Run> {
   const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  let failures = 0;
-  let firstFailure: string | undefined;
+  const tally = new Tally();
   let done = 0;
   const started = performance.now();
   return new Promise((resolve) => {
@@ -273,14 +265,10 @@ function engineQueued(engine: Engine, peerId: string, count: number): Promise<Ru
       if (t0 === undefined) return;
       sentAt.delete(m.msgId);
       const now = performance.now();
-      if (m.state === 'delivered') latencies.push(now - t0);
-      else {
-        failures += 1;
-        firstFailure ??= m.error;
-      }
+      tally.record(m, now - t0);
       if (++done === count) {
         off();
-        resolve(finishRun(latencies, started, now, failures, firstFailure));
+        resolve(tally.finish(started, now));
       }
     });
     for (let i = 0; i < count; i++) engine.sendDirect(peerId, PAYLOAD);
@@ -292,6 +280,26 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
   while (!condition()) {
     if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+/** How the DMs of one engine run ended: latencies of the delivered ones, and the failures. */
+class Tally {
+  readonly latencies: number[] = [];
+  failures = 0;
+  firstFailure: string | undefined;
+
+  record(m: OutgoingMessage, latencyMs: number): void {
+    if (m.state === 'delivered') {
+      this.latencies.push(latencyMs);
+    } else {
+      this.failures += 1;
+      this.firstFailure ??= m.error;
+    }
+  }
+
+  finish(started: number, ended: number): Run {
+    return finishRun(this.latencies, started, ended, this.failures, this.firstFailure);
   }
 }
 

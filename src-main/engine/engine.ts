@@ -144,13 +144,7 @@ export class Engine {
     const body = this.requireText(text);
     const known = this.manager.get(peerId) !== undefined;
     this.manager.want(peerId);
-    let message: OutgoingMessage;
-    try {
-      message = this.router.sendDirect(peerId, body);
-    } catch (err) {
-      if (err instanceof FrameTooLargeError) throw new EngineCommandError(`the message is too long (${err.bytes} bytes with its envelope; the limit is 32768)`);
-      throw err;
-    }
+    const message = framed(() => this.router.sendDirect(peerId, body));
     // A peer that registered after our last DISCOVER: look again before giving up on it.
     if (!known) {
       this.discover().then(
@@ -171,12 +165,7 @@ export class Engine {
       if (problem) throw new EngineCommandError(problem);
     }
     const body = this.requireText(text);
-    try {
-      return this.router.publish(scope, body, this.manager.openConnections());
-    } catch (err) {
-      if (err instanceof FrameTooLargeError) throw new EngineCommandError(`the message is too long (${err.bytes} bytes with its envelope; the limit is 32768)`);
-      throw err;
-    }
+    return framed(() => this.router.publish(scope, body, this.manager.openConnections()));
   }
 
   /** DISCOVER now; resolves with the peer table after merging the answer. */
@@ -237,5 +226,15 @@ export class Engine {
 
   private emit<K extends keyof EngineEvents>(event: K, payload: EngineEvents[K]): void {
     this.events.emit(event, payload);
+  }
+}
+
+/** Runs a router command, turning a frame over the line limit into the user's error. */
+function framed<T>(command: () => T): T {
+  try {
+    return command();
+  } catch (err) {
+    if (err instanceof FrameTooLargeError) throw new EngineCommandError(`the message is too long (${err.bytes} bytes with its envelope; the limit is 32768)`);
+    throw err;
   }
 }
