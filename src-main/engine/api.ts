@@ -2,10 +2,26 @@
 // commands in, typed events out. Every type here is plain JSON, so it crosses IPC and WebSockets
 // as it is; this is what the desktop app's ChatApi is built on.
 
-import type { LogLevel } from './log.ts';
-import type { RegistrationView } from './rendezvous/session.ts';
+// It imports nothing, so the desktop app's contract can share these types with the renderer.
 
-export type { RegistrationView, RegistrationState } from './rendezvous/session.ts';
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 'unreachable' | 'blocked' | 'refused';
+
+export interface RegistrationView {
+  state: RegistrationState;
+  /** `host:port` of the rendezvous server. */
+  server: string;
+  /** The address the server saw us come from: what other peers will dial. */
+  ip: string | undefined;
+  ttl: number | undefined;
+  /** When our record expires on the server (ms since the epoch). */
+  expiresAt: number | undefined;
+  error: string | undefined;
+  /** When the next attempt is due, after a failure (ms since the epoch). */
+  retryAt: number | undefined;
+}
 
 /** `closed`: known but not connected (left, or not dialed by policy); `failed`: reconnects exhausted. */
 export type PeerState = 'connecting' | 'open' | 'stale' | 'closed' | 'failed';

@@ -1,8 +1,9 @@
 // Logging as DESIGN.md asks: `<ISO time> <LEVEL> [Module] message`, level switchable at run time.
 // The sink is injected so the engine never decides where bytes go (stderr, a file, the UI).
 
-export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import { LOG_LEVELS, type LogLevel } from './api.ts';
+
+export { LOG_LEVELS, type LogLevel };
 
 export interface LogRecord {
   time: Date;

@@ -2,6 +2,7 @@
 // runs out, DISCOVER on a period and on demand, UNREGISTER at the end. Every request goes through
 // a budget so that even many peers behind one IP stay far below the server's 50 per minute.
 
+import type { RegistrationView } from '../api.ts';
 import type { ModuleLogger } from '../log.ts';
 import { RendezvousError, describeServerError, rendezvousRequest, type RendezvousEndpoint } from './client.ts';
 
@@ -12,22 +13,6 @@ export interface DiscoveredPeer {
   ip: string;
   port: number;
   expiresIn: number;
-}
-
-export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 'unreachable' | 'blocked' | 'refused';
-
-export interface RegistrationView {
-  state: RegistrationState;
-  /** `host:port` of the rendezvous server. */
-  server: string;
-  /** The address the server saw us come from: what other peers will dial. */
-  ip: string | undefined;
-  ttl: number | undefined;
-  /** When our record expires on the server (ms since the epoch). */
-  expiresAt: number | undefined;
-  error: string | undefined;
-  /** When the next attempt is due, after a failure (ms since the epoch). */
-  retryAt: number | undefined;
 }
 
 const WINDOW_MS = 60_000;

@@ -1,0 +1,268 @@
+// The ChatApi: the one contract between the host (Electron main, or the browser host in
+// src-main/web) and the renderer. Every command and event is named here with its types, plus the
+// channel names and the envelopes that carry them. Main, preload, the browser bridge and the
+// renderer import this file; nothing else crosses the boundary. Everything is plain JSON.
+
+import type {
+  DeliveryState,
+  EngineCounters,
+  LogEvent,
+  LogLevel,
+  PeerView,
+  RegistrationView,
+} from '../src-main/engine/api.ts';
+
+export type { DeliveryState, LogEvent, LogLevel, RegistrationView };
+export { LOG_LEVELS } from '../src-main/engine/api.ts';
+
+/** What both sides check: the renderer to explain a refusal before it happens, main to enforce it. */
+export const LIMITS = {
+  /** name and namespace, in characters (PROTOCOL.md). */
+  maxIdentityChars: 64,
+  minTtl: 1,
+  maxTtl: 86400,
+  /**
+   * Bytes of JSON-escaped text one message may carry: a frame is at most 32 KiB, and 2 KiB stays
+   * free for the envelope whatever the two peer_ids are (at most 129 characters each).
+   */
+  maxTextBytes: 30 * 1024,
+} as const;
+
+/** Bytes the text takes inside a frame: UTF-8 after JSON escaping (a newline is `\n`, two bytes). */
+export function wireTextBytes(text: string): number {
+  return new TextEncoder().encode(JSON.stringify(text)).length - 2;
+}
+
+// ---- Conversations ---------------------------------------------------------------------------
+
+/** `dm:<peer_id>` for a direct chat, `#<namespace>` for a namespace channel, `*` for broadcast. */
+export type ConversationId = string;
+export type ConversationKind = 'dm' | 'namespace' | 'broadcast';
+
+export const BROADCAST: ConversationId = '*';
+export const dmConversation = (peerId: string): ConversationId => `dm:${peerId}`;
+
+export function conversationKind(id: ConversationId): ConversationKind {
+  if (id === BROADCAST) return 'broadcast';
+  return id.startsWith('dm:') ? 'dm' : 'namespace';
+}
+
+export interface ChatMessage {
+  conversationId: ConversationId;
+  msgId: string;
+  direction: 'in' | 'out';
+  kind: 'dm' | 'pub';
+  /** The sender's peer_id (ours for an outgoing message). */
+  from: string;
+  /** A peer_id for a DM; `*` or `#namespace` for a PUB. */
+  to: string;
+  text: string;
+  /** When we sent or received it (ms since the epoch). */
+  at: number;
+  /** The sender's own timestamp, for incoming messages that carried a readable one. */
+  sentAt?: number;
+  /** Outgoing only. PUBs end at `sent`; `recipients` says to how many open connections. */
+  delivery?: DeliveryState;
+  recipients?: number;
+  error?: string;
+  /** Incoming only: the `src` the frame claimed when it differed from the connection's peer. */
+  claimedSrc?: string;
+}
+
+export interface ConversationSummary {
+  id: ConversationId;
+  kind: ConversationKind;
+  /** peer_id, `#namespace` or `*`. */
+  title: string;
+  unread: number;
+  last: { from: string; text: string; at: number } | undefined;
+  /** Messages here raise desktop notifications (always for DMs, opt-in for channels). */
+  notify: boolean;
+}
+
+// ---- Peers and status ------------------------------------------------------------------------
+
+/** `offline`: someone we have a conversation with who is not on the rendezvous list any more. */
+export type ChatPeerState = PeerView['state'] | 'offline';
+export type ChatPeer = Omit<PeerView, 'state'> & { state: ChatPeerState };
+
+export interface AppStatus {
+  /** The engine is running for the saved profile. */
+  running: boolean;
+  peerId: string | undefined;
+  listen: { host: string; port: number } | undefined;
+  registration: RegistrationView | undefined;
+  openConnections: number;
+  avgRttMs: number | undefined;
+  logLevel: LogLevel;
+  counters: EngineCounters | undefined;
+  /** Why the engine is not running (bad port, port in use, ...), in words for the user. */
+  error: string | undefined;
+  /** The embedded rendezvous server, when the profile uses "This computer". */
+  localServer: { host: string; port: number } | undefined;
+}
+
+// ---- Settings --------------------------------------------------------------------------------
+
+export type RendezvousPreset = 'local' | 'unb' | 'custom';
+
+/** "This computer" runs our embedded server; "UnB class server" is the course's public one. */
+export const RENDEZVOUS_PRESETS = {
+  local: { host: '127.0.0.1', port: 8080 },
+  unb: { host: 'pyp2p.mfcaetano.cc', port: 8080 },
+} as const;
+
+export interface Profile {
+  name: string;
+  namespace: string;
+  /** TCP port peers dial us on; 0 picks a free one. */
+  port: number;
+  /** Seconds the rendezvous server keeps our record. */
+  ttl: number;
+  rendezvous: { preset: RendezvousPreset; host: string; port: number };
+}
+
+/** The protocol's timers, in seconds as the Python clients' config has them. */
+export interface Timers {
+  ackTimeoutS: number;
+  pingIntervalS: number;
+  discoverIntervalS: number;
+  maxReconnectAttempts: number;
+}
+
+export type Theme = 'system' | 'light' | 'dark';
+export type Language = 'system' | 'en' | 'pt-BR';
+
+export interface Settings {
+  /** Undefined until the first-run form is done. */
+  profile: Profile | undefined;
+  timers: Timers;
+  /** Dial every discovered peer, or only those of our namespace. */
+  connectionPolicy: 'all' | 'namespace';
+  /** Desktop notifications for direct messages. */
+  notifications: boolean;
+  /** Channels (`#namespace` or `*`) whose messages notify too. */
+  notifyChannels: ConversationId[];
+  theme: Theme;
+  language: Language;
+  /** Closing the window hides it in the tray instead of quitting. */
+  minimizeToTray: boolean;
+  logLevel: LogLevel;
+}
+
+/** Everything but the profile, which changes only through `startProfile`. */
+export type SettingsPatch = Partial<Omit<Settings, 'profile' | 'timers'>> & { timers?: Partial<Timers> };
+
+/** What the renderer needs to draw the whole app at once. */
+export interface Snapshot {
+  settings: Settings;
+  status: AppStatus;
+  peers: ChatPeer[];
+  conversations: ConversationSummary[];
+  /** Electron or a browser tab: decides, for example, whether the tray setting means anything. */
+  host: 'electron' | 'web';
+}
+
+// ---- Commands and events ---------------------------------------------------------------------
+
+/** Every command: its arguments and what it resolves to. A refusal rejects with a readable message. */
+export interface ChatCommands {
+  getSnapshot: { args: []; result: Snapshot };
+  /** Validates, saves and (re)starts the engine with this profile (BYE and UNREGISTER first). */
+  startProfile: { args: [profile: Profile]; result: Snapshot };
+  updateSettings: { args: [patch: SettingsPatch]; result: Settings };
+  sendDirect: { args: [peerId: string, text: string]; result: ChatMessage };
+  /** To `*` or `#namespace`. */
+  publish: { args: [to: ConversationId, text: string]; result: ChatMessage };
+  /** Sends a failed DM again; the failed bubble is replaced by the new one. */
+  retry: { args: [msgId: string]; result: ChatMessage };
+  /** Clears one peer's failures and dials it now. */
+  reconnect: { args: [peerId: string]; result: void };
+  discover: { args: []; result: void };
+  setLogLevel: { args: [level: LogLevel]; result: void };
+  history: { args: [conversationId: ConversationId]; result: ChatMessage[] };
+  markRead: { args: [conversationId: ConversationId]; result: void };
+  /** The conversation on screen (undefined: none); its messages arrive already read. */
+  setActiveConversation: { args: [conversationId: ConversationId | undefined]; result: void };
+  logs: { args: []; result: LogEvent[] };
+  /** Opens an http(s) link in the system browser, after main's own check. */
+  openLink: { args: [url: string]; result: void };
+}
+
+export type CommandName = keyof ChatCommands;
+
+export const COMMANDS = [
+  'getSnapshot',
+  'startProfile',
+  'updateSettings',
+  'sendDirect',
+  'publish',
+  'retry',
+  'reconnect',
+  'discover',
+  'setLogLevel',
+  'history',
+  'markRead',
+  'setActiveConversation',
+  'logs',
+  'openLink',
+] as const satisfies readonly CommandName[];
+
+export interface ChatEvents {
+  status: AppStatus;
+  peer: ChatPeer;
+  'peer-removed': { peerId: string };
+  /** A new message, incoming or our own. */
+  message: ChatMessage;
+  /** Our message's delivery state changed. */
+  delivery: ChatMessage;
+  /** Unread counts, previews or the conversation list changed. */
+  conversations: ConversationSummary[];
+  settings: Settings;
+  log: LogEvent;
+  /** The host asks the UI to show a conversation (a notification was clicked). */
+  'open-conversation': { conversationId: ConversationId };
+}
+
+export type EventName = keyof ChatEvents;
+
+export type ChatApi = {
+  [K in CommandName]: (...args: ChatCommands[K]['args']) => Promise<ChatCommands[K]['result']>;
+} & {
+  /** Subscribes to one event; returns the function that unsubscribes. */
+  on<K extends EventName>(event: K, listener: (payload: ChatEvents[K]) => void): () => void;
+};
+
+// ---- Transport ---------------------------------------------------------------------------------
+
+/** Electron IPC: one `ipcMain.handle` channel per command, one channel for every event. */
+export const commandChannel = (command: CommandName): string => `chat:${command}`;
+export const EVENT_CHANNEL = 'chat:event';
+
+export type CommandReply<T = unknown> = { ok: true; value: T } | { ok: false; error: string };
+export interface EventEnvelope<K extends EventName = EventName> {
+  event: K;
+  payload: ChatEvents[K];
+}
+
+/** The browser host's WebSocket carries requests and replies with an id, and events. */
+export interface WireRequest {
+  id: number;
+  command: CommandName;
+  args: unknown[];
+}
+export type WireReply = { id: number } & CommandReply;
+export type WireMessage = WireReply | EventEnvelope;
+
+/** http and https links only, parsed rather than pattern-matched; anything else is refused. */
+export function allowedExternalUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password || !url.hostname) return undefined;
+  return url.href;
+}
