@@ -9,9 +9,9 @@ import {
   RendezvousSession,
   RequestBudget,
   type DiscoveredPeer,
-  type RegistrationView,
   type RendezvousSessionOptions,
 } from '../../src-main/engine/rendezvous/session.ts';
+import type { RegistrationView } from '../../src-main/engine/api.ts';
 import { register, requestJson, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
 // Captured before any test fakes timers: waiting for real I/O must use the real clock.

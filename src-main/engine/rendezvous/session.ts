@@ -2,7 +2,7 @@
 // runs out, DISCOVER on a period and on demand, UNREGISTER at the end. Every request goes through
 // a budget so that even many peers behind one IP stay far below the server's 50 per minute.
 
-import type { RegistrationView } from '../api.ts';
+import type { RegistrationState, RegistrationView } from '../api.ts';
 import type { ModuleLogger } from '../log.ts';
 import { RendezvousError, describeServerError, rendezvousRequest, type RendezvousEndpoint } from './client.ts';
 
