@@ -226,6 +226,18 @@ export interface ChatEvents {
 
 export type EventName = keyof ChatEvents;
 
+export const EVENTS = [
+  'status',
+  'peer',
+  'peer-removed',
+  'message',
+  'delivery',
+  'conversations',
+  'settings',
+  'log',
+  'open-conversation',
+] as const satisfies readonly EventName[];
+
 export type ChatApi = {
   [K in CommandName]: (...args: ChatCommands[K]['args']) => Promise<ChatCommands[K]['result']>;
 } & {

@@ -1,0 +1,88 @@
+// Arguments of every ChatApi command, checked before anything acts on them: they come from the
+// renderer (or a browser tab), so type, length and allowed values are all verified here.
+
+import {
+  LIMITS,
+  LOG_LEVELS,
+  allowedExternalUrl,
+  wireTextBytes,
+  type ChatCommands,
+  type CommandName,
+  type ConversationId,
+} from '../../src-shared/chat-api.ts';
+import { isValidPeerId } from '../engine/wire/messages.ts';
+import { SettingsError, isChannelId, validatePatch, validateProfile } from './settings.ts';
+
+/** Refused arguments: the message says what is wrong, in words for the user. */
+export class ArgumentError extends Error {}
+
+const MAX_MSG_ID_CHARS = 128;
+const MAX_URL_CHARS = 2048;
+
+function peerId(value: unknown): string {
+  if (!isValidPeerId(value) || !value.includes('@')) throw new ArgumentError('a peer is addressed as name@namespace');
+  return value;
+}
+
+export function messageText(value: unknown): string {
+  if (typeof value !== 'string') throw new ArgumentError('the message must be text');
+  if (value.trim() === '') throw new ArgumentError('the message is empty');
+  // Every character takes at least one byte, so a longer string is over without encoding it.
+  const bytes = value.length > LIMITS.maxTextBytes ? value.length : wireTextBytes(value);
+  if (bytes > LIMITS.maxTextBytes) throw new ArgumentError(`the message is too long: ${bytes} bytes, the limit is ${LIMITS.maxTextBytes}`);
+  return value;
+}
+
+function conversationId(value: unknown): ConversationId {
+  if (isChannelId(value) || (typeof value === 'string' && value.startsWith('dm:') && isValidPeerId(value.slice(3)))) return value as ConversationId;
+  throw new ArgumentError('unknown conversation');
+}
+
+function msgId(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_MSG_ID_CHARS) throw new ArgumentError('unknown message');
+  return value;
+}
+
+function settingsValue<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw err instanceof SettingsError ? new ArgumentError(err.message) : err;
+  }
+}
+
+type Checkers = { [K in CommandName]: (args: unknown[]) => ChatCommands[K]['args'] };
+
+const none = (): [] => [];
+
+const CHECKERS: Checkers = {
+  getSnapshot: none,
+  startProfile: ([profile]) => [settingsValue(() => validateProfile(profile))],
+  updateSettings: ([patch]) => [settingsValue(() => validatePatch(patch))],
+  sendDirect: ([to, text]) => [peerId(to), messageText(text)],
+  publish: ([to, text]) => {
+    if (!isChannelId(to)) throw new ArgumentError('publish to * or #namespace');
+    return [to as ConversationId, messageText(text)];
+  },
+  retry: ([id]) => [msgId(id)],
+  reconnect: ([id]) => [peerId(id)],
+  discover: none,
+  setLogLevel: ([level]) => {
+    if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) throw new ArgumentError(`the log level must be one of ${LOG_LEVELS.join(', ')}`);
+    return [level as (typeof LOG_LEVELS)[number]];
+  },
+  history: ([id]) => [conversationId(id)],
+  markRead: ([id]) => [conversationId(id)],
+  setActiveConversation: ([id]) => [id === undefined || id === null ? undefined : conversationId(id)],
+  logs: none,
+  openLink: ([url]) => {
+    const allowed = typeof url === 'string' && url.length <= MAX_URL_CHARS ? allowedExternalUrl(url) : undefined;
+    if (!allowed) throw new ArgumentError('only http and https links can be opened');
+    return [allowed];
+  },
+};
+
+/** Checks a command's arguments; throws ArgumentError with the reason. */
+export function checkArguments<K extends CommandName>(command: K, args: unknown[]): ChatCommands[K]['args'] {
+  return CHECKERS[command](args) as ChatCommands[K]['args'];
+}

@@ -1,0 +1,398 @@
+// The ChatApi's implementation, shared by both hosts: Electron main (over IPC) and the browser
+// host (over a WebSocket). It owns the settings, the engine for the saved profile, the embedded
+// rendezvous server for "This computer", and the conversations the UI shows. Pure Node: the
+// hosts inject what differs (where settings live, how a link is opened).
+
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import {
+  COMMANDS,
+  conversationKind,
+  dmConversation,
+  type AppStatus,
+  type ChatCommands,
+  type ChatEvents,
+  type ChatMessage,
+  type ChatPeer,
+  type CommandName,
+  type CommandReply,
+  type ConversationId,
+  type EventEnvelope,
+  type EventName,
+  type LogEvent,
+  type Profile,
+  type Settings,
+  type SettingsPatch,
+  type Snapshot,
+} from '../../src-shared/chat-api.ts';
+import { EngineCommandError } from '../engine/api.ts';
+import { Engine } from '../engine/engine.ts';
+import { Logger, type ModuleLogger } from '../engine/log.ts';
+import { nameOf, namespaceOf } from '../engine/wire/messages.ts';
+import { startRendezvousServer, type RendezvousServer } from '../rendezvous-server/server.ts';
+import { ArgumentError, checkArguments } from './arguments.ts';
+import { Conversations, fromIncoming, fromOutgoing } from './conversations.ts';
+import { applyPatch, engineConfigFor, normalizeSettings, type SettingsStore } from './settings.ts';
+
+export interface ChatServiceOptions {
+  store: SettingsStore;
+  /** Folder for the embedded rendezvous server's records. */
+  dataDir: string;
+  host: Snapshot['host'];
+  /** Opens a link in the system browser; called only with a URL that passed `allowedExternalUrl`. */
+  openExternal: (url: string) => Promise<void> | void;
+  /** Where we accept peers (and run the embedded server); default every interface. */
+  listenHost?: string;
+  now?: () => number;
+}
+
+/** A command that cannot run in the current state (no profile yet, ...). */
+class ServiceError extends Error {}
+
+const LOG_LINES_KEPT = 1000;
+
+type Handlers = { [K in CommandName]: (...args: ChatCommands[K]['args']) => Promise<ChatCommands[K]['result']> | ChatCommands[K]['result'] };
+
+export class ChatService {
+  private readonly o: ChatServiceOptions;
+  private readonly events = new EventEmitter();
+  private readonly logger: Logger;
+  private readonly log: ModuleLogger;
+  private readonly conversations = new Conversations();
+  private readonly peers = new Map<string, ChatPeer>();
+  private readonly logLines: LogEvent[] = [];
+  private current: Settings;
+  private engine: Engine | undefined;
+  private unsubscribe: (() => void)[] = [];
+  private server: RendezvousServer | undefined;
+  private startError: string | undefined;
+  private active: ConversationId | undefined;
+  private statusQueued = false;
+  /** start/stop/restart run one after another, never interleaved. */
+  private lifecycle: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ChatServiceOptions) {
+    this.o = options;
+    this.events.setMaxListeners(0);
+    const { settings, problems } = normalizeSettings(options.store.read());
+    this.current = settings;
+    this.logger = new Logger({ level: settings.logLevel, now: options.now, sink: (r) => this.addLog({ time: r.time.toISOString(), level: r.level, module: r.module, message: r.message }) });
+    this.log = this.logger.module('App');
+    for (const problem of problems) this.log.warn(`Settings: ${problem}`);
+  }
+
+  get settings(): Settings {
+    return structuredClone(this.current);
+  }
+
+  get activeConversation(): ConversationId | undefined {
+    return this.active;
+  }
+
+  totalUnread(): number {
+    return this.conversations.totalUnread();
+  }
+
+  on<K extends EventName>(event: K, listener: (payload: ChatEvents[K]) => void): () => void {
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
+  }
+
+  /** Every event, as the envelope a host forwards as it is. */
+  onEvent(listener: (envelope: EventEnvelope) => void): () => void {
+    this.events.on('*', listener);
+    return () => this.events.off('*', listener);
+  }
+
+  /** Starts the engine for the saved profile, if there is one. */
+  start(): Promise<void> {
+    return this.serial(async () => {
+      if (this.current.profile) await this.startEngine(this.current.profile).catch(() => undefined);
+    });
+  }
+
+  /** Leaves the network (BYE to every peer, UNREGISTER) and closes the embedded server. */
+  stop(): Promise<void> {
+    return this.serial(() => this.stopEngine());
+  }
+
+  /** For trusted callers in the host (the tray's "mute"); the renderer goes through dispatch. */
+  updateSettings(patch: SettingsPatch): Settings {
+    const before = this.current;
+    this.current = applyPatch(before, patch);
+    this.o.store.write(this.current);
+    this.emit('settings', this.settings);
+    if (patch.logLevel && patch.logLevel !== before.logLevel) this.applyLogLevel(patch.logLevel);
+    if (patch.notifyChannels) this.emitConversations();
+    const restart =
+      this.current.connectionPolicy !== before.connectionPolicy || JSON.stringify(this.current.timers) !== JSON.stringify(before.timers);
+    if (restart && this.engine && this.current.profile) {
+      const profile = this.current.profile;
+      this.log.info('Timers or connection policy changed: reconnecting with the new values');
+      void this.serial(() => this.startEngine(profile)).catch(() => undefined);
+    }
+    return this.settings;
+  }
+
+  /** Asks the UI to show a conversation (a notification was clicked). */
+  openConversation(conversationId: ConversationId): void {
+    this.emit('open-conversation', { conversationId });
+  }
+
+  /** Runs one ChatApi command from the renderer: checks its name and arguments first; never throws. */
+  async dispatch(command: unknown, args: unknown): Promise<CommandReply> {
+    if (typeof command !== 'string' || !(COMMANDS as readonly string[]).includes(command)) {
+      this.log.warn(`Refused an unknown command ${JSON.stringify(String(command)).slice(0, 80)}`);
+      return { ok: false, error: 'unknown command' };
+    }
+    if (!Array.isArray(args)) return { ok: false, error: 'arguments must be a list' };
+    const name = command as CommandName;
+    try {
+      const handler = this.handlers[name] as (...a: unknown[]) => unknown;
+      return { ok: true, value: await handler(...checkArguments(name, args)) };
+    } catch (err) {
+      if (err instanceof ArgumentError || err instanceof EngineCommandError || err instanceof ServiceError) return { ok: false, error: err.message };
+      this.log.error(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+      return { ok: false, error: `${name} failed: ${(err as Error).message}` };
+    }
+  }
+
+  private readonly handlers: Handlers = {
+    getSnapshot: () => this.snapshot(),
+    startProfile: async (profile) => {
+      await this.serial(() => this.startEngine(profile));
+      this.current = { ...this.current, profile };
+      this.o.store.write(this.current);
+      this.emit('settings', this.settings);
+      this.emitConversations();
+      return this.snapshot();
+    },
+    updateSettings: (patch) => this.updateSettings(patch),
+    sendDirect: (peerId, text) => {
+      const engine = this.requireEngine();
+      return this.addOutgoing(fromOutgoing(engine.sendDirect(peerId, text), engine.peerId));
+    },
+    publish: (to, text) => {
+      const engine = this.requireEngine();
+      return this.addOutgoing(fromOutgoing(engine.publish(to, text), engine.peerId));
+    },
+    retry: (msgId) => {
+      const failed = this.conversations.outgoingMessage(msgId);
+      if (!failed || failed.kind !== 'dm' || failed.delivery !== 'failed') throw new ServiceError('only a failed direct message can be sent again');
+      const engine = this.requireEngine();
+      const again = engine.sendDirect(failed.to, failed.text);
+      this.conversations.remove(msgId);
+      return this.addOutgoing(fromOutgoing(again, engine.peerId));
+    },
+    reconnect: (peerId) => this.requireEngine().reconnect(peerId),
+    discover: async () => {
+      await this.requireEngine().discover();
+    },
+    setLogLevel: (level) => {
+      this.updateSettings({ logLevel: level });
+    },
+    history: (id) => this.conversations.history(id),
+    markRead: (id) => {
+      if (this.conversations.markRead(id)) this.emitConversations();
+    },
+    setActiveConversation: (id) => {
+      this.active = id;
+      if (id !== undefined && this.conversations.markRead(id)) this.emitConversations();
+    },
+    logs: () => [...this.logLines],
+    openLink: async (url) => {
+      await this.o.openExternal(url);
+    },
+  };
+
+  private snapshot(): Snapshot {
+    return { settings: this.settings, status: this.status(), peers: this.peerList(), conversations: this.summaries(), host: this.o.host };
+  }
+
+  private status(): AppStatus {
+    const s = this.engine?.status();
+    return {
+      running: s !== undefined,
+      peerId: s?.peerId,
+      listen: s?.listen,
+      registration: s?.registration,
+      openConnections: s?.peers.open ?? 0,
+      avgRttMs: s?.avgRttMs,
+      logLevel: this.current.logLevel,
+      counters: s?.counters,
+      error: this.startError,
+      localServer: this.server && { host: this.server.host, port: this.server.port },
+    };
+  }
+
+  /** Discovered peers, and the people we have chats with who are no longer listed (offline). */
+  private peerList(): ChatPeer[] {
+    const list = [...this.peers.values()];
+    for (const summary of this.conversations.summaries(undefined, () => false)) {
+      if (summary.kind === 'dm' && !this.peers.has(summary.title)) list.push(offlinePeer(summary.title));
+    }
+    return list;
+  }
+
+  private summaries() {
+    const { notifications, notifyChannels } = this.current;
+    return this.conversations.summaries(this.current.profile?.namespace, (id) =>
+      notifications && (conversationKind(id) === 'dm' || notifyChannels.includes(id)),
+    );
+  }
+
+  private requireEngine(): Engine {
+    if (!this.engine) throw new ServiceError(this.startError ?? 'not connected yet: set up your profile first');
+    return this.engine;
+  }
+
+  private addOutgoing(message: ChatMessage): ChatMessage {
+    this.conversations.add(message, true);
+    this.emit('message', { ...message });
+    this.emitConversations();
+    return message;
+  }
+
+  private async startEngine(profile: Profile): Promise<void> {
+    await this.stopEngine();
+    const listenHost = this.o.listenHost ?? '0.0.0.0';
+    const config = engineConfigFor(profile, this.current, listenHost);
+    try {
+      if (profile.rendezvous.preset === 'local') await this.startLocalServer(listenHost, profile.rendezvous.port);
+      const engine = new Engine({ config, now: this.o.now });
+      this.subscribe(engine);
+      try {
+        await engine.start();
+      } catch (err) {
+        for (const off of this.unsubscribe.splice(0)) off();
+        await engine.stop();
+        throw err;
+      }
+      this.engine = engine;
+      this.startError = undefined;
+    } catch (err) {
+      this.startError = describeStartError(err, profile);
+      this.log.error(`Cannot start ${profile.name}@${profile.namespace}: ${this.startError}`);
+      await this.server?.close();
+      this.server = undefined;
+      throw new ServiceError(this.startError);
+    } finally {
+      this.queueStatus();
+    }
+  }
+
+  private async stopEngine(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    if (engine) await engine.stop();
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const peerId of [...this.peers.keys()]) this.removePeer(peerId);
+    await this.server?.close();
+    this.server = undefined;
+    this.queueStatus();
+  }
+
+  /** "This computer": our own rendezvous server; if the port is taken, one already runs there. */
+  private async startLocalServer(host: string, port: number): Promise<void> {
+    try {
+      this.server = await startRendezvousServer({ host, port, db: join(this.o.dataDir, 'rendezvous.sqlite'), logger: this.logger });
+      this.log.info(`Rendezvous server for this computer on ${host}:${this.server.port}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new ServiceError(`cannot run the rendezvous server on port ${port}: ${(err as Error).message}`);
+      this.log.info(`Port ${port} is taken: using the rendezvous server already running there`);
+    }
+  }
+
+  private subscribe(engine: Engine): void {
+    this.unsubscribe = [
+      engine.on('registration', () => this.queueStatus()),
+      engine.on('peer', (view) => {
+        this.peers.set(view.peerId, view);
+        this.emit('peer', view);
+        this.queueStatus();
+      }),
+      engine.on('peer-removed', ({ peerId }) => this.removePeer(peerId)),
+      engine.on('message', (incoming) => {
+        const message = fromIncoming(incoming);
+        this.conversations.add(message, this.active === message.conversationId);
+        this.emit('message', { ...message });
+        this.emitConversations();
+      }),
+      engine.on('delivery', (update) => {
+        const message = this.conversations.updateDelivery(fromOutgoing(update, engine.peerId));
+        if (message) this.emit('delivery', { ...message });
+      }),
+      engine.on('log', (line) => this.addLog(line)),
+    ];
+  }
+
+  /** A peer that leaves the list stays visible as offline while we have a chat with it. */
+  private removePeer(peerId: string): void {
+    this.peers.delete(peerId);
+    if (this.conversations.history(dmConversation(peerId)).length > 0) this.emit('peer', offlinePeer(peerId));
+    else this.emit('peer-removed', { peerId });
+    this.queueStatus();
+  }
+
+  private applyLogLevel(level: Settings['logLevel']): void {
+    this.logger.setLevel(level);
+    this.engine?.setLogLevel(level);
+    this.queueStatus();
+  }
+
+  private addLog(line: LogEvent): void {
+    this.logLines.push(line);
+    if (this.logLines.length > LOG_LINES_KEPT) this.logLines.shift();
+    this.emit('log', line);
+  }
+
+  private emitConversations(): void {
+    this.emit('conversations', this.summaries());
+  }
+
+  /** Peer events come in bursts (a DISCOVER, a PONG per peer): one status per turn is enough. */
+  private queueStatus(): void {
+    if (this.statusQueued) return;
+    this.statusQueued = true;
+    setImmediate(() => {
+      this.statusQueued = false;
+      this.emit('status', this.status());
+    });
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.lifecycle.then(task, task);
+    this.lifecycle = run.catch(() => undefined);
+    return run;
+  }
+
+  private emit<K extends EventName>(event: K, payload: ChatEvents[K]): void {
+    this.events.emit(event, payload);
+    this.events.emit('*', { event, payload });
+  }
+}
+
+function offlinePeer(peerId: string): ChatPeer {
+  return {
+    peerId,
+    name: nameOf(peerId),
+    namespace: namespaceOf(peerId),
+    state: 'offline',
+    direction: undefined,
+    address: undefined,
+    lastRttMs: undefined,
+    avgRttMs: undefined,
+    reconnectAttempts: 0,
+    nextRetryAt: undefined,
+    lastError: undefined,
+    pipelined: false,
+  };
+}
+
+function describeStartError(err: unknown, profile: Profile): string {
+  if (err instanceof ServiceError) return err.message;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `port ${profile.port} is already in use on this computer: choose another (0 picks a free one)`;
+  if (code === 'EACCES') return `this computer does not allow listening on port ${profile.port}: choose one above 1023`;
+  return (err as Error).message;
+}

@@ -1,0 +1,203 @@
+// Settings and profile: defaults, validation of anything that arrives from the renderer or from a
+// settings file, and the engine config they make. Every value is checked here, once, whoever
+// hosts the service (Electron main with electron-store, or the browser host with a JSON file).
+
+import {
+  BROADCAST,
+  LIMITS,
+  LOG_LEVELS,
+  RENDEZVOUS_PRESETS,
+  type ConversationId,
+  type Profile,
+  type Settings,
+  type SettingsPatch,
+  type Timers,
+} from '../../src-shared/chat-api.ts';
+import { defaultConfig, mergeConfig, validateIdentityField, type EngineConfig } from '../engine/config.ts';
+
+/** Where settings live: electron-store in the desktop app, a JSON file in the browser host. */
+export interface SettingsStore {
+  /** The raw saved value (undefined when nothing is saved yet); `normalizeSettings` checks it. */
+  read(): unknown;
+  write(settings: Settings): void;
+}
+
+/** A value from outside that breaks a rule; its message is shown to the user as it is. */
+export class SettingsError extends Error {}
+
+const TIMER_RANGES: Record<keyof Timers, [min: number, max: number]> = {
+  ackTimeoutS: [1, 120],
+  pingIntervalS: [1, 3600],
+  discoverIntervalS: [5, 3600],
+  maxReconnectAttempts: [0, 100],
+};
+const MAX_NOTIFY_CHANNELS = 256;
+const MAX_HOST_CHARS = 253;
+
+export function defaultSettings(): Settings {
+  return {
+    profile: undefined,
+    timers: { ackTimeoutS: 5, pingIntervalS: 30, discoverIntervalS: 60, maxReconnectAttempts: 5 },
+    connectionPolicy: 'all',
+    notifications: true,
+    notifyChannels: [],
+    theme: 'system',
+    language: 'system',
+    minimizeToTray: false,
+    logLevel: 'INFO',
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function integer(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new SettingsError(`${what} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, what: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new SettingsError(`${what} must be one of: ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function boolean(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new SettingsError(`${what} must be true or false`);
+  return value;
+}
+
+function identity(field: 'name' | 'namespace', value: unknown): string {
+  if (typeof value !== 'string') throw new SettingsError(`${field} must be text`);
+  const problem = validateIdentityField(field, value);
+  if (problem) throw new SettingsError(problem);
+  return value;
+}
+
+/** `*` or `#namespace`: a channel someone may publish to. */
+export function isChannelId(value: unknown): boolean {
+  return typeof value === 'string' && (value === BROADCAST || (value.startsWith('#') && validateIdentityField('namespace', value.slice(1)) === undefined));
+}
+
+export function validateProfile(raw: unknown): Profile {
+  if (!isObject(raw)) throw new SettingsError('the profile must be an object');
+  const rendezvous = raw.rendezvous;
+  if (!isObject(rendezvous)) throw new SettingsError('choose a rendezvous server');
+  const preset = oneOf(rendezvous.preset, 'rendezvous server', ['local', 'unb', 'custom'] as const);
+  let host: string;
+  if (preset === 'custom') {
+    if (typeof rendezvous.host !== 'string' || !/^[^\s/@]{1,253}$/u.test(rendezvous.host) || /[\u0000-\u001f]/.test(rendezvous.host)) {
+      throw new SettingsError(`the server address must be a host name or IP address of 1 to ${MAX_HOST_CHARS} characters`);
+    }
+    host = rendezvous.host;
+  } else {
+    host = RENDEZVOUS_PRESETS[preset].host;
+  }
+  // "This computer" keeps the port the user picked for the embedded server; the class server's is fixed.
+  const serverPort = preset === 'unb' ? RENDEZVOUS_PRESETS.unb.port : integer(rendezvous.port, 'the server port', 1, 65535);
+  return {
+    name: identity('name', raw.name),
+    namespace: identity('namespace', raw.namespace),
+    port: integer(raw.port, 'port', 0, 65535),
+    ttl: integer(raw.ttl, 'TTL (seconds)', LIMITS.minTtl, LIMITS.maxTtl),
+    rendezvous: { preset, host, port: serverPort },
+  };
+}
+
+/** Checks a patch from the renderer: known keys only, each value in range. */
+export function validatePatch(raw: unknown): SettingsPatch {
+  if (!isObject(raw)) throw new SettingsError('settings must be an object');
+  const patch: SettingsPatch = {};
+  for (const [key, value] of Object.entries(raw)) {
+    switch (key) {
+      case 'timers': {
+        if (!isObject(value)) throw new SettingsError('timers must be an object');
+        const timers: Partial<Timers> = {};
+        for (const [name, seconds] of Object.entries(value)) {
+          const range = Object.hasOwn(TIMER_RANGES, name) ? TIMER_RANGES[name as keyof Timers] : undefined;
+          if (!range) throw new SettingsError(`unknown timer ${JSON.stringify(name).slice(0, 80)}`);
+          timers[name as keyof Timers] = integer(seconds, name, ...range);
+        }
+        patch.timers = timers;
+        break;
+      }
+      case 'connectionPolicy':
+        patch.connectionPolicy = oneOf(value, key, ['all', 'namespace'] as const);
+        break;
+      case 'notifications':
+      case 'minimizeToTray':
+        patch[key] = boolean(value, key);
+        break;
+      case 'notifyChannels':
+        if (!Array.isArray(value) || value.length > MAX_NOTIFY_CHANNELS || !value.every(isChannelId)) {
+          throw new SettingsError(`notifyChannels must be a list of at most ${MAX_NOTIFY_CHANNELS} channels (* or #namespace)`);
+        }
+        patch.notifyChannels = [...new Set(value as ConversationId[])];
+        break;
+      case 'theme':
+        patch.theme = oneOf(value, key, ['system', 'light', 'dark'] as const);
+        break;
+      case 'language':
+        patch.language = oneOf(value, key, ['system', 'en', 'pt-BR'] as const);
+        break;
+      case 'logLevel':
+        patch.logLevel = oneOf(value, key, LOG_LEVELS);
+        break;
+      default:
+        throw new SettingsError(`unknown setting ${JSON.stringify(key).slice(0, 80)}`);
+    }
+  }
+  return patch;
+}
+
+export function applyPatch(settings: Settings, patch: SettingsPatch): Settings {
+  return { ...settings, ...patch, timers: { ...settings.timers, ...patch.timers } };
+}
+
+/**
+ * Reads saved settings: what is valid is kept, the rest falls back to defaults (a hand-edited or
+ * older file must never stop the app from opening). Returns the problems found for the log.
+ */
+export function normalizeSettings(raw: unknown): { settings: Settings; problems: string[] } {
+  let settings = defaultSettings();
+  const problems: string[] = [];
+  if (raw === undefined) return { settings, problems };
+  if (!isObject(raw)) return { settings, problems: ['saved settings are not an object; using defaults'] };
+  for (const [key, value] of Object.entries(raw)) {
+    try {
+      if (key === 'profile') settings.profile = value === undefined || value === null ? undefined : validateProfile(value);
+      else if (key === 'timers' && isObject(value)) {
+        for (const [name, seconds] of Object.entries(value)) settings = keepValid(settings, { timers: { [name]: seconds } }, problems);
+      } else settings = applyPatch(settings, validatePatch({ [key]: value }));
+    } catch (err) {
+      problems.push(`saved ${key}: ${(err as Error).message}`);
+    }
+  }
+  return { settings, problems };
+}
+
+function keepValid(settings: Settings, raw: unknown, problems: string[]): Settings {
+  try {
+    return applyPatch(settings, validatePatch(raw));
+  } catch (err) {
+    problems.push(`saved timers: ${(err as Error).message}`);
+    return settings;
+  }
+}
+
+/** The engine config for a profile; `listenHost` is where we accept peers. */
+export function engineConfigFor(profile: Profile, settings: Settings, listenHost: string): EngineConfig {
+  const { timers } = settings;
+  const base = defaultConfig({ name: profile.name, namespace: profile.namespace, port: profile.port });
+  return mergeConfig(base, {
+    listenHost,
+    ttl: profile.ttl,
+    rendezvous: { host: profile.rendezvous.host, port: profile.rendezvous.port, discoverIntervalMs: timers.discoverIntervalS * 1000 },
+    network: { ackTimeoutMs: timers.ackTimeoutS * 1000 },
+    keepalive: { pingIntervalMs: timers.pingIntervalS * 1000 },
+    peerConnection: { maxReconnectAttempts: timers.maxReconnectAttempts, policy: settings.connectionPolicy },
+    logging: { level: settings.logLevel },
+  });
+}
