@@ -72,6 +72,13 @@ describe('two engines', () => {
     await waitFor('bob forgotten', () => alice.peer('bob@CIC') === undefined);
   });
 
+  it('takes its record back even when it stops while its first REGISTER is still in flight', async () => {
+    const alice = await startEngine(rdv.port, 'alice', 'CIC');
+    await alice.engine.stop();
+    expect(alice.logs).toContain('INFO [Rendezvous] UNREGISTER alice@CIC -> OK');
+    expect(rdv.registrations).toBe(0);
+  });
+
   it('measures RTT with PING on both the inbound and the outbound side', async () => {
     const fast = { keepalive: { pingIntervalMs: 50 } };
     const alice = await startEngine(rdv.port, 'alice', 'CIC', fast);

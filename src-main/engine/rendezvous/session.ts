@@ -121,6 +121,12 @@ export class RendezvousSession {
       clearTimeout(w.timer);
       w.resolve();
     }
+    // A REGISTER still in flight would leave our record behind: let it land, then take it back.
+    if (this.registering) {
+      await this.registering.catch(() => undefined);
+      clearTimeout(this.renewTimer);
+      clearTimeout(this.retryTimer);
+    }
     if (this.view.state !== 'registered') return;
     // Outside the budget: it is the last request, and leaving must not wait for a free slot.
     try {
@@ -150,13 +156,14 @@ export class RendezvousSession {
         port: this.o.port(),
         ttl: this.o.ttl,
       });
-      if (this.stopped) return;
       const ttl = typeof reply.ttl === 'number' && reply.ttl > 0 ? reply.ttl : this.o.ttl;
       const ip = typeof reply.ip === 'string' ? reply.ip : undefined;
       const first = this.view.state !== 'registered';
       this.failures = 0;
       this.update({ state: 'registered', ip, ttl, expiresAt: this.o.now() + ttl * 1000, error: undefined, retryAt: undefined });
       this.o.log.info(`REGISTER ${this.o.name}@${this.o.namespace} port ${this.o.port()} -> OK, seen as ${ip ?? '?'}, ttl ${ttl} s`);
+      // Stopped meanwhile: the server has our record all the same, and stop() takes it back.
+      if (this.stopped) return;
       // Renew at 80% of the TTL, so one lost request still leaves time for another.
       this.renewTimer = setTimeout(() => void this.register(), Math.max(1000, ttl * 800));
       if (first) void this.discover().catch(() => undefined);
