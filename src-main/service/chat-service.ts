@@ -271,7 +271,7 @@ export class ChatService {
       this.engine = engine;
       this.startError = undefined;
     } catch (err) {
-      this.startError = describeStartError(err, profile);
+      this.startError = describeStartError(err);
       this.log.error(`Cannot start ${profile.name}@${profile.namespace}: ${this.startError}`);
       await this.server?.close();
       this.server = undefined;
@@ -389,10 +389,7 @@ function offlinePeer(peerId: string): ChatPeer {
   };
 }
 
-function describeStartError(err: unknown, profile: Profile): string {
-  if (err instanceof ServiceError) return err.message;
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return `port ${profile.port} is already in use on this computer: choose another (0 picks a free one)`;
-  if (code === 'EACCES') return `this computer does not allow listening on port ${profile.port}: choose one above 1023`;
-  return (err as Error).message;
+function describeStartError(err: unknown): string {
+  const message = (err as Error).message;
+  return /already in use/.test(message) ? `${message}: choose another port (0 picks a free one)` : message;
 }

@@ -1,0 +1,264 @@
+// The ChatApi as both hosts run it: a ChatService with a real settings file, a real engine, our
+// rendezvous server and real engine peers on 127.0.0.1.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatEvents, ChatMessage, CommandReply, EventName, Profile, Snapshot } from '../../src-shared/chat-api.ts';
+import { ChatService } from '../../src-main/service/chat-service.ts';
+import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
+import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
+import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
+
+let rdv: TestServer;
+let dir: string;
+const services: ChatService[] = [];
+const opened: string[] = [];
+
+function newService(): ChatService {
+  const service = new ChatService({
+    store: jsonFileSettingsStore(join(dir, 'settings.json')),
+    dataDir: dir,
+    host: 'web',
+    listenHost: '127.0.0.1',
+    openExternal: (url) => {
+      opened.push(url);
+    },
+  });
+  services.push(service);
+  return service;
+}
+
+const profile = (overrides: Partial<Profile> = {}): Profile => ({
+  name: 'ana',
+  namespace: 'CIC',
+  port: 0,
+  ttl: 600,
+  rendezvous: { preset: 'custom', host: '127.0.0.1', port: rdv.port },
+  ...overrides,
+});
+
+async function ok<T>(reply: Promise<CommandReply>): Promise<T> {
+  const r = await reply;
+  if (!r.ok) throw new Error(`refused: ${r.error}`);
+  return r.value as T;
+}
+
+async function refusal(reply: Promise<CommandReply>): Promise<string> {
+  const r = await reply;
+  if (r.ok) throw new Error(`accepted: ${JSON.stringify(r.value)}`);
+  return r.error;
+}
+
+/** Everything the service emitted, by event name. */
+function record(service: ChatService) {
+  const seen: { [K in EventName]?: ChatEvents[K][] } = {};
+  service.onEvent(({ event, payload }) => ((seen[event] ??= [] as never) as unknown[]).push(payload));
+  return seen;
+}
+
+async function started(): Promise<{ service: ChatService; bob: TestEngine; events: ReturnType<typeof record> }> {
+  const service = newService();
+  const events = record(service);
+  await ok(service.dispatch('startProfile', [profile()]));
+  const bob = await startEngine(rdv.port, 'bob', 'CIC');
+  await waitFor('bob connected', () => bob.peer('ana@CIC')?.state === 'open');
+  await waitFor('ana sees bob open', () => (events.peer ?? []).some((p) => p.peerId === 'bob@CIC' && p.state === 'open'));
+  return { service, bob, events };
+}
+
+beforeEach(async () => {
+  rdv = await startTestServer();
+  dir = mkdtempSync(join(tmpdir(), 'chatp2p-service-'));
+  opened.length = 0;
+});
+
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.stop()));
+  await stopEngines();
+  await rdv.close();
+});
+
+describe('ChatService: profile and settings', () => {
+  it('starts with no profile: the snapshot asks for one and sending explains why it cannot', async () => {
+    const service = newService();
+    await service.start();
+    const snapshot = await ok<Snapshot>(service.dispatch('getSnapshot', []));
+    expect(snapshot.settings.profile).toBeUndefined();
+    expect(snapshot.status.running).toBe(false);
+    expect(snapshot.conversations.map((c) => c.id)).toEqual(['*']);
+    expect(await refusal(service.dispatch('sendDirect', ['bob@CIC', 'oi']))).toMatch(/set up your profile first/);
+  });
+
+  it('refuses a bad profile with the rule it breaks, and saves nothing', async () => {
+    const service = newService();
+    expect(await refusal(service.dispatch('startProfile', [profile({ name: 'ana maria' })]))).toMatch(/name must not contain spaces/);
+    expect(await refusal(service.dispatch('startProfile', [profile({ namespace: 'x'.repeat(65) })]))).toMatch(/namespace must be 1 to 64 characters/);
+    expect(await refusal(service.dispatch('startProfile', [profile({ port: 70000 })]))).toMatch(/port must be a whole number from 0 to 65535/);
+    expect(await refusal(service.dispatch('startProfile', [profile({ ttl: 0 })]))).toMatch(/TTL/);
+    expect(await refusal(service.dispatch('startProfile', [{ ...profile(), rendezvous: { preset: 'mine', host: 'x', port: 1 } }]))).toMatch(/rendezvous server must be one of/);
+    expect(await refusal(service.dispatch('startProfile', ['ana']))).toMatch(/profile must be an object/);
+    expect(() => readFileSync(join(dir, 'settings.json'))).toThrow(/ENOENT/);
+  });
+
+  it('registers with the saved profile, and a restarted service goes straight back in with the same settings', async () => {
+    const first = newService();
+    const snapshot = await ok<Snapshot>(first.dispatch('startProfile', [profile()]));
+    expect(snapshot.status).toMatchObject({ running: true, peerId: 'ana@CIC' });
+    await waitFor('registered', () => rdv.registrations === 1);
+    await ok(first.dispatch('updateSettings', [{ theme: 'dark', language: 'pt-BR', timers: { ackTimeoutS: 9 }, notifyChannels: ['#CIC'] }]));
+    await first.stop();
+    await waitFor('unregistered on stop', () => rdv.registrations === 0);
+
+    const second = newService();
+    await second.start();
+    const again = await ok<Snapshot>(second.dispatch('getSnapshot', []));
+    expect(again.settings).toMatchObject({ profile: profile(), theme: 'dark', language: 'pt-BR', notifyChannels: ['#CIC'] });
+    expect(again.settings.timers.ackTimeoutS).toBe(9);
+    expect(again.status.running).toBe(true);
+    await waitFor('registered again', () => rdv.registrations === 1);
+  });
+
+  it('keeps what is valid in a damaged settings file, logs the rest, and still opens', async () => {
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify({ theme: 'dark', language: 'klingon', timers: { pingIntervalS: -1, ackTimeoutS: 7 }, profile: { name: '' } }));
+    const service = newService();
+    const { settings } = await ok<Snapshot>(service.dispatch('getSnapshot', []));
+    expect(settings).toMatchObject({ theme: 'dark', language: 'system', profile: undefined });
+    expect(settings.timers).toMatchObject({ ackTimeoutS: 7, pingIntervalS: 30 });
+    const logs = await ok<{ message: string }[]>(service.dispatch('logs', []));
+    expect(logs.map((l) => l.message).join('\n')).toMatch(/saved language.*must be one of[\s\S]*saved timers[\s\S]*saved profile/);
+
+    writeFileSync(join(dir, 'settings.json'), 'not json {');
+    expect((await ok<Snapshot>(newService().dispatch('getSnapshot', []))).settings.theme).toBe('system');
+  });
+
+  it('says so when the port is taken, and starts once the user picks another', async () => {
+    const busy: Server = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    const service = newService();
+    expect(await refusal(service.dispatch('startProfile', [profile({ port })]))).toBe(
+      `port ${port} is already in use on 127.0.0.1: choose another port (0 picks a free one)`,
+    );
+    const { status } = await ok<Snapshot>(service.dispatch('getSnapshot', []));
+    expect(status).toMatchObject({ running: false, error: expect.stringContaining('already in use') });
+    busy.close();
+    expect((await ok<Snapshot>(service.dispatch('startProfile', [profile()]))).status).toMatchObject({ running: true, error: undefined });
+  });
+
+  it('"This computer" runs our rendezvous server, where other peers find us', async () => {
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise<void>((r) => free.close(() => r()));
+    const service = newService();
+    const snapshot = await ok<Snapshot>(service.dispatch('startProfile', [profile({ rendezvous: { preset: 'local', host: 'ignored', port } })]));
+    expect(snapshot.status.localServer).toEqual({ host: '127.0.0.1', port });
+    expect(snapshot.settings.profile?.rendezvous).toEqual({ preset: 'local', host: '127.0.0.1', port });
+    const carol = await startEngine(port, 'carol', 'CIC');
+    await waitFor('carol finds ana through it', () => carol.peer('ana@CIC')?.state === 'open');
+  });
+});
+
+describe('ChatService: conversations with a real peer', () => {
+  it('a DM is delivered, and a reply counts as unread until its chat is opened', async () => {
+    const { service, bob, events } = await started();
+    const sent = await ok<ChatMessage>(service.dispatch('sendDirect', ['bob@CIC', 'oi, bob']));
+    expect(sent).toMatchObject({ conversationId: 'dm:bob@CIC', direction: 'out', from: 'ana@CIC', text: 'oi, bob' });
+    await waitFor('delivered', () => (events.delivery ?? []).some((m) => m.msgId === sent.msgId && m.delivery === 'delivered'));
+    expect(bob.messages.map((m) => m.text)).toEqual(['oi, bob']);
+
+    await ok(service.dispatch('setActiveConversation', ['#CIC']));
+    bob.engine.sendDirect('ana@CIC', 'tudo bem?');
+    await waitFor('unread reply', () => (events.conversations ?? []).at(-1)?.find((c) => c.id === 'dm:bob@CIC')?.unread === 1);
+    expect(service.totalUnread()).toBe(1);
+    const history = await ok<ChatMessage[]>(service.dispatch('history', ['dm:bob@CIC']));
+    expect(history.map((m) => [m.direction, m.text, m.delivery])).toEqual([
+      ['out', 'oi, bob', 'delivered'],
+      ['in', 'tudo bem?', undefined],
+    ]);
+
+    await ok(service.dispatch('setActiveConversation', ['dm:bob@CIC']));
+    expect(service.totalUnread()).toBe(0);
+    bob.engine.sendDirect('ana@CIC', 'and now?');
+    await waitFor('second reply', () => (events.message ?? []).some((m) => m.text === 'and now?'));
+    expect(service.totalUnread()).toBe(0);
+  });
+
+  it('PUBs land in the broadcast and namespace channels, and ours reach the peer', async () => {
+    const { service, bob, events } = await started();
+    bob.engine.publish('*', 'to everyone');
+    bob.engine.publish('#CIC', 'to CIC');
+    await waitFor('both PUBs', () => (events.message ?? []).length === 2);
+    expect((events.message ?? []).map((m) => [m.conversationId, m.kind, m.from, m.text])).toEqual([
+      ['*', 'pub', 'bob@CIC', 'to everyone'],
+      ['#CIC', 'pub', 'bob@CIC', 'to CIC'],
+    ]);
+    const mine = await ok<ChatMessage>(service.dispatch('publish', ['*', 'hello all']));
+    expect(mine).toMatchObject({ conversationId: '*', delivery: 'sent', recipients: 1 });
+    await waitFor('bob got our PUB', () => bob.messages.some((m) => m.kind === 'pub' && m.text === 'hello all'));
+  });
+
+  it('a failed DM can be sent again: the failed one is replaced', async () => {
+    const { service, events } = await started();
+    const lost = await ok<ChatMessage>(service.dispatch('sendDirect', ['nobody@CIC', 'anyone?']));
+    await waitFor('failed', () => (events.delivery ?? []).some((m) => m.msgId === lost.msgId && m.delivery === 'failed'));
+    expect(await refusal(service.dispatch('retry', ['no-such-id']))).toMatch(/only a failed direct message/);
+    const again = await ok<ChatMessage>(service.dispatch('retry', [lost.msgId]));
+    expect(again.msgId).not.toBe(lost.msgId);
+    const history = await ok<ChatMessage[]>(service.dispatch('history', ['dm:nobody@CIC']));
+    expect(history.map((m) => m.msgId)).toEqual([again.msgId]);
+  });
+
+  it('a peer we chatted with stays listed as offline after it leaves', async () => {
+    const { service, bob, events } = await started();
+    bob.engine.sendDirect('ana@CIC', 'bye for now');
+    await waitFor('message', () => (events.message ?? []).length === 1);
+    await bob.engine.stop();
+    // An on-demand DISCOVER right after another reuses its answer: ask until the list has changed.
+    while ((events.peer ?? []).at(-1)?.state !== 'offline') {
+      await ok(service.dispatch('discover', []));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const { peers } = await ok<Snapshot>(service.dispatch('getSnapshot', []));
+    expect(peers).toEqual([expect.objectContaining({ peerId: 'bob@CIC', state: 'offline', namespace: 'CIC' })]);
+  });
+});
+
+describe('ChatService: everything from the renderer is checked', () => {
+  it('refuses bad commands and arguments with a clear reason, and keeps working', async () => {
+    const { service, bob } = await started();
+    const cases: [unknown, unknown, RegExp][] = [
+      ['rm -rf', [], /unknown command/],
+      ['getSnapshot', 'not a list', /arguments must be a list/],
+      ['sendDirect', ['bob', 'oi'], /name@namespace/],
+      ['sendDirect', ['bob@CIC', 42], /must be text/],
+      ['sendDirect', ['bob@CIC', '   \n'], /the message is empty/],
+      ['sendDirect', ['bob@CIC', 'é'.repeat(16_000)], /too long: 32000 bytes, the limit is 30720/],
+      ['sendDirect', ['bob@CIC', 'x'.repeat(1_000_000)], /too long: 1000000 bytes/],
+      ['sendDirect', ['ana@CIC', 'me?'], /our own peer_id/],
+      ['publish', ['CIC', 'oi'], /publish to \* or #namespace/],
+      ['publish', ['#has space', 'oi'], /publish to \* or #namespace/],
+      ['history', ['../etc'], /unknown conversation/],
+      ['markRead', [{}], /unknown conversation/],
+      ['setLogLevel', ['LOUD'], /DEBUG, INFO, WARN, ERROR/],
+      ['updateSettings', [{ theme: 'neon' }], /theme must be one of: system, light, dark/],
+      ['updateSettings', [{ timers: { ackTimeoutS: 0 } }], /ackTimeoutS must be a whole number from 1 to 120/],
+      ['updateSettings', [{ profile: profile() }], /unknown setting "profile"/],
+      ['updateSettings', [{ notifyChannels: ['dm:bob@CIC'] }], /notifyChannels/],
+      ['reconnect', ['ghost@CIC'], /unknown peer ghost@CIC/],
+      ['openLink', ['javascript:alert(1)'], /only http and https/],
+      ['openLink', ['file:///etc/passwd'], /only http and https/],
+    ];
+    for (const [command, args, reason] of cases) {
+      expect(await refusal(service.dispatch(command, args)), `${String(command)} ${JSON.stringify(args).slice(0, 60)}`).toMatch(reason);
+    }
+    expect(bob.messages).toEqual([]);
+    await ok(service.dispatch('openLink', ['https://example.org/a b']));
+    expect(opened).toEqual(['https://example.org/a%20b']);
+    const sent = await ok<ChatMessage>(service.dispatch('sendDirect', ['bob@CIC', 'still here']));
+    await waitFor('delivered after all that', () => bob.messages.some((m) => m.msgId === sent.msgId));
+  });
+});
