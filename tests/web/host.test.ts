@@ -86,7 +86,7 @@ describe('web host: files', () => {
   });
 
   it('serves nothing outside the UI folder, to other host names, or to other methods', async () => {
-    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/../../secret.txt', '/%00', '/missing.js', '/assets']) {
+    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/..%2F..%2Fsecret.txt', '/assets/../../secret.txt', '/%00', '/missing.js', '/assets']) {
       expect((await get(path)).status, path).toBe(404);
     }
     expect((await get('/', { host: `evil.example:${host.port}` })).status).toBe(421);
