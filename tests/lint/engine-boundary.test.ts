@@ -39,3 +39,26 @@ describe('chatp2p/engine-boundary', () => {
     expect(await boundaryErrors("import { app } from './application.ts'; export { app };", 'src-main/engine/app.ts')).toEqual([]);
   });
 });
+
+describe('chatp2p/engine-boundary outside the engine', () => {
+  it('keeps Electron inside src-main/app and src-preload', async () => {
+    for (const file of ['src-main/service/chat-service.ts', 'src-main/web/host.ts', 'src-main/cli/main.ts']) {
+      expect(await boundaryErrors("import { app } from 'electron'; export { app };", file), file).toEqual([
+        expect.stringContaining('only src-main/app and src-preload'),
+      ]);
+    }
+    expect(await boundaryErrors("import { contextBridge } from 'electron'; export { contextBridge };", 'src-preload/preload.ts')).toEqual([]);
+    expect(await boundaryErrors("import { ChatService } from '../service/chat-service.ts'; export { ChatService };", 'src-main/app/main.ts')).toEqual([]);
+  });
+
+  it('lets the renderer import only its own files, the shared contract and browser packages', async () => {
+    const renderer = 'src-renderer/components/Chat.tsx';
+    expect(await boundaryErrors("import { readFileSync } from 'node:fs'; export { readFileSync };", renderer)).toEqual([expect.stringContaining('only talks to window.chat')]);
+    expect(await boundaryErrors("import path from 'path'; export { path };", renderer)).toHaveLength(1);
+    expect(await boundaryErrors("import { ipcRenderer } from 'electron'; export { ipcRenderer };", renderer)).toHaveLength(1);
+    expect(await boundaryErrors("import { Engine } from '../../src-main/engine/engine.ts'; export { Engine };", renderer)).toEqual([
+      expect.stringContaining('only src-shared crosses the boundary'),
+    ]);
+    expect(await boundaryErrors("import { LIMITS } from '../../src-shared/chat-api.ts'; import { useState } from 'react'; import { Bubble } from './Bubble.tsx'; export { LIMITS, useState, Bubble };", renderer)).toEqual([]);
+  });
+});
