@@ -10,6 +10,8 @@ export default defineConfig(({ mode }): UserConfig => {
       build: {
         outDir: 'dist/main',
         emptyOutDir: true,
+        // Readable stack traces in the user's logs matter more than a few kilobytes here.
+        minify: false,
         target: 'node22',
         ssr: 'src-main/app/main.ts',
         rolldownOptions: { external: ['electron'], output: { format: 'es', entryFileNames: 'main.js' } },
@@ -21,6 +23,7 @@ export default defineConfig(({ mode }): UserConfig => {
       build: {
         outDir: 'dist/preload',
         emptyOutDir: true,
+        minify: false,
         target: 'node22',
         lib: { entry: 'src-preload/preload.ts', formats: ['cjs'], fileName: () => 'preload.cjs' },
         rolldownOptions: { external: ['electron'] },

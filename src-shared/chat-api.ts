@@ -191,22 +191,24 @@ export interface ChatCommands {
 
 export type CommandName = keyof ChatCommands;
 
-export const COMMANDS = [
-  'getSnapshot',
-  'startProfile',
-  'updateSettings',
-  'sendDirect',
-  'publish',
-  'retry',
-  'reconnect',
-  'discover',
-  'setLogLevel',
-  'history',
-  'markRead',
-  'setActiveConversation',
-  'logs',
-  'openLink',
-] as const satisfies readonly CommandName[];
+// Keyed by name, so TypeScript refuses a command missing from the list as well as an unknown one.
+const COMMAND_NAMES: Record<CommandName, true> = {
+  getSnapshot: true,
+  startProfile: true,
+  updateSettings: true,
+  sendDirect: true,
+  publish: true,
+  retry: true,
+  reconnect: true,
+  discover: true,
+  setLogLevel: true,
+  history: true,
+  markRead: true,
+  setActiveConversation: true,
+  logs: true,
+  openLink: true,
+};
+export const COMMANDS = Object.keys(COMMAND_NAMES) as CommandName[];
 
 export interface ChatEvents {
   status: AppStatus;
@@ -225,18 +227,6 @@ export interface ChatEvents {
 }
 
 export type EventName = keyof ChatEvents;
-
-export const EVENTS = [
-  'status',
-  'peer',
-  'peer-removed',
-  'message',
-  'delivery',
-  'conversations',
-  'settings',
-  'log',
-  'open-conversation',
-] as const satisfies readonly EventName[];
 
 export type ChatApi = {
   [K in CommandName]: (...args: ChatCommands[K]['args']) => Promise<ChatCommands[K]['result']>;

@@ -1,0 +1,77 @@
+// Desktop notifications for incoming messages: a pure policy (who notifies, when), the content
+// (per platform), and the notifier that shows one and opens its chat when it is clicked.
+import type { NotificationConstructorOptions } from 'electron';
+import { conversationKind, type ChatMessage, type ConversationId, type Settings } from '../../src-shared/chat-api.ts';
+import type { ChatService } from '../service/chat-service.ts';
+import { showWindow, type AppWindow } from './window.ts';
+
+export interface NotifyContext {
+  /** The window is visible, not minimized, and has the focus. */
+  focused: boolean;
+  activeConversation: ConversationId | undefined;
+  settings: Pick<Settings, 'notifications' | 'notifyChannels'>;
+}
+
+/** Incoming only; DMs always, channels only when opted in; never for the chat the user is reading. */
+export function shouldNotify(message: ChatMessage, { focused, activeConversation, settings }: NotifyContext): boolean {
+  if (message.direction !== 'in' || !settings.notifications) return false;
+  if (focused && activeConversation === message.conversationId) return false;
+  return conversationKind(message.conversationId) === 'dm' || settings.notifyChannels.includes(message.conversationId);
+}
+
+/** Linux notification servers render the body as markup, so a peer's `<b>` must stay text there. */
+export function escapeMarkup(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Title: the sender's peer_id (`alice@CIC -> #CIC` for a channel, as the terminal client prints it). */
+export function notificationContent(message: ChatMessage, platform: NodeJS.Platform): { title: string; body: string } {
+  const dm = conversationKind(message.conversationId) === 'dm';
+  return {
+    title: dm ? message.from : `${message.from} -> ${message.conversationId}`,
+    body: platform === 'linux' ? escapeMarkup(message.text) : message.text,
+  };
+}
+
+interface ShownNotification {
+  show(): void;
+  on(event: 'click', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}
+
+export interface NotificationConstructor {
+  new (options: NotificationConstructorOptions): ShownNotification;
+  isSupported(): boolean;
+}
+
+export type NotifierWindow = AppWindow & { isVisible(): boolean; isFocused(): boolean };
+
+export interface NotifierDeps {
+  Notification: NotificationConstructor;
+  platform: NodeJS.Platform;
+  service: Pick<ChatService, 'settings' | 'activeConversation' | 'openConversation'>;
+  window: () => NotifierWindow | undefined;
+  icon?: string;
+}
+
+/** The listener for the service's 'message' event. */
+export function createNotifier({ Notification, platform, service, window, icon }: NotifierDeps): (message: ChatMessage) => void {
+  // Electron drops a notification's click handler once the object is garbage-collected, so each
+  // one is held until it is clicked or closed.
+  const live = new Set<ShownNotification>();
+  return (message) => {
+    const win = window();
+    const focused = win !== undefined && !win.isDestroyed() && win.isVisible() && !win.isMinimized() && win.isFocused();
+    const context = { focused, activeConversation: service.activeConversation, settings: service.settings };
+    if (!shouldNotify(message, context) || !Notification.isSupported()) return;
+    const notification = new Notification({ ...notificationContent(message, platform), icon });
+    live.add(notification);
+    notification.on('click', () => {
+      live.delete(notification);
+      showWindow(window());
+      service.openConversation(message.conversationId);
+    });
+    notification.on('close', () => live.delete(notification));
+    notification.show();
+  };
+}
