@@ -28,7 +28,8 @@ export function messageText(value: unknown): string {
   if (typeof value !== 'string') throw new ArgumentError('the message must be text');
   if (value.trim() === '') throw new ArgumentError('the message is empty');
   // Every character takes at least one byte, so a longer string is over without encoding it.
-  const bytes = value.length > LIMITS.maxTextBytes ? value.length : wireTextBytes(value);
+  if (value.length > LIMITS.maxTextBytes) throw new ArgumentError(`the message is too long: over ${LIMITS.maxTextBytes} bytes`);
+  const bytes = wireTextBytes(value);
   if (bytes > LIMITS.maxTextBytes) throw new ArgumentError(`the message is too long: ${bytes} bytes, the limit is ${LIMITS.maxTextBytes}`);
   return value;
 }

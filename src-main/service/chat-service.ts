@@ -160,7 +160,14 @@ export class ChatService {
   private readonly handlers: Handlers = {
     getSnapshot: () => this.snapshot(),
     startProfile: async (profile) => {
-      await this.serial(() => this.startEngine(profile));
+      const previous = this.engine ? this.current.profile : undefined;
+      try {
+        await this.serial(() => this.startEngine(profile));
+      } catch (err) {
+        // A change that fails (port in use, ...) must not leave the user offline: go back online as before.
+        if (previous) await this.serial(() => this.startEngine(previous)).catch(() => undefined);
+        throw err;
+      }
       this.current = { ...this.current, profile };
       this.o.store.write(this.current);
       this.emit('settings', this.settings);

@@ -127,6 +127,8 @@ function serveApi(ws: WebSocket, service: WebHostOptions['service'], sockets: Se
   ws.on('close', () => {
     off();
     sockets.delete(ws);
+    // A tab that crashed or lost its connection is not looking at any chat: messages count as unread again.
+    if (sockets.size === 0) void service.dispatch('setActiveConversation', [undefined]);
   });
   ws.on('error', (err) => log(`[WebHost] WebSocket error: ${err.message}`));
 }

@@ -146,6 +146,15 @@ describe('ChatService: profile and settings', () => {
     expect(status).toMatchObject({ running: false, error: expect.stringContaining('already in use') });
     busy.close();
     expect((await ok<Snapshot>(service.dispatch('startProfile', [profile()]))).status).toMatchObject({ running: true, error: undefined });
+
+    // Changing a working profile to a busy port keeps the user online with the old one.
+    const again: Server = createServer();
+    await new Promise<void>((r) => again.listen(0, '127.0.0.1', r));
+    const taken = (again.address() as AddressInfo).port;
+    expect(await refusal(service.dispatch('startProfile', [profile({ name: 'bia', port: taken })]))).toMatch(/already in use/);
+    again.close();
+    const after = await ok<Snapshot>(service.dispatch('getSnapshot', []));
+    expect([after.status.running, after.status.peerId, after.settings.profile?.name]).toEqual([true, 'ana@CIC', 'ana']);
   });
 
   it('"This computer" runs our rendezvous server, where other peers find us', async () => {
@@ -237,7 +246,7 @@ describe('ChatService: everything from the renderer is checked', () => {
       ['sendDirect', ['bob@CIC', 42], /must be text/],
       ['sendDirect', ['bob@CIC', '   \n'], /the message is empty/],
       ['sendDirect', ['bob@CIC', 'é'.repeat(16_000)], /too long: 32000 bytes, the limit is 30720/],
-      ['sendDirect', ['bob@CIC', 'x'.repeat(1_000_000)], /too long: 1000000 bytes/],
+      ['sendDirect', ['bob@CIC', 'x'.repeat(1_000_000)], /too long: over 30720 bytes/],
       ['sendDirect', ['ana@CIC', 'me?'], /our own peer_id/],
       ['publish', ['CIC', 'oi'], /publish to \* or #namespace/],
       ['publish', ['#has space', 'oi'], /publish to \* or #namespace/],

@@ -133,6 +133,18 @@ describe('web host: the ChatApi socket', () => {
     ws.close();
   });
 
+  it('a tab that drops its connection no longer counts as looking at its chat', async () => {
+    const ws = (await connectApi(`?token=${token()}`)) as WebSocket;
+    ws.send(JSON.stringify({ id: 1, command: 'setActiveConversation', args: ['dm:bob@CIC'] }));
+    await nextMessage(ws, (m) => 'id' in m && m.id === 1);
+    expect(service.activeConversation).toBe('dm:bob@CIC');
+    ws.terminate();
+    await new Promise<void>((resolve) => {
+      const poll = () => (service.activeConversation === undefined ? resolve() : setTimeout(poll, 10));
+      poll();
+    });
+  });
+
   it('closes an oversized frame without harming other tabs', async () => {
     const big = (await connectApi(`?token=${token()}`)) as WebSocket;
     const other = (await connectApi(`?token=${token()}`)) as WebSocket;
