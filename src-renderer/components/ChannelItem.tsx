@@ -1,0 +1,59 @@
+import type { ConversationId } from '../../src-shared/chat-api.ts';
+import { useLocale, useStrings } from '../i18n.ts';
+import type { Channel } from '../state/channels.ts';
+import { shortWhen } from '../state/format.ts';
+import { Avatar } from './Avatar.tsx';
+import { PeerStateDot } from './PeerStateDot.tsx';
+
+interface ChannelItemProps {
+  channel: Channel;
+  active: boolean;
+  ownPeerId: string | undefined;
+  now: number;
+  onOpen: (id: ConversationId) => void;
+}
+
+/** One chat in the sidebar: avatar, title, last message, unread badge. */
+export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: ChannelItemProps) {
+  const t = useStrings();
+  const locale = useLocale();
+  const { last, unread } = channel;
+  const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
+  // In a DM the sender is obvious unless it was us; in a channel it always matters.
+  const who = last?.from === ownPeerId ? t.you : channel.kind === 'dm' ? undefined : last?.from;
+  const preview = last ? (who ? `${who}: ${last.text}` : last.text) : '\u00a0';
+  return (
+    <li>
+      <button
+        type="button"
+        onClick={() => onOpen(channel.id)}
+        aria-current={active ? 'page' : undefined}
+        data-testid={`channel-${channel.id}`}
+        className={`flex w-full items-center gap-3 rounded-xl px-2.5 py-2 text-left transition ${active ? 'bg-sky-100 dark:bg-sky-900/40' : 'hover:bg-zinc-100 dark:hover:bg-zinc-800/60'}`}
+      >
+        <span className="relative">
+          <Avatar title={channel.title} kind={channel.kind} />
+          {channel.peer && (
+            <span className="absolute -right-0.5 -bottom-0.5 rounded-full bg-white p-0.5 dark:bg-zinc-900">
+              <PeerStateDot state={channel.peer.state} dotOnly />
+            </span>
+          )}
+        </span>
+        <span className="min-w-0 flex-1">
+          <span className="flex items-baseline justify-between gap-2">
+            <span className={`truncate text-sm ${unread > 0 ? 'font-semibold' : 'font-medium'}`}>{title}</span>
+            {last && <span className="shrink-0 text-[11px] text-zinc-500 dark:text-zinc-400">{shortWhen(locale, last.at, now)}</span>}
+          </span>
+          <span className="flex items-center justify-between gap-2">
+            <span className="truncate text-xs text-zinc-500 dark:text-zinc-400">{preview}</span>
+            {unread > 0 && (
+              <span data-testid="unread-badge" aria-label={t.unreadBadge(unread)} className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-sky-600 px-1.5 text-[11px] font-semibold text-white">
+                {unread}
+              </span>
+            )}
+          </span>
+        </span>
+      </button>
+    </li>
+  );
+}

@@ -1,0 +1,102 @@
+// Where a message is written. Enter sends, Shift+Enter starts a new line. Text over the wire
+// limit and empty text are refused here, with the reason next to the box.
+
+import { useId, useLayoutEffect, useState, type KeyboardEvent, type RefObject } from 'react';
+import { LIMITS, wireTextBytes } from '../../src-shared/chat-api.ts';
+import { useStrings } from '../i18n.ts';
+import { Icon } from './Icons.tsx';
+
+interface ComposerProps {
+  placeholder: string;
+  onSend: (text: string) => Promise<void>;
+  composerRef: RefObject<HTMLTextAreaElement | null>;
+}
+
+const MAX_HEIGHT_PX = 200;
+
+export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
+  const t = useStrings();
+  const noteId = useId();
+  const [text, setText] = useState('');
+  const [notice, setNotice] = useState<{ kind: 'hint' | 'error'; text: string }>();
+  const [busy, setBusy] = useState(false);
+  const bytes = wireTextBytes(text);
+  const tooLong = bytes > LIMITS.maxTextBytes;
+
+  // Grow with the text up to a limit, then scroll.
+  useLayoutEffect(() => {
+    const box = composerRef.current;
+    if (!box) return;
+    box.style.height = 'auto';
+    box.style.height = `${Math.min(box.scrollHeight, MAX_HEIGHT_PX)}px`;
+  }, [text, composerRef]);
+
+  const send = async () => {
+    if (busy) return;
+    if (text.trim() === '') return setNotice({ kind: 'hint', text: t.emptyHint });
+    if (tooLong) return;
+    setBusy(true);
+    try {
+      await onSend(text);
+      setText('');
+      setNotice(undefined);
+    } catch (error) {
+      setNotice({ kind: 'error', text: (error as Error).message });
+    } finally {
+      setBusy(false);
+      composerRef.current?.focus();
+    }
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      void send();
+    }
+  };
+
+  const message = tooLong ? { kind: 'error' as const, text: t.tooLong(bytes, LIMITS.maxTextBytes) } : notice;
+  return (
+    <div className="border-t border-zinc-200 bg-white px-4 pt-3 pb-2 dark:border-zinc-800 dark:bg-zinc-950">
+      <div className="flex items-end gap-2">
+        <textarea
+          ref={composerRef}
+          value={text}
+          onChange={(e) => {
+            setText(e.target.value);
+            if (notice) setNotice(undefined);
+          }}
+          onKeyDown={onKeyDown}
+          rows={1}
+          placeholder={placeholder}
+          aria-label={t.composerLabel}
+          aria-invalid={tooLong || undefined}
+          aria-describedby={noteId}
+          className="max-h-[200px] min-h-10 flex-1 resize-none rounded-2xl border border-zinc-300 bg-zinc-50 px-4 py-2 text-[15px] leading-6 outline-none focus:border-sky-500 focus:bg-white focus:ring-2 focus:ring-sky-500/25 aria-invalid:border-red-500 dark:border-zinc-700 dark:bg-zinc-900 dark:focus:bg-zinc-900"
+        />
+        <button
+          type="button"
+          onClick={() => void send()}
+          disabled={busy || tooLong}
+          aria-label={t.send}
+          title={t.send}
+          className="grid size-10 shrink-0 place-items-center rounded-full bg-sky-600 text-white shadow-sm hover:bg-sky-700 disabled:cursor-not-allowed disabled:opacity-50"
+        >
+          <Icon name="send" />
+        </button>
+      </div>
+      <div id={noteId} className="mt-1 flex items-start justify-between gap-3 px-2 text-xs">
+        {message ? (
+          <p role="alert" data-testid={`composer-${message.kind}`} className={message.kind === 'error' ? 'text-red-600 dark:text-red-400' : 'text-amber-700 dark:text-amber-400'}>
+            {message.text}
+          </p>
+        ) : (
+          <p className="text-zinc-400 dark:text-zinc-500">{t.composerHelp}</p>
+        )}
+        <p data-testid="byte-counter" className={`shrink-0 tabular-nums ${tooLong ? 'font-semibold text-red-600 dark:text-red-400' : 'text-zinc-400 dark:text-zinc-500'}`}>
+          {t.bytes(bytes, LIMITS.maxTextBytes)}
+        </p>
+      </div>
+    </div>
+  );
+}

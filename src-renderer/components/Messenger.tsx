@@ -1,0 +1,118 @@
+// The app once a profile exists: chat list, the open chat or Settings, peers, logs, status.
+
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { BROADCAST, type ConversationId, type Snapshot } from '../../src-shared/chat-api.ts';
+import { useStrings } from '../i18n.ts';
+import { channelById, channelOrder, channelSections, ownPeerId } from '../state/channels.ts';
+import { useChat } from '../state/chat-context.ts';
+import { usePageVisible } from '../state/use-environment.ts';
+import { useLogs } from '../state/use-logs.ts';
+import { useNow } from '../state/use-now.ts';
+import { useShortcuts } from '../state/use-shortcuts.ts';
+import { Conversation } from './Conversation.tsx';
+import { LogView } from './LogView.tsx';
+import { PeerPanel } from './PeerPanel.tsx';
+import { SettingsView } from './SettingsView.tsx';
+import { Sidebar } from './Sidebar.tsx';
+import { StatusBar } from './StatusBar.tsx';
+
+interface MessengerProps {
+  snapshot: Snapshot;
+  epoch: number;
+  onSnapshot: (snapshot: Snapshot) => void;
+}
+
+// Telling the host what is on screen is best effort: a failure (host gone) changes nothing here.
+const quietly = (p: Promise<unknown>) => void p.catch(() => undefined);
+
+export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
+  const t = useStrings();
+  const chat = useChat();
+  const now = useNow();
+  const logs = useLogs(chat, epoch);
+  const [filter, setFilter] = useState('');
+  const [activeId, setActiveId] = useState<ConversationId>();
+  const [view, setView] = useState<'chat' | 'settings'>('chat');
+  const [logsOpen, setLogsOpen] = useState(false);
+  // The peer panel starts closed where it would squeeze the chat.
+  const [peersOpen, setPeersOpen] = useState(() => window.matchMedia('(min-width: 1024px)').matches);
+  const filterRef = useRef<HTMLInputElement>(null);
+  const composerRef = useRef<HTMLTextAreaElement>(null);
+
+  const sections = useMemo(() => channelSections(snapshot, filter), [snapshot, filter]);
+  const everything = useMemo(() => channelSections(snapshot, ''), [snapshot]);
+  const active = activeId === undefined ? undefined : channelById(everything, activeId);
+  const pageVisible = usePageVisible();
+  // What the user is looking at: its messages arrive read.
+  const visibleId = view === 'chat' && pageVisible ? activeId : undefined;
+  const activeUnread = active?.unread ?? 0;
+  const unreadTotal = snapshot.conversations.reduce((sum, c) => sum + c.unread, 0);
+
+  const open = (id: ConversationId) => {
+    setActiveId(id);
+    setView('chat');
+  };
+
+  useEffect(() => chat.on('open-conversation', ({ conversationId }) => open(conversationId)), [chat]);
+  useEffect(() => quietly(chat.setActiveConversation(visibleId)), [chat, visibleId, epoch]);
+  useEffect(() => {
+    if (visibleId !== undefined) quietly(chat.markRead(visibleId));
+  }, [chat, visibleId, epoch, activeUnread]);
+  useEffect(() => {
+    document.title = unreadTotal > 0 ? `(${unreadTotal}) ${t.appName}` : t.appName;
+  }, [unreadTotal, t]);
+
+  useShortcuts({
+    focusFilter: () => filterRef.current?.select(),
+    focusComposer: () => {
+      setView('chat');
+      requestAnimationFrame(() => composerRef.current?.focus());
+    },
+    step: (delta) => {
+      const order = channelOrder(sections);
+      if (order.length === 0) return;
+      const index = order.findIndex((c) => c.id === activeId);
+      const next = index === -1 ? (delta === 1 ? 0 : order.length - 1) : (index + delta + order.length) % order.length;
+      open(order[next]!.id);
+    },
+  });
+
+  const reach = (id: ConversationId) =>
+    snapshot.peers.filter((p) => p.state === 'open' && (id === BROADCAST || `#${p.namespace}` === id)).length;
+
+  return (
+    <div className="flex h-full flex-col">
+      <div className="flex min-h-0 flex-1">
+        <Sidebar
+          sections={sections}
+          filter={filter}
+          onFilter={setFilter}
+          filterRef={filterRef}
+          activeId={visibleId}
+          ownPeerId={ownPeerId(snapshot)}
+          now={now}
+          onOpen={open}
+          onSettings={() => setView((v) => (v === 'settings' ? 'chat' : 'settings'))}
+          settingsOpen={view === 'settings'}
+        />
+        {view === 'settings' ? (
+          <SettingsView
+            snapshot={snapshot}
+            channels={channelOrder(everything).filter((c) => c.kind !== 'dm').map((c) => c.id)}
+            onSnapshot={onSnapshot}
+            onClose={() => setView('chat')}
+          />
+        ) : active ? (
+          <Conversation key={active.id} channel={active} reach={reach(active.id)} epoch={epoch} composerRef={composerRef} />
+        ) : (
+          <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-500 dark:bg-zinc-950 dark:text-zinc-400">
+            <p className="max-w-xs">{t.pickChat}</p>
+          </main>
+        )}
+        {peersOpen && <PeerPanel peers={snapshot.peers} now={now} onOpen={open} />}
+      </div>
+      {logsOpen && <LogView logs={logs} level={snapshot.status.logLevel} onClose={() => setLogsOpen(false)} />}
+      <StatusBar status={snapshot.status} now={now} logsOpen={logsOpen} onToggleLogs={() => setLogsOpen((o) => !o)} peersOpen={peersOpen} onTogglePeers={() => setPeersOpen((o) => !o)} />
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+// Every peer the engine knows: state, direction, namespace, RTT, and a Reconnect action.
+
+import { useState } from 'react';
+import { dmConversation, type ChatPeer, type ConversationId } from '../../src-shared/chat-api.ts';
+import { useStrings } from '../i18n.ts';
+import { useChat } from '../state/chat-context.ts';
+import { Avatar } from './Avatar.tsx';
+import { Icon } from './Icons.tsx';
+import { PeerStateDot } from './PeerStateDot.tsx';
+
+const ORDER: Record<ChatPeer['state'], number> = { open: 0, stale: 1, connecting: 2, failed: 3, closed: 4, offline: 5 };
+
+export function PeerPanel({ peers, now, onOpen }: { peers: ChatPeer[]; now: number; onOpen: (id: ConversationId) => void }) {
+  const t = useStrings();
+  const chat = useChat();
+  const [error, setError] = useState<string>();
+  const act = (action: Promise<void>) => {
+    setError(undefined);
+    action.catch((e: Error) => setError(e.message));
+  };
+  const sorted = [...peers].sort((a, b) => ORDER[a.state] - ORDER[b.state] || a.peerId.localeCompare(b.peerId));
+  return (
+    <aside aria-label={t.peers} className="flex w-80 shrink-0 flex-col border-l border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900/60">
+      <div className="flex items-center justify-between px-4 pt-4 pb-2">
+        <h2 className="text-sm font-semibold">
+          {t.peers} <span className="font-normal text-zinc-500">({peers.length})</span>
+        </h2>
+        <button
+          type="button"
+          onClick={() => act(chat.discover())}
+          title={t.discoverLabel}
+          className="flex items-center gap-1 rounded-lg px-2 py-1 text-xs font-medium text-sky-700 hover:bg-sky-100 dark:text-sky-300 dark:hover:bg-sky-900/40"
+        >
+          <Icon name="refresh" className="size-3.5" />
+          {t.discover}
+        </button>
+      </div>
+      {error && (
+        <p role="alert" className="mx-4 mb-2 rounded-md bg-red-50 px-2 py-1 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
+          {error}
+        </p>
+      )}
+      {sorted.length === 0 ? (
+        <p className="px-4 py-2 text-sm text-zinc-500 dark:text-zinc-400">{t.noPeers}</p>
+      ) : (
+        <ul role="list" aria-label={t.peers} className="flex-1 space-y-1 overflow-y-auto px-2 pb-3">
+          {sorted.map((peer) => (
+            <PeerRow key={peer.peerId} peer={peer} now={now} onOpen={onOpen} onReconnect={() => act(chat.reconnect(peer.peerId))} />
+          ))}
+        </ul>
+      )}
+    </aside>
+  );
+}
+
+interface PeerRowProps {
+  peer: ChatPeer;
+  now: number;
+  onOpen: (id: ConversationId) => void;
+  onReconnect: () => void;
+}
+
+function PeerRow({ peer, now, onOpen, onReconnect }: PeerRowProps) {
+  const t = useStrings();
+  const rtt = peer.avgRttMs ?? peer.lastRttMs;
+  const retryIn = peer.nextRetryAt !== undefined && peer.nextRetryAt > now ? Math.ceil((peer.nextRetryAt - now) / 1000) : undefined;
+  const details = [peer.direction && t[peer.direction], `#${peer.namespace}`, rtt !== undefined && t.rtt(rtt), retryIn !== undefined && t.retryIn(retryIn)].filter(Boolean);
+  return (
+    <li data-testid={`peer-${peer.peerId}`} data-state={peer.state} className="group flex items-center gap-3 rounded-xl px-2 py-2 hover:bg-zinc-100 dark:hover:bg-zinc-800/60">
+      <button type="button" onClick={() => onOpen(dmConversation(peer.peerId))} className="flex min-w-0 flex-1 items-center gap-3 text-left" title={peer.address}>
+        <Avatar title={peer.peerId} kind="dm" size="size-9" />
+        <span className="min-w-0 flex-1">
+          <span className="block truncate text-sm font-medium">{peer.peerId}</span>
+          <span className="block text-xs text-zinc-600 dark:text-zinc-300">
+            <PeerStateDot state={peer.state} />
+          </span>
+          <span className="block truncate text-xs text-zinc-500 dark:text-zinc-400">{details.join(' · ')}</span>
+          {peer.lastError && peer.state !== 'open' && <span className="block truncate text-xs text-red-600 dark:text-red-400" title={peer.lastError}>{peer.lastError}</span>}
+        </span>
+      </button>
+      {peer.state !== 'offline' && (
+        <button
+          type="button"
+          onClick={onReconnect}
+          aria-label={t.reconnectLabel(peer.peerId)}
+          title={t.reconnect}
+          className="rounded-lg p-1.5 text-zinc-500 hover:bg-zinc-200 hover:text-zinc-800 dark:hover:bg-zinc-700 dark:hover:text-zinc-100"
+        >
+          <Icon name="refresh" className="size-4" />
+        </button>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,103 @@
+// The profile: who we are on the network and which rendezvous server we use. The first-run
+// screen, and "Change profile" in Settings (prefilled, with Cancel).
+
+import { useState, type FormEvent } from 'react';
+import { RENDEZVOUS_PRESETS, type Profile, type RendezvousPreset, type Snapshot } from '../../src-shared/chat-api.ts';
+import { useStrings } from '../i18n.ts';
+import { useChat } from '../state/chat-context.ts';
+import { draftErrors, draftOf, profileOf, type DraftField, type ProfileDraft } from '../state/profile-form.ts';
+import { Field } from './Field.tsx';
+
+interface ProfileFormProps {
+  profile: Profile | undefined;
+  onStarted: (snapshot: Snapshot) => void;
+  onCancel?: () => void;
+}
+
+export function ProfileForm({ profile, onStarted, onCancel }: ProfileFormProps) {
+  const t = useStrings();
+  const chat = useChat();
+  const [draft, setDraft] = useState<ProfileDraft>(() => draftOf(profile));
+  // Errors show for fields the user has touched, and for all of them after a submit.
+  const [touched, setTouched] = useState<Set<DraftField> | 'all'>(() => new Set());
+  const [serverError, setServerError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const errors = draftErrors(draft, t);
+  const shown = (field: DraftField) => (touched === 'all' || touched.has(field) ? errors[field] : undefined);
+
+  const set = (field: DraftField) => (value: string) => {
+    setDraft((d) => ({ ...d, [field]: value }));
+    setTouched((s) => (s === 'all' ? s : new Set(s).add(field)));
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setTouched('all');
+    setServerError(undefined);
+    if (Object.keys(errors).length > 0) return;
+    setBusy(true);
+    try {
+      onStarted(await chat.startProfile(profileOf(draft)));
+    } catch (error) {
+      setServerError((error as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const presets: { value: RendezvousPreset; label: string; detail: string }[] = [
+    { value: 'local', label: t.presetLocal, detail: t.presetLocalHint },
+    { value: 'unb', label: t.presetUnb, detail: `${RENDEZVOUS_PRESETS.unb.host}:${RENDEZVOUS_PRESETS.unb.port}` },
+    { value: 'custom', label: t.presetCustom, detail: t.presetCustomHint },
+  ];
+
+  return (
+    <form onSubmit={submit} noValidate aria-label={profile ? t.changeProfileTitle : t.welcomeTitle} className="w-full max-w-xl space-y-5">
+      <div className="grid gap-4 sm:grid-cols-2">
+        <Field label={t.name} hint={t.nameHint} error={shown('name')} value={draft.name} onValue={set('name')} autoFocus autoComplete="off" spellCheck={false} />
+        <Field label={t.namespace} hint={t.namespaceHint} error={shown('namespace')} value={draft.namespace} onValue={set('namespace')} autoComplete="off" spellCheck={false} />
+        <Field label={t.listenPort} hint={t.listenPortHint} error={shown('port')} value={draft.port} onValue={set('port')} inputMode="numeric" />
+        <Field label={t.ttl} hint={t.ttlHint} error={shown('ttl')} value={draft.ttl} onValue={set('ttl')} inputMode="numeric" />
+      </div>
+
+      <fieldset className="space-y-2">
+        <legend className="mb-2 text-sm font-medium">{t.rendezvousServer}</legend>
+        {presets.map((p) => (
+          <label
+            key={p.value}
+            className="flex cursor-pointer items-center gap-3 rounded-lg border border-zinc-200 px-3 py-2.5 transition has-checked:border-sky-500 has-checked:bg-sky-50 dark:border-zinc-800 dark:has-checked:border-sky-500 dark:has-checked:bg-sky-950/40"
+          >
+            <input type="radio" name="preset" value={p.value} checked={draft.preset === p.value} onChange={() => setDraft((d) => ({ ...d, preset: p.value }))} className="accent-sky-600" />
+            <span className="flex min-w-0 flex-col">
+              <span className="text-sm font-medium">{p.label}</span>
+              <span className="truncate text-xs text-zinc-500 dark:text-zinc-400">{p.detail}</span>
+            </span>
+          </label>
+        ))}
+        {draft.preset === 'local' && (
+          <Field label={t.serverPort} error={shown('localPort')} value={draft.localPort} onValue={set('localPort')} inputMode="numeric" className="pt-1 sm:w-1/2" />
+        )}
+        {draft.preset === 'custom' && (
+          <Field label={t.serverAddress} error={shown('custom')} value={draft.custom} onValue={set('custom')} placeholder="192.168.0.10:8080" autoComplete="off" spellCheck={false} className="pt-1" />
+        )}
+      </fieldset>
+
+      {serverError && (
+        <p role="alert" className="rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-700 dark:border-red-900 dark:bg-red-950/50 dark:text-red-300">
+          {serverError}
+        </p>
+      )}
+
+      <div className="flex justify-end gap-2">
+        {onCancel && (
+          <button type="button" onClick={onCancel} className="rounded-lg px-4 py-2 text-sm font-medium hover:bg-zinc-100 dark:hover:bg-zinc-800">
+            {t.cancel}
+          </button>
+        )}
+        <button type="submit" disabled={busy} className="rounded-lg bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-60">
+          {busy ? t.joining : profile ? t.save : t.join}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,267 @@
+// Settings: appearance, notifications, network policy and timers, profile, shortcuts. Every
+// change goes to the host at once (updateSettings); the host's 'settings' event redraws us.
+
+import { useState, type ReactNode } from 'react';
+import { BROADCAST, type ConversationId, type Settings, type SettingsPatch, type Snapshot, type Timers } from '../../src-shared/chat-api.ts';
+import { useStrings } from '../i18n.ts';
+import { useChat } from '../state/chat-context.ts';
+import { Field } from './Field.tsx';
+import { Icon } from './Icons.tsx';
+import { ProfileForm } from './ProfileForm.tsx';
+
+interface SettingsViewProps {
+  snapshot: Snapshot;
+  /** `#namespace` channels and `*`, for the per-channel notification toggles. */
+  channels: ConversationId[];
+  onSnapshot: (snapshot: Snapshot) => void;
+  onClose: () => void;
+}
+
+export function SettingsView({ snapshot, channels, onSnapshot, onClose }: SettingsViewProps) {
+  const t = useStrings();
+  const chat = useChat();
+  const settings = snapshot.settings;
+  const [editingProfile, setEditingProfile] = useState(false);
+  const [error, setError] = useState<string>();
+  const update = (patch: SettingsPatch) => {
+    setError(undefined);
+    chat.updateSettings(patch).catch((e: Error) => setError(e.message));
+  };
+
+  return (
+    <section aria-label={t.settings} className="flex min-w-0 flex-1 flex-col bg-white dark:bg-zinc-950">
+      <header className="flex items-center gap-2 border-b border-zinc-200 px-5 py-3 dark:border-zinc-800">
+        <button type="button" onClick={onClose} aria-label={t.back} title={t.back} className="rounded-lg p-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800">
+          <Icon name="back" />
+        </button>
+        <h1 className="text-base font-semibold">{t.settings}</h1>
+      </header>
+      <div className="flex-1 overflow-y-auto">
+        <div className="mx-auto max-w-2xl space-y-8 px-6 py-6">
+          {error && (
+            <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950/50 dark:text-red-300">
+              {error}
+            </p>
+          )}
+          <Group title={t.profile}>
+            {editingProfile ? (
+              <>
+                <p className="text-sm text-zinc-500 dark:text-zinc-400">{t.changeProfileIntro}</p>
+                <ProfileForm
+                  profile={settings.profile}
+                  onCancel={() => setEditingProfile(false)}
+                  onStarted={(s) => {
+                    onSnapshot(s);
+                    setEditingProfile(false);
+                  }}
+                />
+              </>
+            ) : (
+              <div className="flex items-center justify-between gap-4">
+                <p className="text-sm" data-testid="profile-summary">
+                  {settings.profile && t.profileSummary(`${settings.profile.name}@${settings.profile.namespace}`, `${settings.profile.rendezvous.host}:${settings.profile.rendezvous.port}`)}
+                </p>
+                <button type="button" onClick={() => setEditingProfile(true)} className="shrink-0 rounded-lg border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
+                  {t.changeProfile}
+                </button>
+              </div>
+            )}
+          </Group>
+
+          <Group title={t.appearance}>
+            <Choice
+              label={t.theme}
+              value={settings.theme}
+              options={[
+                ['system', t.themeSystem],
+                ['light', t.themeLight],
+                ['dark', t.themeDark],
+              ]}
+              onChange={(theme) => update({ theme })}
+            />
+            <Choice
+              label={t.language}
+              value={settings.language}
+              options={[
+                ['system', t.languageSystem],
+                ['en', 'English'],
+                ['pt-BR', 'Português (Brasil)'],
+              ]}
+              onChange={(language) => update({ language })}
+            />
+          </Group>
+
+          <Group title={t.notifications}>
+            <Toggle label={t.notifyDms} checked={settings.notifications} onChange={(notifications) => update({ notifications })} />
+            <fieldset disabled={!settings.notifications} className="space-y-2 disabled:opacity-50">
+              <legend className="mb-2 text-sm text-zinc-600 dark:text-zinc-400">{t.notifyChannels}</legend>
+              <div className="flex flex-wrap gap-x-5 gap-y-2 pl-1">
+                {channels.map((id) => (
+                  <Toggle
+                    key={id}
+                    label={id === BROADCAST ? `${t.broadcastTitle} (*)` : id}
+                    checked={settings.notifyChannels.includes(id)}
+                    onChange={(on) => update({ notifyChannels: on ? [...settings.notifyChannels, id] : settings.notifyChannels.filter((c) => c !== id) })}
+                  />
+                ))}
+              </div>
+            </fieldset>
+            {snapshot.host === 'electron' && <Toggle label={t.tray} checked={settings.minimizeToTray} onChange={(minimizeToTray) => update({ minimizeToTray })} />}
+          </Group>
+
+          <Group title={t.network}>
+            <Choice
+              label={t.connectionPolicy}
+              value={settings.connectionPolicy}
+              options={[
+                ['all', t.policyAll],
+                ['namespace', t.policyNamespace],
+              ]}
+              onChange={(connectionPolicy) => update({ connectionPolicy })}
+            />
+            <TimersForm timers={settings.timers} onSave={(timers) => chat.updateSettings({ timers })} />
+          </Group>
+
+          <Group title={t.shortcuts}>
+            <ShortcutList />
+          </Group>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function Group({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <section className="space-y-4">
+      <h2 className="border-b border-zinc-200 pb-1.5 text-xs font-semibold tracking-wide text-zinc-500 uppercase dark:border-zinc-800 dark:text-zinc-400">{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** A segmented control: one radio button per option. */
+function Choice<V extends string>({ label, value, options, onChange }: { label: string; value: V; options: [V, string][]; onChange: (value: V) => void }) {
+  return (
+    <fieldset>
+      <legend className="mb-1.5 text-sm font-medium">{label}</legend>
+      <div className="inline-flex flex-wrap gap-1 rounded-xl bg-zinc-100 p-1 dark:bg-zinc-900">
+        {options.map(([v, text]) => (
+          <label
+            key={v}
+            className="relative cursor-pointer rounded-lg px-3 py-1.5 text-sm text-zinc-600 transition has-checked:bg-white has-checked:font-medium has-checked:text-zinc-900 has-checked:shadow-sm has-focus-visible:ring-2 has-focus-visible:ring-sky-500 dark:text-zinc-400 dark:has-checked:bg-zinc-700 dark:has-checked:text-white"
+          >
+            <input type="radio" name={label} value={v} checked={value === v} onChange={() => onChange(v)} className="absolute inset-0 cursor-pointer appearance-none rounded-lg" />
+            {text}
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+function Toggle({ label, checked, onChange }: { label: string; checked: boolean; onChange: (checked: boolean) => void }) {
+  return (
+    <label className="relative flex cursor-pointer items-center gap-2.5 text-sm">
+      <input type="checkbox" role="switch" checked={checked} onChange={(e) => onChange(e.target.checked)} className="peer absolute inset-0 cursor-pointer appearance-none" />
+      <span
+        aria-hidden="true"
+        className="relative h-5 w-9 shrink-0 rounded-full bg-zinc-300 transition peer-checked:bg-sky-600 peer-focus-visible:ring-2 peer-focus-visible:ring-sky-500 after:absolute after:top-0.5 after:left-0.5 after:size-4 after:rounded-full after:bg-white after:shadow after:transition peer-checked:after:translate-x-4 dark:bg-zinc-700"
+      />
+      {label}
+    </label>
+  );
+}
+
+const TIMER_FIELDS = ['ackTimeoutS', 'pingIntervalS', 'discoverIntervalS', 'maxReconnectAttempts'] as const satisfies readonly (keyof Timers)[];
+
+function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timers) => Promise<Settings> }) {
+  const t = useStrings();
+  const [draft, setDraft] = useState(() => Object.fromEntries(TIMER_FIELDS.map((k) => [k, String(timers[k])])) as Record<keyof Timers, string>);
+  const [result, setResult] = useState<{ ok: boolean; text: string }>();
+  const labels: Record<keyof Timers, string> = { ackTimeoutS: t.ackTimeout, pingIntervalS: t.pingInterval, discoverIntervalS: t.discoverInterval, maxReconnectAttempts: t.maxReconnects };
+  // Whole numbers, as the host stores them; it answers for the upper bounds itself.
+  const errorOf = (key: keyof Timers) => {
+    const min = key === 'maxReconnectAttempts' ? 0 : 1;
+    return /^\s*\d+\s*$/.test(draft[key]) && Number(draft[key]) >= min ? undefined : min === 0 ? t.errWholeNumber : t.errSeconds;
+  };
+  const valid = TIMER_FIELDS.every((k) => !errorOf(k));
+  const save = () => {
+    setResult(undefined);
+    const timers: Timers = {
+      ackTimeoutS: Number(draft.ackTimeoutS),
+      pingIntervalS: Number(draft.pingIntervalS),
+      discoverIntervalS: Number(draft.discoverIntervalS),
+      maxReconnectAttempts: Number(draft.maxReconnectAttempts),
+    };
+    onSave(timers).then(
+      () => setResult({ ok: true, text: t.saved }),
+      (e: Error) => setResult({ ok: false, text: e.message }),
+    );
+  };
+  return (
+    <form
+      aria-label={t.timers}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (valid) save();
+      }}
+      className="space-y-3"
+    >
+      <h3 className="text-sm font-medium">{t.timers}</h3>
+      <div className="grid gap-3 sm:grid-cols-2">
+        {TIMER_FIELDS.map((key) => (
+          <Field
+            key={key}
+            label={labels[key]}
+            value={draft[key]}
+            error={errorOf(key)}
+            inputMode="numeric"
+            onValue={(value) => {
+              setResult(undefined);
+              setDraft((d) => ({ ...d, [key]: value }));
+            }}
+          />
+        ))}
+      </div>
+      <div className="flex items-center gap-3">
+        <button type="submit" disabled={!valid} className="rounded-lg bg-sky-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-700 disabled:opacity-50">
+          {t.saveTimers}
+        </button>
+        {result && (
+          <span role="status" className={`text-sm ${result.ok ? 'text-emerald-600 dark:text-emerald-400' : 'text-red-600 dark:text-red-400'}`}>
+            {result.text}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}
+
+function ShortcutList() {
+  const t = useStrings();
+  const mod = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
+  const rows: [string[], string][] = [
+    [[mod, 'K'], t.shortcutFilter],
+    [[mod, 'E'], t.shortcutComposer],
+    [['Alt', '↑ / ↓'], t.shortcutPrevNext],
+    [['Enter'], t.shortcutSend],
+    [['Shift', 'Enter'], t.shortcutNewline],
+  ];
+  return (
+    <dl className="grid grid-cols-[auto_1fr] items-center gap-x-6 gap-y-2 text-sm">
+      {rows.map(([keys, action]) => (
+        <div key={action} className="contents">
+          <dt className="flex gap-1">
+            {keys.map((k) => (
+              <kbd key={k} className="rounded-md border border-zinc-300 bg-zinc-50 px-1.5 py-0.5 font-mono text-xs shadow-[0_1px_0] shadow-zinc-300 dark:border-zinc-700 dark:bg-zinc-900 dark:shadow-zinc-700">
+                {k}
+              </kbd>
+            ))}
+          </dt>
+          <dd className="text-zinc-600 dark:text-zinc-400">{action}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

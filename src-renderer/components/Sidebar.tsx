@@ -1,0 +1,105 @@
+// The chat list: filter box, then Direct chats, Namespaces and Broadcast.
+
+import { useId, type RefObject } from 'react';
+import type { ConversationId } from '../../src-shared/chat-api.ts';
+import { useStrings } from '../i18n.ts';
+import type { Channel, ChannelSections } from '../state/channels.ts';
+import { ChannelItem } from './ChannelItem.tsx';
+import { Icon } from './Icons.tsx';
+
+interface SidebarProps {
+  sections: ChannelSections;
+  filter: string;
+  onFilter: (text: string) => void;
+  filterRef: RefObject<HTMLInputElement | null>;
+  activeId: ConversationId | undefined;
+  ownPeerId: string | undefined;
+  now: number;
+  onOpen: (id: ConversationId) => void;
+  onSettings: () => void;
+  settingsOpen: boolean;
+}
+
+export function Sidebar({ sections, filter, onFilter, filterRef, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen }: SidebarProps) {
+  const t = useStrings();
+  const groups: { key: keyof ChannelSections; label: string; empty?: string }[] = [
+    { key: 'direct', label: t.directChats, empty: filter ? undefined : t.noDirectChats },
+    { key: 'namespaces', label: t.namespaces },
+    { key: 'broadcast', label: t.broadcast },
+  ];
+  const nothing = filter && groups.every((g) => sections[g.key].length === 0);
+  return (
+    <nav aria-label={t.chats} className="flex w-72 shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900/60">
+      <div className="flex items-center gap-2 px-3 pt-3 pb-2">
+        <div className="min-w-0 flex-1">
+          <div className="text-base font-semibold">{t.appName}</div>
+          {ownPeerId && <div className="truncate text-xs text-zinc-500 dark:text-zinc-400" data-testid="own-peer-id">{t.youAre(ownPeerId)}</div>}
+        </div>
+        <button
+          type="button"
+          onClick={onSettings}
+          aria-label={t.settings}
+          aria-pressed={settingsOpen}
+          title={t.settings}
+          className={`rounded-lg p-2 text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800 ${settingsOpen ? 'bg-zinc-200 dark:bg-zinc-800' : ''}`}
+        >
+          <Icon name="settings" />
+        </button>
+      </div>
+      <div className="px-3 pb-2">
+        <div className="relative">
+          <span className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-zinc-400">
+            <Icon name="search" className="size-4" />
+          </span>
+          <input
+            ref={filterRef}
+            type="search"
+            value={filter}
+            onChange={(e) => onFilter(e.target.value)}
+            onKeyDown={(e) => e.key === 'Escape' && onFilter('')}
+            placeholder={t.filterPlaceholder}
+            aria-label={t.filterLabel}
+            className="w-full rounded-lg border border-transparent bg-zinc-200/70 py-1.5 pr-3 pl-8 text-sm outline-none placeholder:text-zinc-500 focus:border-sky-500 focus:bg-white dark:bg-zinc-800 dark:focus:bg-zinc-900"
+          />
+        </div>
+      </div>
+      <div className="flex-1 overflow-y-auto px-2 pb-3">
+        {nothing && <p className="px-3 py-4 text-sm text-zinc-500">{t.noMatches}</p>}
+        {groups.map(({ key, label, empty }) => (
+          <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+        ))}
+      </div>
+    </nav>
+  );
+}
+
+interface ChannelGroupProps {
+  label: string;
+  empty: string | undefined;
+  channels: Channel[];
+  activeId: ConversationId | undefined;
+  ownPeerId: string | undefined;
+  now: number;
+  onOpen: (id: ConversationId) => void;
+}
+
+function ChannelGroup({ label, empty, channels, activeId, ownPeerId, now, onOpen }: ChannelGroupProps) {
+  const id = useId();
+  if (channels.length === 0 && !empty) return null;
+  return (
+    <section aria-labelledby={id} className="mt-2">
+      <h2 id={id} className="px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400">
+        {label}
+      </h2>
+      {channels.length === 0 ? (
+        <p className="px-2.5 py-1 text-xs text-zinc-500">{empty}</p>
+      ) : (
+        <ul role="list" className="space-y-0.5">
+          {channels.map((c) => (
+            <ChannelItem key={c.id} channel={c} active={c.id === activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

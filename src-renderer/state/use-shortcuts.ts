@@ -1,0 +1,34 @@
+// Window-wide shortcuts: Ctrl/Cmd+K the filter, Ctrl/Cmd+E the composer, Alt+Up/Down the
+// previous/next chat. The settings view lists them.
+
+import { useEffect, useRef } from 'react';
+
+export interface ShortcutActions {
+  focusFilter: () => void;
+  focusComposer: () => void;
+  step: (delta: 1 | -1) => void;
+}
+
+export function useShortcuts(actions: ShortcutActions): void {
+  // The latest actions, without re-binding the listener on every render.
+  const latest = useRef(actions);
+  useEffect(() => {
+    latest.current = actions;
+  });
+  useEffect(() => {
+    const onKeyDown = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      const run = (action: () => void) => {
+        e.preventDefault();
+        action();
+      };
+      if (mod && !e.altKey && !e.shiftKey && key === 'k') run(latest.current.focusFilter);
+      else if (mod && !e.altKey && !e.shiftKey && key === 'e') run(latest.current.focusComposer);
+      else if (e.altKey && !mod && e.key === 'ArrowUp') run(() => latest.current.step(-1));
+      else if (e.altKey && !mod && e.key === 'ArrowDown') run(() => latest.current.step(1));
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, []);
+}

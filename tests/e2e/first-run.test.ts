@@ -1,0 +1,106 @@
+// First run in the browser: the profile form checks input inline, shows the host's refusal, and
+// joins the network; the UI speaks Portuguese to a pt-BR browser.
+
+import { createServer, type Server } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
+import { startEngine, stopEngines } from '../helpers/peers.ts';
+import { FAST_TIMERS, buildRenderer, launchChromium, openPage, removeDirs, screenshot, seedSettings, startAppHost, tempDir, type AppHost } from './harness.ts';
+
+let rendezvous: TestServer | undefined;
+let app: AppHost | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+let rendererDir: string | undefined;
+let dataDir: string | undefined;
+
+beforeAll(async () => {
+  rendezvous = await startTestServer();
+  rendererDir = await buildRenderer();
+  dataDir = await tempDir();
+  await seedSettings(dataDir, { timers: FAST_TIMERS });
+  app = await startAppHost(rendererDir, dataDir);
+  await startEngine(rendezvous.port, 'bob', 'CIC');
+  browser = await launchChromium();
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  await stopEngines();
+  await rendezvous?.close();
+  await removeDirs(rendererDir, dataDir);
+});
+
+async function open(locale = 'en-US'): Promise<Page> {
+  const opened = await openPage(browser!, app!.host.url, { locale });
+  context = opened.context;
+  return opened.page;
+}
+
+/** A TCP port something else already listens on. */
+async function occupiedPort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+describe('first run', () => {
+  test('a pt-BR browser gets the profile form in Portuguese, errors included', async () => {
+    const page = await open('pt-BR');
+    await page.getByRole('heading', { name: 'Boas-vindas ao ChatP2P' }).waitFor();
+    await page.getByLabel('Nome', { exact: true }).fill('ana maria');
+    await page.getByText("Nome não pode ter espaços, '@' nem caracteres de controle.").waitFor();
+    expect(await page.getByRole('button', { name: 'Entrar na rede' }).isVisible()).toBe(true);
+    expect(await page.locator('html').getAttribute('lang')).toBe('pt-BR');
+  });
+
+  test('the form shows bad input inline and the host refusal, then joins the network', async () => {
+    const page = await open();
+    await page.getByRole('heading', { name: 'Welcome to ChatP2P' }).waitFor();
+    await screenshot(page, 'first-run');
+
+    await page.getByLabel('Name', { exact: true }).fill('alice smith');
+    await page.getByLabel('Namespace', { exact: true }).fill('CIC');
+    await page.getByLabel('Port', { exact: true }).fill('70000');
+    await page.getByText("Name cannot contain spaces, '@' or control characters.").waitFor();
+    await page.getByText('Enter a whole number from 0 to 65535.').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('alice');
+    await page.getByRole('radio', { name: /Another server/ }).check();
+    await page.getByLabel('Server address').fill(`127.0.0.1:${rendezvous!.port}`);
+    // Still refused: the port is out of range, so nothing reaches the host.
+    await page.getByRole('button', { name: 'Join the network' }).click();
+    expect(app!.service.settings.profile).toBeUndefined();
+
+    // A port in use is only found out by the host: its refusal shows in the form.
+    const busy = await occupiedPort();
+    try {
+      await page.getByLabel('Port', { exact: true }).fill(String(busy.port));
+      await page.getByRole('button', { name: 'Join the network' }).click();
+      await page.getByRole('alert').filter({ hasText: /in use/ }).waitFor();
+    } finally {
+      busy.server.close();
+    }
+
+    await page.getByLabel('Port', { exact: true }).fill('0');
+    await page.getByRole('button', { name: 'Join the network' }).click();
+    await page.getByTestId('own-peer-id').filter({ hasText: 'You are alice@CIC' }).waitFor();
+    await page.getByTestId('registration').filter({ hasText: 'Registered' }).waitFor();
+    expect(app!.service.settings.profile).toMatchObject({ name: 'alice', namespace: 'CIC', port: 0, rendezvous: { preset: 'custom', port: rendezvous!.port } });
+  });
+
+  test('a pt-BR browser gets the messenger in Portuguese', async () => {
+    const page = await open('pt-BR');
+    await page.getByRole('heading', { name: 'Conversas diretas' }).waitFor();
+    await page.getByText('Você é alice@CIC').waitFor();
+    await page.getByTestId('registration').filter({ hasText: 'Registrado' }).waitFor();
+    await page.getByTestId('peer-bob@CIC').getByText('conectado').waitFor();
+    expect(await page.getByPlaceholder('Buscar conversas e peers').isVisible()).toBe(true);
+  });
+});

@@ -1,0 +1,115 @@
+// What every e2e file needs: the renderer built from the current sources, a ChatService with the
+// browser host on a fresh data dir, Chromium, and polling helpers. Everything on 127.0.0.1.
+
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { expect } from 'vitest';
+import { ChatService } from '../../src-main/service/chat-service.ts';
+import { startWebHost, type WebHost } from '../../src-main/web/host.ts';
+import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
+import type { Profile, Settings } from '../../src-shared/chat-api.ts';
+
+export const ROOT = join(import.meta.dirname, '../..');
+const SETTINGS_FILE = 'web-settings.json';
+
+/** Builds the renderer into `outDir` (a temp dir by default), so a test never runs a stale build. */
+export async function buildRenderer(outDir?: string): Promise<string> {
+  const dir = outDir ?? (await mkdtemp(join(tmpdir(), 'chatp2p-renderer-')));
+  await build({ configFile: join(ROOT, 'vite.config.ts'), root: join(ROOT, 'src-renderer'), logLevel: 'warn', build: { outDir: dir, emptyOutDir: true } });
+  return dir;
+}
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'chatp2p-e2e-'));
+}
+
+/** Timers that make a test peer find and measure the others in about a second. */
+export const FAST_TIMERS: Settings['timers'] = { ackTimeoutS: 1, pingIntervalS: 1, discoverIntervalS: 5, maxReconnectAttempts: 5 };
+
+export function customProfile(name: string, namespace: string, rendezvousPort: number): Profile {
+  return { name, namespace, port: 0, ttl: 7200, rendezvous: { preset: 'custom', host: '127.0.0.1', port: rendezvousPort } };
+}
+
+/** Writes a settings file the host will read, as a previous run would have left it. */
+export async function seedSettings(dataDir: string, settings: Partial<Settings>): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(join(dataDir, SETTINGS_FILE), JSON.stringify(settings));
+}
+
+export interface AppHost {
+  service: ChatService;
+  host: WebHost;
+  dataDir: string;
+  /** URLs the UI asked the host to open. */
+  opened: string[];
+  stop(): Promise<void>;
+}
+
+/** The browser host as `npm run web` runs it, in this process; `web` pins its port and token. */
+export async function startAppHost(rendererDir: string, dataDir: string, web: { httpPort?: number; token?: string } = {}): Promise<AppHost> {
+  const opened: string[] = [];
+  const service = new ChatService({
+    store: jsonFileSettingsStore(join(dataDir, SETTINGS_FILE)),
+    dataDir,
+    host: 'web',
+    listenHost: '127.0.0.1',
+    openExternal: (url) => void opened.push(url),
+  });
+  await service.start();
+  const host = await startWebHost({ service, rendererDir, ...web });
+  let stopped = false;
+  return {
+    service,
+    host,
+    dataDir,
+    opened,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await host.close();
+      await service.stop();
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** A fresh context (no storage shared with other tests) and one page in it. */
+export async function openPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', colorScheme: 'light', ...options });
+  const page = await context.newPage();
+  await page.goto(url);
+  return { context, page };
+}
+
+/** expect.poll with room for a real network and a real browser (its default gives up after 1 s). */
+export const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 });
+
+export const SCREENSHOTS = process.env.CHATP2P_SCREENSHOTS === '1';
+
+/** Saves docs/screenshots/<name>.png, only when CHATP2P_SCREENSHOTS=1 (npm test leaves them alone). */
+export async function screenshot(page: Page, name: string, clip?: Locator, maxHeight = Infinity): Promise<void> {
+  if (!SCREENSHOTS) return;
+  const box = clip ? await clip.boundingBox() : null;
+  await page.screenshot({ path: join(ROOT, 'docs/screenshots', `${name}.png`), clip: box ? { ...box, height: Math.min(box.height, maxHeight) } : undefined });
+}
+
+export async function removeDirs(...dirs: (string | undefined)[]): Promise<void> {
+  await Promise.all(dirs.map((d) => d && rm(d, { recursive: true, force: true })));
+}

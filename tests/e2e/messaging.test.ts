@@ -1,0 +1,229 @@
+// Chatting with a real engine peer through the UI: the peer panel, DMs with delivery states and
+// unread badges, PUBs in their channels, links, the composer's refusals, a failed DM and Retry.
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { LIMITS } from '../../src-shared/chat-api.ts';
+import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
+import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
+import {
+  FAST_TIMERS,
+  buildRenderer,
+  eventually,
+  customProfile,
+  launchChromium,
+  openPage,
+  removeDirs,
+  screenshot,
+  seedSettings,
+  startAppHost,
+  tempDir,
+  type AppHost,
+} from './harness.ts';
+
+let rendezvous: TestServer | undefined;
+let app: AppHost | undefined;
+let bob: TestEngine | undefined;
+let carol: TestEngine | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+let rendererDir: string | undefined;
+let dataDir: string | undefined;
+
+beforeAll(async () => {
+  rendezvous = await startTestServer();
+  rendererDir = await buildRenderer();
+  dataDir = await tempDir();
+  await seedSettings(dataDir, { profile: customProfile('alice', 'CIC', rendezvous.port), timers: FAST_TIMERS });
+  app = await startAppHost(rendererDir, dataDir);
+  bob = await startEngine(rendezvous.port, 'bob', 'CIC');
+  // Someone from another namespace, so channels and reach are not all one peer.
+  carol = await startEngine(rendezvous.port, 'carol', 'UnB');
+  await waitFor('bob and carol to connect to alice', () => [bob!, carol!].every((p) => p.peer('alice@CIC')?.state === 'open'));
+  browser = await launchChromium();
+});
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+  await stopEngines();
+  await rendezvous?.close();
+  await removeDirs(rendererDir, dataDir);
+});
+
+async function open(options: BrowserContextOptions = {}): Promise<Page> {
+  const opened = await openPage(browser!, app!.host.url, options);
+  context = opened.context;
+  opened.page.setDefaultTimeout(10_000);
+  await opened.page.getByTestId('own-peer-id').waitFor();
+  return opened.page;
+}
+
+const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
+// A string: the tests are type-checked without the DOM library.
+const focusedLabel = (page: Page) => page.evaluate<string | null>("document.activeElement?.getAttribute('aria-label') ?? null");
+const bubble = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });
+
+describe('messaging with an engine peer', () => {
+  test('the peer panel shows the engine peer with its state, direction, namespace and RTT', async () => {
+    const page = await open();
+    const row = page.getByTestId('peer-bob@CIC');
+    await eventually(() => row.getAttribute('data-state')).toBe('open');
+    await eventually(() => row.textContent()).toMatch(/RTT \d/);
+    const text = await row.textContent();
+    expect(text).toMatch(/open/);
+    expect(text).toMatch(/inbound|outbound/);
+    expect(text).toContain('#CIC');
+    await page.getByTestId('open-connections').filter({ hasText: '2 connections' }).waitFor();
+    await page.getByRole('button', { name: 'Reconnect bob@CIC' }).click();
+    await eventually(() => row.getAttribute('data-state')).toBe('open');
+    await screenshot(page, 'peer-panel', page.getByRole('complementary', { name: 'Peers' }), 320);
+  });
+
+  test('a DM from the UI is delivered; a reply shows unread while another chat is open', async () => {
+    const page = await open();
+    await page.getByTestId('channel-dm:bob@CIC').click();
+    await composer(page).fill('Oi bob, tudo bem? https://example.com/notes');
+    await composer(page).press('Enter');
+    await eventually(() => bubble(page, 'Oi bob, tudo bem?').getAttribute('data-delivery')).toBe('delivered');
+    await bubble(page, 'Oi bob, tudo bem?').getByText('Delivered').waitFor();
+    await waitFor('bob to receive the DM', () => bob!.messages.some((m) => m.kind === 'dm' && m.from === 'alice@CIC' && m.text === 'Oi bob, tudo bem? https://example.com/notes'));
+    expect(await composer(page).inputValue()).toBe('');
+
+    // The link opens through the host, never in this window.
+    await bubble(page, 'Oi bob').getByRole('link', { name: 'https://example.com/notes' }).click();
+    await waitFor('the host to open the link', () => app!.opened.includes('https://example.com/notes'));
+    expect(page.url()).toBe(app!.host.url);
+
+    bob!.engine.sendDirect('alice@CIC', 'Tudo ótimo, e você?');
+    await bubble(page, 'Tudo ótimo, e você?').waitFor();
+    await screenshot(page, 'conversation');
+
+    await page.getByTestId('channel-*').click();
+    bob!.engine.sendDirect('alice@CIC', 'Are you there?');
+    const dm = page.getByTestId('channel-dm:bob@CIC');
+    await dm.getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
+    await eventually(() => page.title()).toBe('(1) ChatP2P');
+    await dm.click();
+    await bubble(page, 'Are you there?').waitFor();
+    await dm.getByTestId('unread-badge').waitFor({ state: 'detached' });
+    await eventually(() => page.title()).toBe('ChatP2P');
+  });
+
+  test('PUBs to #CIC and * land in their channels; a PUB from the UI reaches the peer', async () => {
+    const page = await open();
+    bob!.engine.publish('#CIC', 'Reunião do grupo às 14h na sala 3');
+    bob!.engine.publish('*', 'Hello, everyone on the network');
+    await page.getByTestId('channel-#CIC').getByTestId('unread-badge').waitFor();
+    await page.getByTestId('channel-#CIC').click();
+    await bubble(page, 'Reunião do grupo às 14h').waitFor();
+    expect(await bubble(page, 'Reunião do grupo').textContent()).toContain('bob@CIC');
+    expect(await page.getByTestId('message').filter({ hasText: 'Hello, everyone' }).count()).toBe(0);
+    // A namespace PUB goes to that namespace's connections only: bob, not carol.
+    await composer(page).fill('Estarei lá!');
+    await composer(page).press('Enter');
+    await bubble(page, 'Estarei lá!').getByText('Sent to 1 peer').waitFor();
+    await waitFor('bob to receive the #CIC PUB', () => bob!.messages.some((m) => m.to === '#CIC' && m.text === 'Estarei lá!'));
+    expect(carol!.messages.some((m) => m.text === 'Estarei lá!')).toBe(false);
+    await screenshot(page, 'channel');
+
+    await page.getByTestId('channel-*').click();
+    await bubble(page, 'Hello, everyone on the network').waitFor();
+    await composer(page).fill('Broadcast from the UI');
+    await composer(page).press('Enter');
+    await bubble(page, 'Broadcast from the UI').getByText('Sent to 2 peers').waitFor();
+    for (const peer of [bob!, carol!]) {
+      await waitFor('the PUB to reach every peer', () => peer.messages.some((m) => m.kind === 'pub' && m.to === '*' && m.text === 'Broadcast from the UI'));
+    }
+  });
+
+  test('the composer refuses text over the limit and empty text, sending nothing', async () => {
+    const page = await open();
+    await page.getByTestId('channel-dm:bob@CIC').click();
+    const before = bob!.messages.length;
+    const sent = () => app!.service.dispatch('history', ['dm:bob@CIC']).then((r) => (r.ok ? (r.value as unknown[]).length : -1));
+    const history = await sent();
+
+    await composer(page).fill('x'.repeat(LIMITS.maxTextBytes + 1));
+    const tooLong = page.getByTestId('composer-error');
+    await tooLong.filter({ hasText: 'Too long: 30,721 bytes, the limit is 30,720.' }).waitFor();
+    await page.getByTestId('byte-counter').filter({ hasText: '30,721 / 30,720 bytes' }).waitFor();
+    await composer(page).press('Enter');
+    expect(await page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+
+    // Exactly at the limit is fine to type; a newline counts two bytes on the wire.
+    await composer(page).fill('é'.repeat(LIMITS.maxTextBytes / 2 - 1) + '\n');
+    await page.getByTestId('byte-counter').filter({ hasText: '30,720 / 30,720 bytes' }).waitFor();
+    expect(await tooLong.count()).toBe(0);
+
+    await composer(page).fill('   \n  ');
+    await composer(page).press('Enter');
+    await page.getByTestId('composer-hint').filter({ hasText: 'Type a message first.' }).waitFor();
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('composer-hint').waitFor();
+
+    expect(await sent()).toBe(history);
+    expect(bob!.messages.length).toBe(before);
+  });
+
+  test('keyboard: Ctrl+K the filter, Alt+Down the next chat, Ctrl+E the composer', async () => {
+    const page = await open();
+    await page.keyboard.press('Control+k');
+    await eventually(() => focusedLabel(page)).toBe('Filter chats and peers');
+    await page.keyboard.type('CIC');
+    await eventually(() => page.getByRole('navigation').getByRole('button', { name: /bob@CIC|#CIC/ }).count()).toBe(2);
+    await page.keyboard.press('Alt+ArrowDown');
+    await page.getByTestId('conversation-title').filter({ hasText: 'bob@CIC' }).waitFor();
+    await page.keyboard.press('Alt+ArrowDown');
+    await page.getByTestId('conversation-title').filter({ hasText: '#CIC' }).waitFor();
+    await page.keyboard.press('Control+e');
+    await eventually(() => focusedLabel(page)).toBe('Message');
+  });
+
+  test('the host opens a chat; a DM nobody can receive fails and Retry sends it again', async () => {
+    const page = await open();
+    app!.service.openConversation('dm:ghost@CIC');
+    await page.getByTestId('conversation-title').filter({ hasText: 'ghost@CIC' }).waitFor();
+    await composer(page).fill('Anyone home?');
+    await composer(page).press('Enter');
+    const failed = bubble(page, 'Anyone home?');
+    await eventually(() => failed.getAttribute('data-delivery')).toBe('failed');
+    await failed.getByText(/Not delivered: .*not registered/).waitFor();
+    const firstId = await failed.getAttribute('data-msg-id');
+
+    // The retried message takes the failed bubble's place: one bubble, a new msg_id, failed again.
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    const bubbles = () => failed.evaluateAll((list: { dataset: Record<string, string | undefined> }[]) => list.map((b) => `${b.dataset.msgId} ${b.dataset.delivery}`));
+    await eventually(async () => {
+      const list = await bubbles();
+      return list.length === 1 && !list[0]!.startsWith(`${firstId} `) && list[0]!.endsWith(' failed');
+    }).toBe(true);
+  });
+
+  test('the log view shows the engine log, newest last, and switches its level', async () => {
+    const page = await open();
+    await page.getByRole('button', { name: 'Logs' }).click();
+    const log = page.getByRole('region', { name: 'Logs' });
+    await log.getByRole('listitem').filter({ hasText: /\[Rendezvous\] REGISTER alice@CIC/ }).waitFor();
+    await log.getByLabel('Log level').selectOption('DEBUG');
+    await eventually(() => app!.service.settings.logLevel).toBe('DEBUG');
+    // Keep-alive PINGs are DEBUG lines: one arrives within a PING interval, at the bottom.
+    await eventually(() => log.getByRole('listitem').last().textContent()).toContain('DEBUG');
+    await log.getByLabel('Log level').selectOption('INFO');
+    await eventually(() => app!.service.settings.logLevel).toBe('INFO');
+  });
+
+  test('a dark system theme gives the dark UI', async () => {
+    const page = await open({ colorScheme: 'dark' });
+    await eventually(() => page.locator('html').getAttribute('class')).toContain('dark');
+    await page.getByTestId('channel-dm:bob@CIC').click();
+    bob!.engine.sendDirect('alice@CIC', 'Boa noite! The dark theme is easier on the eyes.');
+    await bubble(page, 'Boa noite!').waitFor();
+    await screenshot(page, 'dark-theme');
+  });
+});
