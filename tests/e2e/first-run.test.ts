@@ -2,47 +2,17 @@
 // joins the network; the UI speaks Portuguese to a pt-BR browser.
 
 import { createServer, type Server } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
-import { startEngine, stopEngines } from '../helpers/peers.ts';
-import { FAST_TIMERS, buildRenderer, launchChromium, openPage, removeDirs, screenshot, seedSettings, startAppHost, tempDir, type AppHost } from './harness.ts';
+import { describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startEngine } from '../helpers/peers.ts';
+import { FAST_TIMERS, screenshot, useSuite } from './harness.ts';
 
-let rendezvous: TestServer | undefined;
-let app: AppHost | undefined;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let rendererDir: string | undefined;
-let dataDir: string | undefined;
-
-beforeAll(async () => {
-  rendezvous = await startTestServer();
-  rendererDir = await buildRenderer();
-  dataDir = await tempDir();
-  await seedSettings(dataDir, { timers: FAST_TIMERS });
-  app = await startAppHost(rendererDir, dataDir);
-  await startEngine(rendezvous.port, 'bob', 'CIC');
-  browser = await launchChromium();
+const suite = useSuite({
+  settings: () => ({ timers: FAST_TIMERS }),
+  before: async ({ rendezvous }) => void (await startEngine(rendezvous.port, 'bob', 'CIC')),
 });
 
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await stopEngines();
-  await rendezvous?.close();
-  await removeDirs(rendererDir, dataDir);
-});
-
-async function open(locale = 'en-US'): Promise<Page> {
-  const opened = await openPage(browser!, app!.host.url, { locale });
-  context = opened.context;
-  return opened.page;
-}
+const open = (locale = 'en-US'): Promise<Page> => suite.open({ locale });
 
 /** A TCP port something else already listens on. */
 async function occupiedPort(): Promise<{ server: Server; port: number }> {
@@ -73,10 +43,10 @@ describe('first run', () => {
     await page.getByText('Enter a whole number from 0 to 65535.').waitFor();
     await page.getByLabel('Name', { exact: true }).fill('alice');
     await page.getByRole('radio', { name: /Another server/ }).check();
-    await page.getByLabel('Server address').fill(`127.0.0.1:${rendezvous!.port}`);
+    await page.getByLabel('Server address').fill(`127.0.0.1:${suite.rendezvous.port}`);
     // Still refused: the port is out of range, so nothing reaches the host.
     await page.getByRole('button', { name: 'Join the network' }).click();
-    expect(app!.service.settings.profile).toBeUndefined();
+    expect(suite.app.service.settings.profile).toBeUndefined();
 
     // A port in use is only found out by the host: its refusal shows in the form.
     const busy = await occupiedPort();
@@ -92,7 +62,7 @@ describe('first run', () => {
     await page.getByRole('button', { name: 'Join the network' }).click();
     await page.getByTestId('own-peer-id').filter({ hasText: 'You are alice@CIC' }).waitFor();
     await page.getByTestId('registration').filter({ hasText: 'Registered' }).waitFor();
-    expect(app!.service.settings.profile).toMatchObject({ name: 'alice', namespace: 'CIC', port: 0, rendezvous: { preset: 'custom', port: rendezvous!.port } });
+    expect(suite.app.service.settings.profile).toMatchObject({ name: 'alice', namespace: 'CIC', port: 0, rendezvous: { preset: 'custom', port: suite.rendezvous.port } });
   });
 
   test('a pt-BR browser gets the messenger in Portuguese', async () => {

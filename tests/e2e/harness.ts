@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { ChatService } from '../../src-main/service/chat-service.ts';
 import { startWebHost, type WebHost } from '../../src-main/web/host.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
 import type { Profile, Settings } from '../../src-shared/chat-api.ts';
+import { stopEngines } from '../helpers/peers.ts';
+import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
 export const ROOT = join(import.meta.dirname, '../..');
 const SETTINGS_FILE = 'web-settings.json';
@@ -22,7 +24,7 @@ export async function buildRenderer(outDir?: string): Promise<string> {
   return dir;
 }
 
-export async function tempDir(): Promise<string> {
+async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'chatp2p-e2e-'));
 }
 
@@ -34,7 +36,7 @@ export function customProfile(name: string, namespace: string, rendezvousPort: n
 }
 
 /** Writes a settings file the host will read, as a previous run would have left it. */
-export async function seedSettings(dataDir: string, settings: Partial<Settings>): Promise<void> {
+async function seedSettings(dataDir: string, settings: Partial<Settings>): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   await writeFile(join(dataDir, SETTINGS_FILE), JSON.stringify(settings));
 }
@@ -75,7 +77,7 @@ export async function startAppHost(rendererDir: string, dataDir: string, web: { 
   };
 }
 
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -86,12 +88,12 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export function launchChromium(): Promise<Browser> {
+function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
 /** A fresh context (no storage shared with other tests) and one page in it. */
-export async function openPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+async function openPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', colorScheme: 'light', ...options });
   const page = await context.newPage();
   await page.goto(url);
@@ -110,6 +112,73 @@ export async function screenshot(page: Page, name: string, clip?: Locator, maxHe
   await page.screenshot({ path: join(ROOT, 'docs/screenshots', `${name}.png`), clip: box ? { ...box, height: Math.min(box.height, maxHeight) } : undefined });
 }
 
-export async function removeDirs(...dirs: (string | undefined)[]): Promise<void> {
+async function removeDirs(...dirs: (string | undefined)[]): Promise<void> {
   await Promise.all(dirs.map((d) => d && rm(d, { recursive: true, force: true })));
+}
+
+/** What one e2e file shares across its tests; filled in before the first test runs. */
+export interface Suite {
+  rendezvous: TestServer;
+  /** Undefined when the file runs its own host (`host: false`); a test may replace it. */
+  app: AppHost;
+  browser: Browser;
+  rendererDir: string;
+  dataDir: string;
+  /** A page in a fresh context (closed after the test), at the app's address unless told another. */
+  open(options?: BrowserContextOptions, url?: string): Promise<Page>;
+}
+
+export interface SuiteOptions {
+  /** Settings as a previous run would have left them, given our rendezvous server's port. */
+  settings?: (rendezvousPort: number) => Partial<Settings>;
+  /** Start the browser host in this process (default true). */
+  host?: boolean;
+  /** After the host, before Chromium: start peers, a child process, ... */
+  before?: (suite: Suite) => Promise<void>;
+  /** First thing at the end, before the shared teardown. */
+  after?: () => Promise<void>;
+}
+
+/**
+ * Registers the file's hooks: our rendezvous server, the renderer built from the current sources,
+ * a fresh data dir, the host, Chromium; and stops all of it, engines included, at the end.
+ */
+export function useSuite(options: SuiteOptions = {}): Suite {
+  let context: BrowserContext | undefined;
+  const suite = {
+    async open(contextOptions: BrowserContextOptions = {}, url = suite.app.host.url): Promise<Page> {
+      const opened = await openPage(suite.browser, url, contextOptions);
+      context = opened.context;
+      opened.page.setDefaultTimeout(10_000);
+      return opened.page;
+    },
+  } as Suite;
+
+  beforeAll(async () => {
+    suite.rendezvous = await startTestServer();
+    suite.dataDir = await tempDir();
+    if (options.settings) await seedSettings(suite.dataDir, options.settings(suite.rendezvous.port));
+    if (options.host !== false) {
+      suite.rendererDir = await buildRenderer();
+      suite.app = await startAppHost(suite.rendererDir, suite.dataDir);
+    }
+    await options.before?.(suite);
+    suite.browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+  });
+
+  afterAll(async () => {
+    await options.after?.();
+    await suite.browser?.close();
+    await suite.app?.stop();
+    await stopEngines();
+    await suite.rendezvous?.close();
+    await removeDirs(suite.rendererDir, suite.dataDir);
+  });
+
+  return suite;
 }

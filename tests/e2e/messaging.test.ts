@@ -1,67 +1,29 @@
 // Chatting with a real engine peer through the UI: the peer panel, DMs with delivery states and
 // unread badges, PUBs in their channels, links, the composer's refusals, a failed DM and Retry.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import { LIMITS } from '../../src-shared/chat-api.ts';
-import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
-import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
-import {
-  FAST_TIMERS,
-  buildRenderer,
-  eventually,
-  customProfile,
-  launchChromium,
-  openPage,
-  removeDirs,
-  screenshot,
-  seedSettings,
-  startAppHost,
-  tempDir,
-  type AppHost,
-} from './harness.ts';
+import { startEngine, waitFor, type TestEngine } from '../helpers/peers.ts';
+import { FAST_TIMERS, customProfile, eventually, screenshot, useSuite } from './harness.ts';
 
-let rendezvous: TestServer | undefined;
-let app: AppHost | undefined;
-let bob: TestEngine | undefined;
-let carol: TestEngine | undefined;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let rendererDir: string | undefined;
-let dataDir: string | undefined;
+let bob: TestEngine;
+let carol: TestEngine;
 
-beforeAll(async () => {
-  rendezvous = await startTestServer();
-  rendererDir = await buildRenderer();
-  dataDir = await tempDir();
-  await seedSettings(dataDir, { profile: customProfile('alice', 'CIC', rendezvous.port), timers: FAST_TIMERS });
-  app = await startAppHost(rendererDir, dataDir);
-  bob = await startEngine(rendezvous.port, 'bob', 'CIC');
-  // Someone from another namespace, so channels and reach are not all one peer.
-  carol = await startEngine(rendezvous.port, 'carol', 'UnB');
-  await waitFor('bob and carol to connect to alice', () => [bob!, carol!].every((p) => p.peer('alice@CIC')?.state === 'open'));
-  browser = await launchChromium();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await stopEngines();
-  await rendezvous?.close();
-  await removeDirs(rendererDir, dataDir);
+const suite = useSuite({
+  settings: (port) => ({ profile: customProfile('alice', 'CIC', port), timers: FAST_TIMERS }),
+  before: async ({ rendezvous }) => {
+    bob = await startEngine(rendezvous.port, 'bob', 'CIC');
+    // Someone from another namespace, so channels and reach are not all one peer.
+    carol = await startEngine(rendezvous.port, 'carol', 'UnB');
+    await waitFor('bob and carol to connect to alice', () => [bob, carol].every((p) => p.peer('alice@CIC')?.state === 'open'));
+  },
 });
 
 async function open(options: BrowserContextOptions = {}): Promise<Page> {
-  const opened = await openPage(browser!, app!.host.url, options);
-  context = opened.context;
-  opened.page.setDefaultTimeout(10_000);
-  await opened.page.getByTestId('own-peer-id').waitFor();
-  return opened.page;
+  const page = await suite.open(options);
+  await page.getByTestId('own-peer-id').waitFor();
+  return page;
 }
 
 const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
@@ -92,20 +54,20 @@ describe('messaging with an engine peer', () => {
     await composer(page).press('Enter');
     await eventually(() => bubble(page, 'Oi bob, tudo bem?').getAttribute('data-delivery')).toBe('delivered');
     await bubble(page, 'Oi bob, tudo bem?').getByText('Delivered').waitFor();
-    await waitFor('bob to receive the DM', () => bob!.messages.some((m) => m.kind === 'dm' && m.from === 'alice@CIC' && m.text === 'Oi bob, tudo bem? https://example.com/notes'));
+    await waitFor('bob to receive the DM', () => bob.messages.some((m) => m.kind === 'dm' && m.from === 'alice@CIC' && m.text === 'Oi bob, tudo bem? https://example.com/notes'));
     expect(await composer(page).inputValue()).toBe('');
 
     // The link opens through the host, never in this window.
     await bubble(page, 'Oi bob').getByRole('link', { name: 'https://example.com/notes' }).click();
-    await waitFor('the host to open the link', () => app!.opened.includes('https://example.com/notes'));
-    expect(page.url()).toBe(app!.host.url);
+    await waitFor('the host to open the link', () => suite.app.opened.includes('https://example.com/notes'));
+    expect(page.url()).toBe(suite.app.host.url);
 
-    bob!.engine.sendDirect('alice@CIC', 'Tudo ótimo, e você?');
+    bob.engine.sendDirect('alice@CIC', 'Tudo ótimo, e você?');
     await bubble(page, 'Tudo ótimo, e você?').waitFor();
     await screenshot(page, 'conversation');
 
     await page.getByTestId('channel-*').click();
-    bob!.engine.sendDirect('alice@CIC', 'Are you there?');
+    bob.engine.sendDirect('alice@CIC', 'Are you there?');
     const dm = page.getByTestId('channel-dm:bob@CIC');
     await dm.getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
     await eventually(() => page.title()).toBe('(1) ChatP2P');
@@ -117,8 +79,8 @@ describe('messaging with an engine peer', () => {
 
   test('PUBs to #CIC and * land in their channels; a PUB from the UI reaches the peer', async () => {
     const page = await open();
-    bob!.engine.publish('#CIC', 'Reunião do grupo às 14h na sala 3');
-    bob!.engine.publish('*', 'Hello, everyone on the network');
+    bob.engine.publish('#CIC', 'Reunião do grupo às 14h na sala 3');
+    bob.engine.publish('*', 'Hello, everyone on the network');
     await page.getByTestId('channel-#CIC').getByTestId('unread-badge').waitFor();
     await page.getByTestId('channel-#CIC').click();
     await bubble(page, 'Reunião do grupo às 14h').waitFor();
@@ -128,8 +90,8 @@ describe('messaging with an engine peer', () => {
     await composer(page).fill('Estarei lá!');
     await composer(page).press('Enter');
     await bubble(page, 'Estarei lá!').getByText('Sent to 1 peer').waitFor();
-    await waitFor('bob to receive the #CIC PUB', () => bob!.messages.some((m) => m.to === '#CIC' && m.text === 'Estarei lá!'));
-    expect(carol!.messages.some((m) => m.text === 'Estarei lá!')).toBe(false);
+    await waitFor('bob to receive the #CIC PUB', () => bob.messages.some((m) => m.to === '#CIC' && m.text === 'Estarei lá!'));
+    expect(carol.messages.some((m) => m.text === 'Estarei lá!')).toBe(false);
     await screenshot(page, 'channel');
 
     await page.getByTestId('channel-*').click();
@@ -137,7 +99,7 @@ describe('messaging with an engine peer', () => {
     await composer(page).fill('Broadcast from the UI');
     await composer(page).press('Enter');
     await bubble(page, 'Broadcast from the UI').getByText('Sent to 2 peers').waitFor();
-    for (const peer of [bob!, carol!]) {
+    for (const peer of [bob, carol]) {
       await waitFor('the PUB to reach every peer', () => peer.messages.some((m) => m.kind === 'pub' && m.to === '*' && m.text === 'Broadcast from the UI'));
     }
   });
@@ -145,8 +107,8 @@ describe('messaging with an engine peer', () => {
   test('the composer refuses text over the limit and empty text, sending nothing', async () => {
     const page = await open();
     await page.getByTestId('channel-dm:bob@CIC').click();
-    const before = bob!.messages.length;
-    const sent = () => app!.service.dispatch('history', ['dm:bob@CIC']).then((r) => (r.ok ? (r.value as unknown[]).length : -1));
+    const before = bob.messages.length;
+    const sent = () => suite.app.service.dispatch('history', ['dm:bob@CIC']).then((r) => (r.ok ? (r.value as unknown[]).length : -1));
     const history = await sent();
 
     await composer(page).fill('x'.repeat(LIMITS.maxTextBytes + 1));
@@ -168,7 +130,7 @@ describe('messaging with an engine peer', () => {
     await page.getByTestId('composer-hint').waitFor();
 
     expect(await sent()).toBe(history);
-    expect(bob!.messages.length).toBe(before);
+    expect(bob.messages.length).toBe(before);
   });
 
   test('keyboard: Ctrl+K the filter, Alt+Down the next chat, Ctrl+E the composer', async () => {
@@ -187,7 +149,7 @@ describe('messaging with an engine peer', () => {
 
   test('the host opens a chat; a DM nobody can receive fails and Retry sends it again', async () => {
     const page = await open();
-    app!.service.openConversation('dm:ghost@CIC');
+    suite.app.service.openConversation('dm:ghost@CIC');
     await page.getByTestId('conversation-title').filter({ hasText: 'ghost@CIC' }).waitFor();
     await composer(page).fill('Anyone home?');
     await composer(page).press('Enter');
@@ -211,18 +173,18 @@ describe('messaging with an engine peer', () => {
     const log = page.getByRole('region', { name: 'Logs' });
     await log.getByRole('listitem').filter({ hasText: /\[Rendezvous\] REGISTER alice@CIC/ }).waitFor();
     await log.getByLabel('Log level').selectOption('DEBUG');
-    await eventually(() => app!.service.settings.logLevel).toBe('DEBUG');
+    await eventually(() => suite.app.service.settings.logLevel).toBe('DEBUG');
     // Keep-alive PINGs are DEBUG lines: one arrives within a PING interval, at the bottom.
     await eventually(() => log.getByRole('listitem').last().textContent()).toContain('DEBUG');
     await log.getByLabel('Log level').selectOption('INFO');
-    await eventually(() => app!.service.settings.logLevel).toBe('INFO');
+    await eventually(() => suite.app.service.settings.logLevel).toBe('INFO');
   });
 
   test('a dark system theme gives the dark UI', async () => {
     const page = await open({ colorScheme: 'dark' });
     await eventually(() => page.locator('html').getAttribute('class')).toContain('dark');
     await page.getByTestId('channel-dm:bob@CIC').click();
-    bob!.engine.sendDirect('alice@CIC', 'Boa noite! The dark theme is easier on the eyes.');
+    bob.engine.sendDirect('alice@CIC', 'Boa noite! The dark theme is easier on the eyes.');
     await bubble(page, 'Boa noite!').waitFor();
     await screenshot(page, 'dark-theme');
   });

@@ -1,64 +1,21 @@
 // Settings survive a restart of the host: theme, language, a timer and the profile are saved,
 // the open tab reconnects by itself, and a reload goes straight into the app.
 
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
-import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
-import {
-  FAST_TIMERS,
-  buildRenderer,
-  eventually,
-  customProfile,
-  launchChromium,
-  openPage,
-  removeDirs,
-  SCREENSHOTS,
-  screenshot,
-  seedSettings,
-  startAppHost,
-  tempDir,
-  type AppHost,
-} from './harness.ts';
+import { describe, expect, test } from 'vitest';
+import { startEngine, waitFor, type TestEngine } from '../helpers/peers.ts';
+import { FAST_TIMERS, SCREENSHOTS, customProfile, eventually, screenshot, startAppHost, useSuite } from './harness.ts';
 
-let rendezvous: TestServer | undefined;
-let app: AppHost | undefined;
-let bob: TestEngine | undefined;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let rendererDir: string | undefined;
-let dataDir: string | undefined;
+let bob: TestEngine;
 
-beforeAll(async () => {
-  rendezvous = await startTestServer();
-  rendererDir = await buildRenderer();
-  dataDir = await tempDir();
-  await seedSettings(dataDir, { profile: customProfile('alice', 'CIC', rendezvous.port), timers: FAST_TIMERS });
-  app = await startAppHost(rendererDir, dataDir);
-  bob = await startEngine(rendezvous.port, 'bob', 'CIC');
-  browser = await launchChromium();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await stopEngines();
-  await rendezvous?.close();
-  await removeDirs(rendererDir, dataDir);
+const suite = useSuite({
+  settings: (port) => ({ profile: customProfile('alice', 'CIC', port), timers: FAST_TIMERS }),
+  before: async ({ rendezvous }) => void (bob = await startEngine(rendezvous.port, 'bob', 'CIC')),
 });
 
 describe('settings', () => {
   test('a theme set to light wins over a dark system', async () => {
-    await app!.service.dispatch('updateSettings', [{ theme: 'light' }]);
-    const opened = await openPage(browser!, app!.host.url, { colorScheme: 'dark' });
-    context = opened.context;
-    const page = opened.page;
-    page.setDefaultTimeout(10_000);
+    await suite.app.service.dispatch('updateSettings', [{ theme: 'light' }]);
+    const page = await suite.open({ colorScheme: 'dark' });
     await page.getByTestId('own-peer-id').waitFor();
     expect(await page.locator('html').getAttribute('class')).not.toContain('dark');
     await page.getByRole('button', { name: 'Settings' }).click();
@@ -68,11 +25,8 @@ describe('settings', () => {
   });
 
   test('theme, language, a timer and the profile survive a restart of the host', async () => {
-    await app!.service.dispatch('updateSettings', [{ theme: 'system' }]);
-    const opened = await openPage(browser!, app!.host.url);
-    context = opened.context;
-    const page = opened.page;
-    page.setDefaultTimeout(10_000);
+    await suite.app.service.dispatch('updateSettings', [{ theme: 'system' }]);
+    const page = await suite.open();
     await page.getByTestId('peer-bob@CIC').waitFor();
     await page.getByRole('button', { name: 'Settings' }).click();
     if (SCREENSHOTS) {
@@ -94,7 +48,7 @@ describe('settings', () => {
     await profile.getByLabel('TTL (seconds)').fill('600');
     await profile.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('own-peer-id').filter({ hasText: 'alicia@CIC' }).waitFor();
-    await waitFor('bob to see alicia', () => bob!.peer('alicia@CIC')?.state === 'open', 15_000);
+    await waitFor('bob to see alicia', () => bob.peer('alicia@CIC')?.state === 'open', 15_000);
 
     await page.getByRole('radio', { name: 'Dark' }).click();
     await page.getByRole('radio', { name: 'Português (Brasil)' }).click();
@@ -102,11 +56,11 @@ describe('settings', () => {
     await eventually(() => page.locator('html').getAttribute('class')).toContain('dark');
 
     // The host goes away: the tab says so, and comes back by itself when a new host listens.
-    const { port } = app!.host;
-    const token = new URL(app!.host.url).searchParams.get('token')!;
-    await app!.stop();
+    const { port } = suite.app.host;
+    const token = new URL(suite.app.host.url).searchParams.get('token')!;
+    await suite.app.stop();
     await page.getByTestId('disconnected').filter({ hasText: 'Sem conexão com o host do ChatP2P' }).waitFor();
-    app = await startAppHost(rendererDir!, dataDir!, { httpPort: port, token });
+    suite.app = await startAppHost(suite.rendererDir, suite.dataDir, { httpPort: port, token });
     await page.getByTestId('disconnected').waitFor({ state: 'detached', timeout: 15_000 });
     await page.getByTestId('own-peer-id').filter({ hasText: 'Você é alicia@CIC' }).waitFor();
 
@@ -121,7 +75,7 @@ describe('settings', () => {
     expect(await page.getByRole('form', { name: 'Temporizadores' }).getByLabel('Espera pelo ACK (s)').inputValue()).toBe('3');
     await page.getByRole('button', { name: 'Trocar perfil' }).click();
     expect(await page.getByLabel('TTL (segundos)').inputValue()).toBe('600');
-    expect(app.service.settings).toMatchObject({ theme: 'dark', language: 'pt-BR', timers: { ackTimeoutS: 3 }, profile: { name: 'alicia', ttl: 600 } });
+    expect(suite.app.service.settings).toMatchObject({ theme: 'dark', language: 'pt-BR', timers: { ackTimeoutS: 3 }, profile: { name: 'alicia', ttl: 600 } });
     await page.getByTestId('peer-bob@CIC').getByText('conectado').waitFor();
   });
 });

@@ -4,19 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
-import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
-import { ROOT, buildRenderer, launchChromium, openPage, removeDirs, tempDir } from './harness.ts';
+import { startEngine, waitFor, type TestEngine } from '../helpers/peers.ts';
+import { ROOT, buildRenderer, useSuite } from './harness.ts';
 
-let rendezvous: TestServer | undefined;
-let bob: TestEngine | undefined;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
+let bob: TestEngine;
 let child: ChildProcess | undefined;
-let dataDir: string | undefined;
 let url = '';
 const stderr: string[] = [];
 
@@ -34,43 +28,30 @@ function startWeb(args: string[]): Promise<string> {
   });
 }
 
-beforeAll(async () => {
-  rendezvous = await startTestServer();
-  // The command serves dist/renderer: build it from the current sources.
-  await buildRenderer(join(ROOT, 'dist/renderer'));
-  dataDir = await tempDir();
-  bob = await startEngine(rendezvous.port, 'bob', 'CIC');
-  url = await startWeb(['--name', 'carol', '--namespace', 'CIC', '--port', '0', '--listen-host', '127.0.0.1', '--rendezvous', `127.0.0.1:${rendezvous.port}`, '--http-port', '0', '--data-dir', dataDir]);
-  browser = await launchChromium();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (child && child.exitCode === null) {
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
-  await stopEngines();
-  await rendezvous?.close();
-  await removeDirs(dataDir);
+const suite = useSuite({
+  host: false,
+  before: async ({ rendezvous, dataDir }) => {
+    // The command serves dist/renderer: build it from the current sources.
+    await buildRenderer(join(ROOT, 'dist/renderer'));
+    bob = await startEngine(rendezvous.port, 'bob', 'CIC');
+    url = await startWeb(['--name', 'carol', '--namespace', 'CIC', '--port', '0', '--listen-host', '127.0.0.1', '--rendezvous', `127.0.0.1:${rendezvous.port}`, '--http-port', '0', '--data-dir', dataDir]);
+  },
+  after: async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  },
 });
 
 describe('npm run web', () => {
   test('prints a URL whose page is the app, connected to the network', async () => {
-    const opened = await openPage(browser!, url);
-    context = opened.context;
-    const page = opened.page;
-    page.setDefaultTimeout(10_000);
+    const page = await suite.open({}, url);
     await page.getByTestId('own-peer-id').filter({ hasText: 'You are carol@CIC' }).waitFor();
     await page.getByTestId('peer-bob@CIC').getByText('open').waitFor();
-    await waitFor('bob to connect to carol', () => bob!.peer('carol@CIC')?.state === 'open');
-    bob!.engine.publish('*', 'hello from bob');
+    await waitFor('bob to connect to carol', () => bob.peer('carol@CIC')?.state === 'open');
+    bob.engine.publish('*', 'hello from bob');
     await page.getByTestId('channel-*').filter({ hasText: 'bob@CIC: hello from bob' }).waitFor();
   });
 
@@ -84,10 +65,9 @@ describe('npm run web', () => {
     });
     expect(status).toBe(403);
 
-    const opened = await openPage(browser!, wrong);
-    context = opened.context;
-    await opened.page.getByTestId('disconnected').filter({ hasText: 'Disconnected from the ChatP2P host' }).waitFor({ timeout: 10_000 });
-    expect(await opened.page.getByTestId('own-peer-id').count()).toBe(0);
-    expect(await opened.page.getByRole('heading', { name: 'Welcome to ChatP2P' }).count()).toBe(0);
+    const page = await suite.open({}, wrong);
+    await page.getByTestId('disconnected').filter({ hasText: 'Disconnected from the ChatP2P host' }).waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('own-peer-id').count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Welcome to ChatP2P' }).count()).toBe(0);
   });
 });
