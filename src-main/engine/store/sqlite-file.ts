@@ -1,0 +1,117 @@
+// What every ChatP2P SQLite file shares: it is marked as ours (a foreign file is refused, never
+// altered), held by one process, migrated step by step from its first schema, and written in one
+// transaction per event-loop turn (group commit) with callbacks once the changes are on disk.
+
+import { DatabaseSync } from 'node:sqlite';
+
+export interface SchemaSpec {
+  /** Written to the file's header; a non-empty file without it is someone else's. */
+  applicationId: number;
+  /** Schema versions in order: entry i takes the file from version i to i + 1. Append only. */
+  migrations: readonly string[];
+  /** How errors name the file, e.g. "message history". */
+  description: string;
+  /** FULL fsyncs every commit (messages); NORMAL may lose the last commits on power loss (soft state). */
+  synchronous: 'FULL' | 'NORMAL';
+}
+
+/** Opens (creating if needed) and migrates `path`; throws a `Refusal` when it cannot be used. */
+export function openDatabase(path: string, spec: SchemaSpec, Refusal: new (message: string) => Error): DatabaseSync {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path);
+    migrate(db, path, spec, (message) => new Refusal(message));
+    return db;
+  } catch (err) {
+    if (db?.isOpen) db.close();
+    if (err instanceof Refusal) throw err;
+    throw new Refusal(`cannot open ${spec.description} ${path}: ${(err as Error).message}`);
+  }
+}
+
+function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (message: string) => Error): void {
+  // One process per file: each keeps state in memory that a second writer would contradict. Set
+  // before the first WAL access, it also keeps the WAL index out of shared memory.
+  db.exec('PRAGMA locking_mode = EXCLUSIVE');
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('COMMIT');
+  } catch (err) {
+    if (/locked|busy/i.test((err as Error).message)) throw make(`${path} is in use by another ChatP2P process`);
+    throw err;
+  }
+  const pragma = (name: string) => Number((db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown>)[name]);
+  const version = pragma('user_version');
+  const appId = pragma('application_id');
+  const tables = Number((db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n);
+  if (appId !== spec.applicationId && (appId !== 0 || tables > 0)) {
+    throw make(`${path} is not a ChatP2P ${spec.description} file; refusing to modify it`);
+  }
+  if (version > spec.migrations.length) {
+    throw make(`${path} was written by a newer ChatP2P (schema ${version}); refusing to modify it`);
+  }
+  if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`PRAGMA synchronous = ${spec.synchronous}`);
+  for (let v = version; v < spec.migrations.length; v++) {
+    db.exec('BEGIN');
+    try {
+      db.exec(spec.migrations[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec(`PRAGMA application_id = ${spec.applicationId}`);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
+
+/**
+ * Writes made during one event-loop turn share one transaction, committed on the next turn: one
+ * fsync for a burst of messages rather than one each. Statements run at once (their results and
+ * errors reach the caller); `whenCommitted` runs a callback once everything so far is on disk.
+ */
+export class GroupCommit {
+  private readonly db: DatabaseSync;
+  private readonly onError: (err: Error) => void;
+  private open = false;
+  private callbacks: ((err?: Error) => void)[] = [];
+
+  constructor(db: DatabaseSync, onError: (err: Error) => void) {
+    this.db = db;
+    this.onError = onError;
+  }
+
+  run<T>(statement: () => T): T {
+    if (!this.open) {
+      this.db.exec('BEGIN');
+      this.open = true;
+      setImmediate(() => this.commit());
+    }
+    return statement();
+  }
+
+  /** Calls `done` once every change made so far is committed (with the error if that failed). */
+  whenCommitted(done: (err?: Error) => void): void {
+    if (!this.open) return done();
+    this.callbacks.push(done);
+  }
+
+  /** Commits now what is pending: for writes that must be durable before we answer, and on close. */
+  commit(): Error | undefined {
+    if (!this.open) return undefined;
+    this.open = false;
+    const callbacks = this.callbacks;
+    this.callbacks = [];
+    let error: Error | undefined;
+    try {
+      this.db.exec('COMMIT');
+    } catch (err) {
+      error = err as Error;
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      this.onError(error);
+    }
+    for (const done of callbacks) done(error);
+    return error;
+  }
+}

@@ -1,0 +1,347 @@
+// The message history in one SQLite file per profile (node:sqlite, WAL, synchronous FULL): every
+// message sent and received, the durable outbox (our DMs until delivered or cancelled), read
+// positions, and an FTS5 index for accent-insensitive search.
+
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { IncomingMessage, OutgoingMessage } from '../api.ts';
+import { GroupCommit, openDatabase, type SchemaSpec } from './sqlite-file.ts';
+import {
+  StoreError,
+  conversationOf,
+  type ConversationKey,
+  type ConversationRow,
+  type HistoryPage,
+  type HistoryQuery,
+  type MessageStore,
+  type SearchHit,
+  type StoredMessage,
+} from './store.ts';
+
+export const HISTORY_SCHEMA: SchemaSpec = {
+  // 'CP2H' marks the file as a ChatP2P history, so a foreign SQLite database is refused.
+  applicationId: 0x43503248,
+  description: 'message history',
+  synchronous: 'FULL',
+  migrations: [
+    // 1: messages, in the order we stored them (`seq`), and how far each conversation was read.
+    `CREATE TABLE messages (
+       seq INTEGER PRIMARY KEY,
+       conversation TEXT NOT NULL,
+       msg_id TEXT NOT NULL,
+       direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+       kind TEXT NOT NULL CHECK (kind IN ('dm', 'pub')),
+       sender TEXT NOT NULL,
+       recipient TEXT NOT NULL,
+       text TEXT NOT NULL,
+       at INTEGER NOT NULL,
+       sent_at INTEGER,
+       claimed_src TEXT,
+       state TEXT,
+       attempts INTEGER NOT NULL DEFAULT 0,
+       error TEXT,
+       recipients INTEGER
+     );
+     -- A peer's msg_id is stored once: retries and restarts are recognised as duplicates.
+     CREATE UNIQUE INDEX messages_identity ON messages (msg_id, sender);
+     CREATE INDEX messages_conversation ON messages (conversation, seq);
+     CREATE INDEX messages_incoming ON messages (conversation, seq) WHERE direction = 'in';
+     CREATE INDEX messages_outbox ON messages (conversation, seq)
+       WHERE direction = 'out' AND kind = 'dm' AND state IN ('queued', 'sent');
+     CREATE TABLE conversations (
+       key TEXT PRIMARY KEY,
+       read_seq INTEGER NOT NULL DEFAULT 0,
+       last_seq INTEGER NOT NULL
+     ) WITHOUT ROWID;`,
+    // 2: full-text search. unicode61 with remove_diacritics folds case and accents ("joao" finds
+    // "João"); the prefix indexes make word-start queries ("mens" finds "mensagem") cheap.
+    `CREATE VIRTUAL TABLE messages_fts USING fts5 (
+       text, content = 'messages', content_rowid = 'seq',
+       tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+     );
+     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+       INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+     END;
+     CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+       INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+     END;`,
+  ],
+};
+
+interface Row {
+  seq: number;
+  conversation: string;
+  msg_id: string;
+  direction: 'in' | 'out';
+  kind: 'dm' | 'pub';
+  sender: string;
+  recipient: string;
+  text: string;
+  at: number;
+  sent_at: number | null;
+  claimed_src: string | null;
+  state: OutgoingMessage['state'] | null;
+  attempts: number;
+  error: string | null;
+  recipients: number | null;
+}
+
+const COLUMNS = 'seq, conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients';
+// Marks around the matched words in a snippet: characters no typed text carries.
+const MATCH_START = '\u{F0000}';
+const MATCH_END = '\u{F0001}';
+
+/** Opens the history at `path` (':memory:' for one that ends with the process). */
+export function openMessageStore(path: string, onError: (err: Error) => void = () => undefined): SqliteMessageStore {
+  return new SqliteMessageStore(openDatabase(path, HISTORY_SCHEMA, StoreError), onError);
+}
+
+export class SqliteMessageStore implements MessageStore {
+  private readonly db: DatabaseSync;
+  private readonly batch: GroupCommit;
+  private readonly stmt: Record<
+    | 'insert'
+    | 'touch'
+    | 'update'
+    | 'hasIncoming'
+    | 'outgoing'
+    | 'pending'
+    | 'latest'
+    | 'before'
+    | 'after'
+    | 'search'
+    | 'conversations'
+    | 'bySeq'
+    | 'hasUnread'
+    | 'markRead'
+    | 'deleteMessages'
+    | 'deleteConversation',
+    StatementSync
+  >;
+
+  constructor(db: DatabaseSync, onError: (err: Error) => void) {
+    this.db = db;
+    this.batch = new GroupCommit(db, onError);
+    const select = `SELECT ${COLUMNS} FROM messages`;
+    const q = (sql: string) => db.prepare(sql);
+    this.stmt = {
+      insert: q(
+        `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      touch: q(
+        `INSERT INTO conversations (key, read_seq, last_seq) VALUES (?, 0, ?)
+         ON CONFLICT (key) DO UPDATE SET last_seq = excluded.last_seq`,
+      ),
+      update: q('UPDATE messages SET state = ?, attempts = ?, error = ?, recipients = ? WHERE seq = ?'),
+      hasIncoming: q("SELECT 1 AS found FROM messages WHERE msg_id = ? AND sender = ? AND direction = 'in'"),
+      outgoing: q(`${select} WHERE msg_id = ? AND direction = 'out'`),
+      pending: q(`${select} WHERE direction = 'out' AND kind = 'dm' AND state IN ('queued', 'sent') ORDER BY seq`),
+      latest: q(`${select} WHERE conversation = ? ORDER BY seq DESC LIMIT ?`),
+      before: q(`${select} WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+      after: q(`${select} WHERE conversation = ? AND seq > ? ORDER BY seq ASC LIMIT ?`),
+      search: q(
+        `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
+           snippet(messages_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet
+         FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
+         WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?`,
+      ),
+      conversations: q(
+        `SELECT c.key, c.last_seq,
+           (SELECT count(*) FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq) AS unread,
+           (SELECT count(*) FROM messages o WHERE o.conversation = c.key AND o.direction = 'out' AND o.kind = 'dm' AND o.state IN ('queued', 'sent')) AS queued
+         FROM conversations c`,
+      ),
+      bySeq: q(`${select} WHERE seq = ?`),
+      hasUnread: q(
+        `SELECT 1 AS found FROM conversations c WHERE c.key = ?
+           AND EXISTS (SELECT 1 FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq)`,
+      ),
+      markRead: q('UPDATE conversations SET read_seq = last_seq WHERE key = ?'),
+      deleteMessages: q('DELETE FROM messages WHERE conversation = ?'),
+      deleteConversation: q('DELETE FROM conversations WHERE key = ?'),
+    };
+  }
+
+  addOutgoing(message: OutgoingMessage, from: string): OutgoingMessage {
+    const stored = { ...message, seq: this.insert({ direction: 'out', ...message, from }) };
+    // Accepted from the user: on disk before the caller may show it as sent.
+    const error = this.batch.commit();
+    if (error) throw new StoreError(`cannot save the message: ${error.message}`);
+    return stored;
+  }
+
+  updateOutgoing(message: OutgoingMessage): void {
+    this.batch.run(() => this.stmt.update.run(message.state, message.attempts, message.error ?? null, message.recipients ?? null, message.seq));
+  }
+
+  addIncoming(message: Omit<IncomingMessage, 'seq'>): IncomingMessage {
+    return { ...message, seq: this.insert({ direction: 'in', ...message, seq: 0 }) };
+  }
+
+  whenDurable(callback: (err?: Error) => void): void {
+    this.batch.whenCommitted(callback);
+  }
+
+  hasIncoming(from: string, msgId: string): boolean {
+    return this.stmt.hasIncoming.get(msgId, from) !== undefined;
+  }
+
+  pendingOutgoing(): OutgoingMessage[] {
+    return this.rows(this.stmt.pending.all()).map(outgoingOf);
+  }
+
+  outgoing(msgId: string): OutgoingMessage | undefined {
+    const row = this.stmt.outgoing.get(msgId) as Row | undefined;
+    return row && outgoingOf(toStored(row));
+  }
+
+  page(conversation: ConversationKey, query: HistoryQuery): HistoryPage {
+    const limit = Math.max(1, Math.floor(query.limit));
+    const older = (seq: number | undefined, n: number) =>
+      this.rows(seq === undefined ? this.stmt.latest.all(conversation, n + 1) : this.stmt.before.all(conversation, seq, n + 1));
+    const newer = (seq: number, n: number) => this.rows(this.stmt.after.all(conversation, seq, n + 1));
+    if (query.around !== undefined) {
+      const half = Math.floor(limit / 2);
+      const up = older(query.around + 1, half + 1);
+      const down = newer(query.around, limit - half - 1);
+      return {
+        messages: [...up.slice(0, half + 1).reverse(), ...down.slice(0, limit - half - 1)],
+        hasOlder: up.length > half + 1,
+        hasNewer: down.length > limit - half - 1,
+      };
+    }
+    if (query.after !== undefined) {
+      const down = newer(query.after, limit);
+      return { messages: down.slice(0, limit), hasOlder: true, hasNewer: down.length > limit };
+    }
+    const up = older(query.before, limit);
+    return { messages: up.slice(0, limit).reverse(), hasOlder: up.length > limit, hasNewer: query.before !== undefined };
+  }
+
+  search(text: string, limit: number): SearchHit[] {
+    const match = ftsQuery(text);
+    if (match === undefined) return [];
+    return (this.stmt.search.all(match, limit) as unknown as (Row & { snippet: string })[]).map((row) => {
+      const message = toStored(row);
+      return { conversation: row.conversation, seq: row.seq, message, parts: snippetParts(row.snippet) };
+    });
+  }
+
+  conversations(): ConversationRow[] {
+    const rows = this.stmt.conversations.all() as { key: string; last_seq: number; unread: number; queued: number }[];
+    return rows.map((r) => {
+      const last = this.stmt.bySeq.get(r.last_seq) as Row | undefined;
+      return { key: r.key, unread: r.unread, queued: r.queued, last: last && toStored(last) };
+    });
+  }
+
+  markRead(conversation: ConversationKey): boolean {
+    if (this.stmt.hasUnread.get(conversation) === undefined) return false;
+    this.batch.run(() => this.stmt.markRead.run(conversation));
+    return true;
+  }
+
+  deleteConversation(conversation: ConversationKey): void {
+    this.batch.run(() => {
+      this.stmt.deleteMessages.run(conversation);
+      this.stmt.deleteConversation.run(conversation);
+    });
+    this.batch.commit();
+  }
+
+  close(): void {
+    if (!this.db.isOpen) return;
+    this.batch.commit();
+    this.db.close();
+  }
+
+  private insert(m: StoredMessage): number {
+    const out = m.direction === 'out' ? m : undefined;
+    const inc = m.direction === 'in' ? m : undefined;
+    const conversation = conversationOf(m);
+    return this.batch.run(() => {
+      const seq = Number(
+        this.stmt.insert.run(
+          conversation,
+          m.msgId,
+          m.direction,
+          m.kind,
+          m.from,
+          m.to,
+          m.text,
+          out ? out.createdAt : inc!.receivedAt,
+          inc?.sentAt ?? null,
+          inc?.claimedSrc ?? null,
+          out?.state ?? null,
+          out?.attempts ?? 0,
+          out?.error ?? null,
+          out?.recipients ?? null,
+        ).lastInsertRowid,
+      );
+      this.stmt.touch.run(conversation, seq);
+      return seq;
+    });
+  }
+
+  private rows(rows: unknown[]): StoredMessage[] {
+    return (rows as Row[]).map(toStored);
+  }
+}
+
+function toStored(r: Row): StoredMessage {
+  if (r.direction === 'out') {
+    return {
+      direction: 'out',
+      seq: r.seq,
+      msgId: r.msg_id,
+      kind: r.kind,
+      from: r.sender,
+      to: r.recipient,
+      text: r.text,
+      state: r.state ?? 'sent',
+      attempts: r.attempts,
+      createdAt: r.at,
+      error: r.error ?? undefined,
+      recipients: r.recipients ?? undefined,
+    };
+  }
+  return {
+    direction: 'in',
+    seq: r.seq,
+    msgId: r.msg_id,
+    kind: r.kind,
+    from: r.sender,
+    to: r.recipient,
+    text: r.text,
+    receivedAt: r.at,
+    sentAt: r.sent_at ?? undefined,
+    claimedSrc: r.claimed_src ?? undefined,
+  };
+}
+
+function outgoingOf(m: StoredMessage): OutgoingMessage {
+  if (m.direction !== 'out') throw new StoreError(`message ${m.seq} is not ours`);
+  const { direction: _direction, from: _from, ...message } = m;
+  return message;
+}
+
+/**
+ * The user's words as an FTS5 query: every word must appear, each matching word starts ("joa"
+ * finds "João"). Only letters and digits pass, so nothing typed is read as FTS5 syntax.
+ */
+export function ftsQuery(text: string): string | undefined {
+  const words = text.match(/[\p{L}\p{N}]+/gu);
+  if (!words) return undefined;
+  return words.map((w) => `"${w}"*`).join(' ');
+}
+
+function snippetParts(snippet: string): SearchHit['parts'] {
+  const parts: SearchHit['parts'] = [];
+  for (const [i, chunk] of snippet.split(MATCH_START).entries()) {
+    const [match, rest] = i === 0 ? [undefined, chunk] : chunk.split(MATCH_END, 2);
+    if (match) parts.push({ text: match, match: true });
+    if (rest) parts.push({ text: rest, match: false });
+  }
+  return parts;
+}

@@ -1,0 +1,81 @@
+// Message history behind a small interface: what the router journals (every message, the durable
+// outbox, de-duplication) and what hosts read (pages, search, unread counts). The engine never
+// sees SQLite; `sqlite-store.ts` is the one implementation.
+
+import type { IncomingMessage, OutgoingMessage } from '../api.ts';
+
+/** `dm:<peer_id>` for a direct chat, `#<namespace>` for a namespace channel, `*` for broadcast. */
+export type ConversationKey = string;
+
+export const dmKey = (peerId: string): ConversationKey => `dm:${peerId}`;
+
+/** The conversation a message belongs to: the other peer for a DM, the scope for a PUB. */
+export function conversationOf(message: { kind: 'dm' | 'pub'; direction: 'in' | 'out'; from: string; to: string }): ConversationKey {
+  if (message.kind === 'pub') return message.to;
+  return dmKey(message.direction === 'in' ? message.from : message.to);
+}
+
+export type StoredMessage = ({ direction: 'out'; from: string } & OutgoingMessage) | ({ direction: 'in' } & IncomingMessage);
+
+export interface HistoryQuery {
+  /** Messages strictly older than this seq (scrolling up). */
+  before?: number;
+  /** Messages strictly newer than this seq (scrolling down after a jump). */
+  after?: number;
+  /** Messages on both sides of this seq, itself included (opening a search hit). */
+  around?: number;
+  limit: number;
+}
+
+export interface HistoryPage {
+  /** Oldest first. */
+  messages: StoredMessage[];
+  hasOlder: boolean;
+  hasNewer: boolean;
+}
+
+export interface SearchHit {
+  conversation: ConversationKey;
+  seq: number;
+  message: StoredMessage;
+  /** The text around the match, split so the matching words can be marked without HTML. */
+  parts: { text: string; match: boolean }[];
+}
+
+export interface ConversationRow {
+  key: ConversationKey;
+  /** Incoming messages after the last one read. */
+  unread: number;
+  /** Our DMs still waiting for their ACK (queued or sent). */
+  queued: number;
+  last: StoredMessage | undefined;
+}
+
+/** The database cannot be used as it is (foreign, corrupt, newer, in use); the message says why. */
+export class StoreError extends Error {}
+
+export interface MessageStore {
+  /** Our message, durable before this returns: a crash afterwards does not lose it. */
+  addOutgoing(message: OutgoingMessage, from: string): OutgoingMessage;
+  /** A delivery change; written with the next commit. */
+  updateOutgoing(message: OutgoingMessage): void;
+  /** A received message, committed with the next batch: ACK it only after `whenDurable`. */
+  addIncoming(message: Omit<IncomingMessage, 'seq'>): IncomingMessage;
+  /** Runs `callback` once everything written so far is committed, with the error if that failed. */
+  whenDurable(callback: (err?: Error) => void): void;
+  /** Whether this peer's msg_id was already received, in this run or an earlier one. */
+  hasIncoming(from: string, msgId: string): boolean;
+  /** Our DMs not yet delivered nor cancelled, oldest first: the outbox to resume on start. */
+  pendingOutgoing(): OutgoingMessage[];
+  outgoing(msgId: string): OutgoingMessage | undefined;
+
+  page(conversation: ConversationKey, query: HistoryQuery): HistoryPage;
+  search(text: string, limit: number): SearchHit[];
+  conversations(): ConversationRow[];
+  /** Marks every incoming message so far as read; false when nothing was unread. */
+  markRead(conversation: ConversationKey): boolean;
+  /** Removes the conversation and its messages (and their search entries). */
+  deleteConversation(conversation: ConversationKey): void;
+  /** Commits what is pending and closes the file. */
+  close(): void;
+}
