@@ -232,7 +232,7 @@ function engineClosedLoop(engine: Engine, peerId: string, window: number, ms: nu
   };
   return new Promise((resolve) => {
     const off = engine.on('delivery', (m: OutgoingMessage) => {
-      if (m.state !== 'delivered' && m.state !== 'failed') return;
+      if (!settled(m)) return;
       const t0 = startedAt.get(m.msgId);
       if (t0 === undefined) return;
       startedAt.delete(m.msgId);
@@ -260,7 +260,7 @@ function engineQueued(engine: Engine, peerId: string, count: number): Promise<Ru
         sentAt.set(m.msgId, performance.now());
         return;
       }
-      if (m.state !== 'delivered' && m.state !== 'failed') return;
+      if (!settled(m)) return;
       const t0 = sentAt.get(m.msgId);
       if (t0 === undefined) return;
       sentAt.delete(m.msgId);
@@ -282,6 +282,9 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
     await sleep(20);
   }
 }
+
+/** Delivered, or given up on for now (parked in the outbox with the reason). */
+const settled = (m: OutgoingMessage) => m.state === 'delivered' || (m.state === 'queued' && m.error !== undefined);
 
 /** How the DMs of one engine run ended: latencies of the delivered ones, and the failures. */
 class Tally {

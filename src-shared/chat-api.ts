@@ -26,6 +26,12 @@ export const LIMITS = {
    * free for the envelope whatever the two peer_ids are (at most 129 characters each).
    */
   maxTextBytes: 30 * 1024,
+  /** Messages a history page holds by default, and at most. */
+  historyPage: 100,
+  maxHistoryPage: 500,
+  /** Search: the longest query, and the most results one search returns (newest first). */
+  maxSearchChars: 200,
+  searchResults: 50,
 } as const;
 
 /** Bytes the text takes inside a frame: UTF-8 after JSON escaping (a newline is `\n`, two bytes). */
@@ -49,6 +55,8 @@ export function conversationKind(id: ConversationId): ConversationKind {
 
 export interface ChatMessage {
   conversationId: ConversationId;
+  /** Position in this profile's history (the order messages were stored in): the paging cursor. */
+  seq: number;
   msgId: string;
   direction: 'in' | 'out';
   kind: 'dm' | 'pub';
@@ -61,7 +69,10 @@ export interface ChatMessage {
   at: number;
   /** The sender's own timestamp, for incoming messages that carried a readable one. */
   sentAt?: number;
-  /** Outgoing only. PUBs end at `sent`; `recipients` says to how many open connections. */
+  /**
+   * Outgoing only. PUBs end at `sent`; `recipients` says to how many open connections. A queued
+   * DM waits in the outbox until delivered or cancelled; `error` says why it is waiting.
+   */
   delivery?: DeliveryState;
   recipients?: number;
   error?: string;
@@ -75,9 +86,47 @@ export interface ConversationSummary {
   /** peer_id, `#namespace` or `*`. */
   title: string;
   unread: number;
+  /** Our DMs here still waiting in the outbox (queued or sent, not yet acknowledged). */
+  queued: number;
   last: { from: string; text: string; at: number } | undefined;
   /** Messages here raise desktop notifications (always for DMs, opt-in for channels). */
   notify: boolean;
+}
+
+/** Which page of a conversation: the latest by default; `around` opens it at a search hit. */
+export interface HistoryQuery {
+  /** Older than this seq (scrolling up). */
+  before?: number;
+  /** Newer than this seq (scrolling down after a jump). */
+  after?: number;
+  /** This message and the ones around it. */
+  around?: number;
+  /** Default `LIMITS.historyPage`, at most `LIMITS.maxHistoryPage`. */
+  limit?: number;
+}
+
+export interface HistoryPage {
+  /** Oldest first. */
+  messages: ChatMessage[];
+  hasOlder: boolean;
+  /** False when the page ends with the conversation's latest message. */
+  hasNewer: boolean;
+}
+
+export interface SearchResult {
+  conversationId: ConversationId;
+  message: ChatMessage;
+  /** The text around the match, in order; `match` parts are the words found. Plain text, no HTML. */
+  parts: { text: string; match: boolean }[];
+}
+
+export type ExportFormat = 'text' | 'json';
+
+/** A conversation written out; the renderer offers it as a download. */
+export interface ExportedConversation {
+  fileName: string;
+  mimeType: string;
+  content: string;
 }
 
 // ---- Peers and status ------------------------------------------------------------------------
@@ -174,13 +223,20 @@ export interface ChatCommands {
   sendDirect: { args: [peerId: string, text: string]; result: ChatMessage };
   /** To `*` or `#namespace`. */
   publish: { args: [to: ConversationId, text: string]; result: ChatMessage };
-  /** Sends a failed DM again; the failed bubble is replaced by the new one. */
+  /** "Try now" for a DM waiting in the outbox: same msg_id, its peer dialed at once. */
   retry: { args: [msgId: string]; result: ChatMessage };
+  /** Takes a waiting DM out of the outbox; it shows as cancelled (delivered, if its ACK still comes). */
+  cancel: { args: [msgId: string]; result: ChatMessage };
   /** Clears one peer's failures and dials it now. */
   reconnect: { args: [peerId: string]; result: void };
   discover: { args: []; result: void };
   setLogLevel: { args: [level: LogLevel]; result: void };
-  history: { args: [conversationId: ConversationId]; result: ChatMessage[] };
+  history: { args: [conversationId: ConversationId, query?: HistoryQuery]; result: HistoryPage };
+  /** Full-text search over every conversation; accents and case do not matter, words match by their start. */
+  search: { args: [text: string]; result: SearchResult[] };
+  exportConversation: { args: [conversationId: ConversationId, format: ExportFormat]; result: ExportedConversation };
+  /** Deletes the conversation's messages from this computer (queued DMs in it are cancelled). */
+  deleteConversation: { args: [conversationId: ConversationId]; result: void };
   markRead: { args: [conversationId: ConversationId]; result: void };
   /** The conversation on screen (undefined: none); its messages arrive already read. */
   setActiveConversation: { args: [conversationId: ConversationId | undefined]; result: void };
@@ -199,10 +255,14 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   sendDirect: true,
   publish: true,
   retry: true,
+  cancel: true,
   reconnect: true,
   discover: true,
   setLogLevel: true,
   history: true,
+  search: true,
+  exportConversation: true,
+  deleteConversation: true,
   markRead: true,
   setActiveConversation: true,
   logs: true,
@@ -218,7 +278,7 @@ export interface ChatEvents {
   message: ChatMessage;
   /** Our message's delivery state changed. */
   delivery: ChatMessage;
-  /** Unread counts, previews or the conversation list changed. */
+  /** Unread counts, queued counts, previews or the conversation list changed (one deleted, too). */
   conversations: ConversationSummary[];
   settings: Settings;
   log: LogEvent;

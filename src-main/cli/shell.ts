@@ -137,7 +137,7 @@ export class Shell {
         const d = payload as EngineEvents['delivery'];
         if (d.kind !== 'dm') return;
         if (d.state === 'delivered') this.io.out(`(delivered to ${d.to})`);
-        else if (d.state === 'failed') this.io.out(`(not delivered to ${d.to}: ${d.error ?? 'failed'})`);
+        else if (d.state === 'queued' && d.error) this.io.out(`(not delivered to ${d.to} yet: ${d.error}; it waits in the outbox)`);
         return;
       }
       case 'registration': {

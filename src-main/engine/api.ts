@@ -45,10 +45,16 @@ export interface PeerView {
   pipelined: boolean;
 }
 
-/** `queued`: waiting for a connection or its turn; `sent`: written, ACK pending; PUBs end at `sent`. */
-export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'failed';
+/**
+ * `queued`: in the outbox, waiting for a connection or its turn (`error` says why, when the peer
+ * is away); `sent`: written, ACK pending; `cancelled`: the user took it back before its ACK.
+ * PUBs end at `sent`. A DM is never given up on by itself: it waits until delivered or cancelled.
+ */
+export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'cancelled';
 
 export interface OutgoingMessage {
+  /** Position in this profile's history: the order messages were stored in. */
+  seq: number;
   msgId: string;
   kind: 'dm' | 'pub';
   /** A peer_id for a DM; `*` or `#namespace` for a PUB. */
@@ -64,6 +70,8 @@ export interface OutgoingMessage {
 }
 
 export interface IncomingMessage {
+  /** Position in this profile's history: the order messages were stored in. */
+  seq: number;
   msgId: string;
   kind: 'dm' | 'pub';
   /** The peer_id the connection's HELLO proved, whatever the frame's `src` claimed. */

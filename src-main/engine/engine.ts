@@ -16,6 +16,8 @@ import { Logger, formatLogRecord, type LogLevel, type LogRecord, type ModuleLogg
 import { PeerManager } from './peers/manager.ts';
 import { RendezvousSession } from './rendezvous/session.ts';
 import { Router } from './router.ts';
+import { openMessageStore } from './store/sqlite-store.ts';
+import { StoreError, type MessageStore } from './store/store.ts';
 import { FrameTooLargeError } from './wire/framing.ts';
 import { isValidPeerId, normalizePubDst } from './wire/messages.ts';
 
@@ -25,6 +27,11 @@ export interface EngineOptions {
   now?: () => number;
   /** Source of reconnect jitter. */
   random?: () => number;
+  /**
+   * The profile's history and outbox; the host opens it and closes it after `stop`. Without one
+   * the engine keeps its messages in an in-memory database that ends with it.
+   */
+  store?: MessageStore;
 }
 
 export class Engine {
@@ -38,6 +45,8 @@ export class Engine {
   private readonly manager: PeerManager;
   private readonly router: Router;
   private readonly session: RendezvousSession;
+  private readonly store: MessageStore;
+  private readonly ownsStore: boolean;
   private logFile: WriteStream | undefined;
   private listenPort = 0;
   private phase: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -53,6 +62,8 @@ export class Engine {
     if (config.logging.file) this.logFile = createWriteStream(config.logging.file, { flags: 'a' });
     this.logger = new Logger({ level: config.logging.level, now: this.now, sink: (record) => this.onLog(record) });
     this.log = this.logger.module('Engine');
+    this.ownsStore = options.store === undefined;
+    this.store = options.store ?? openMessageStore(':memory:');
 
     this.router = new Router({
       localPeerId: this.peerId,
@@ -62,6 +73,7 @@ export class Engine {
       log: this.logger.module('Router'),
       now: this.now,
       counters: this.counters,
+      store: this.store,
       connectionFor: (peerId) => this.manager.openConnection(peerId),
       onDelivery: (message) => this.emit('delivery', message),
       onMessage: (message) => this.emit('message', message),
@@ -86,9 +98,9 @@ export class Engine {
       random: options.random,
       onPeer: (view) => this.emit('peer', view),
       onPeerRemoved: (peerId) => this.emit('peer-removed', { peerId }),
-      onOpen: (peerId) => this.router.pump(peerId),
+      onOpen: (peerId) => this.router.onConnectionOpen(peerId),
       onClose: (peerId) => this.router.onConnectionClosed(peerId),
-      onUnreachable: (peerId, reason) => this.router.failPeer(peerId, `${peerId} is unreachable: ${reason}`),
+      onUnreachable: (peerId, reason) => this.router.park(peerId, `${peerId} is unreachable: ${reason}`),
       onMessage: (conn, message) => this.router.onFrame(conn, message),
       onInvalidFrame: () => (this.counters.invalidFrames += 1),
     });
@@ -119,6 +131,8 @@ export class Engine {
     this.phase = 'running';
     this.listenPort = await this.manager.listen();
     this.log.info(`${this.peerId} listening on ${this.config.listenHost}:${this.listenPort}`);
+    // What an earlier run could not deliver goes to each peer once it is connected again.
+    for (const peerId of this.router.resume()) this.manager.want(peerId);
     this.session.start();
     return this.status();
   }
@@ -129,8 +143,9 @@ export class Engine {
     this.phase = 'stopping';
     this.log.info('Leaving: BYE to every peer, then UNREGISTER');
     await this.manager.stop();
-    this.router.close('the app is closing');
+    this.router.close();
     await this.session.stop();
+    if (this.ownsStore) this.store.close();
     this.phase = 'stopped';
     this.log.info('Stopped');
     await new Promise<void>((resolve) => (this.logFile ? this.logFile.end(resolve) : resolve()));
@@ -148,8 +163,8 @@ export class Engine {
     // A peer that registered after our last DISCOVER: look again before giving up on it.
     if (!known) {
       this.discover().then(
-        () => this.manager.get(peerId) ?? this.router.failPeer(peerId, `${peerId} is not registered on the rendezvous server`),
-        (err: Error) => this.router.failPeer(peerId, `cannot look up ${peerId}: ${err.message}`),
+        () => this.manager.get(peerId) ?? this.router.park(peerId, `${peerId} is not registered on the rendezvous server`),
+        (err: Error) => this.router.park(peerId, `cannot look up ${peerId}: ${err.message}`),
       );
     }
     return message;
@@ -173,6 +188,27 @@ export class Engine {
     this.requireRunning();
     await this.session.discover();
     return this.manager.list();
+  }
+
+  /** Takes back a DM that is not delivered yet; the peer may still have it if its ACK comes later. */
+  cancel(msgId: unknown): OutgoingMessage {
+    const message = typeof msgId === 'string' ? this.router.cancel(msgId) : undefined;
+    if (!message) throw new EngineCommandError('only a message that is still waiting can be cancelled');
+    return message;
+  }
+
+  /** "Try now" for a DM waiting in the outbox: back in line, and its peer dialed at once. */
+  retry(msgId: unknown): OutgoingMessage {
+    this.requireRunning();
+    const message = typeof msgId === 'string' ? this.store.outgoing(msgId) : undefined;
+    if (!message || message.kind !== 'dm' || (message.state !== 'queued' && message.state !== 'sent')) {
+      throw new EngineCommandError('only a message that is still waiting can be sent again');
+    }
+    this.router.unpark(message.to);
+    if (this.manager.get(message.to)) this.manager.reconnect(message.to);
+    else this.manager.want(message.to);
+    this.router.pump(message.to);
+    return message;
   }
 
   /** Clears reconnect failures and dials now: one peer, or every known peer not connected. */
@@ -235,6 +271,7 @@ function framed<T>(command: () => T): T {
     return command();
   } catch (err) {
     if (err instanceof FrameTooLargeError) throw new EngineCommandError(`the message is too long (${err.bytes} bytes with its envelope; the limit is 32768)`);
+    if (err instanceof StoreError) throw new EngineCommandError(err.message);
     throw err;
   }
 }

@@ -1,16 +1,16 @@
 // Messages: SEND with ACK, retries with the same msg_id, delivery states; PUB to `*` and `#ns`;
 // incoming SEND/PUB de-duplicated and attributed to the peer the connection's HELLO proved.
+// Every message goes through the store: ours before it is written to a socket, theirs before we
+// ACK it. A DM waits in the outbox (across restarts too) until it is delivered or cancelled.
 
 import { randomUUID } from 'node:crypto';
 import type { EngineCounters, IncomingMessage, OutgoingMessage } from './api.ts';
 import type { ModuleLogger } from './log.ts';
 import type { PeerConnection } from './peers/connection.ts';
+import type { MessageStore } from './store/store.ts';
 import { encodeFrame } from './wire/framing.ts';
 import { namespaceOf, type PeerMessage } from './wire/messages.ts';
 import { isoNow, parseTimestamp } from './wire/timestamp.ts';
-
-/** msg_ids remembered for de-duplication; older ones are forgotten first. */
-const SEEN_CAPACITY = 50_000;
 
 export interface RouterOptions {
   localPeerId: string;
@@ -20,6 +20,7 @@ export interface RouterOptions {
   log: ModuleLogger;
   now: () => number;
   counters: EngineCounters;
+  store: MessageStore;
   connectionFor(peerId: string): PeerConnection | undefined;
   onDelivery(message: OutgoingMessage): void;
   onMessage(message: IncomingMessage): void;
@@ -33,6 +34,8 @@ interface Pending {
 
 interface Outbox {
   queue: Fifo<Pending>;
+  /** DMs that wait for the peer's next connection: it was away, or never ACKed them. */
+  parked: Pending[];
   /** SENDs awaiting their ACK, oldest first, each with its deadline (performance.now() ms). */
   inflight: Map<string, Pending & { deadline: number }>;
   /** One timer per peer, for the oldest deadline: no timer per message. */
@@ -69,6 +72,17 @@ class Fifo<T> {
     this.head = 0;
   }
 
+  /** Takes out the first item that matches. */
+  remove(match: (item: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (!match(item)) continue;
+      this.items.splice(i, 1);
+      return item;
+    }
+    return undefined;
+  }
+
   drain(): T[] {
     const items = this.items.slice(this.head) as T[];
     this.items = [];
@@ -80,33 +94,75 @@ class Fifo<T> {
 export class Router {
   private readonly o: RouterOptions;
   private readonly outboxes = new Map<string, Outbox>();
-  private readonly seen = new Map<string, true>();
   private idleWaiters: (() => void)[] = [];
 
   constructor(options: RouterOptions) {
     this.o = options;
   }
 
-  /** Queues a DM; it goes out when the peer's connection is open and the window allows. */
+  /** Stores and queues a DM; it goes out when the peer's connection is open and the window allows. */
   sendDirect(peerId: string, text: string): OutgoingMessage {
-    const message = this.newMessage('dm', peerId, text);
-    // Encoding now also refuses what could never be framed, rather than failing it later.
-    this.outbox(peerId).queue.push({ message, frame: encodeFrame(this.sendFrame(message)) });
+    const draft = this.newMessage('dm', peerId, text);
+    // Encoding first refuses what could never be framed, before anything is stored.
+    const frame = encodeFrame(this.sendFrame(draft));
+    const message = this.o.store.addOutgoing(draft, this.o.localPeerId);
+    this.outbox(peerId).queue.push({ message, frame });
     this.o.onDelivery({ ...message });
     this.pump(peerId);
     return { ...message };
   }
 
+  /** The outbox an earlier run left: each DM waits for its peer's next connection. */
+  resume(): string[] {
+    const peers = new Set<string>();
+    for (const message of this.o.store.pendingOutgoing()) {
+      message.state = 'queued';
+      this.outbox(message.to).parked.push({ message, frame: encodeFrame(this.sendFrame(message)) });
+      peers.add(message.to);
+    }
+    if (peers.size > 0) this.o.log.info(`Outbox: ${this.parkedCount()} message(s) waiting for ${[...peers].join(', ')}`);
+    return [...peers];
+  }
+
+  /** A connection with the peer opened: what waited for it goes first, then the queue. */
+  onConnectionOpen(peerId: string): void {
+    this.unpark(peerId);
+    this.pump(peerId);
+  }
+
+  /** The user's "try now": a parked DM goes back in line for the current or next connection. */
+  unpark(peerId: string): void {
+    const box = this.outboxes.get(peerId);
+    if (!box || box.parked.length === 0) return;
+    const back = box.parked.splice(0);
+    box.queue.unshift(...back);
+  }
+
+  /** Takes back a DM not yet delivered; false if there is none waiting with that msg_id. */
+  cancel(msgId: string): OutgoingMessage | undefined {
+    for (const [peerId, box] of this.outboxes) {
+      const inflight = box.inflight.get(msgId);
+      const pending = inflight ?? box.parked.find((p) => p.message.msgId === msgId) ?? box.queue.remove((p) => p.message.msgId === msgId);
+      if (!pending) continue;
+      box.inflight.delete(msgId);
+      box.parked = box.parked.filter((p) => p !== pending);
+      this.finish(pending.message, 'cancelled', undefined);
+      this.o.log.info(`Cancelled ${msgId} to ${peerId}`);
+      this.dropIfEmpty(peerId, box);
+      this.checkIdle();
+      return { ...pending.message };
+    }
+    return undefined;
+  }
+
   /** Writes a PUB to every open connection in scope: `*` all, `#ns` the peers of namespace ns. */
   publish(dst: string, text: string, connections: PeerConnection[]): OutgoingMessage {
-    const message = this.newMessage('pub', dst, text);
-    const frame = encodeFrame({ type: 'PUB', msg_id: message.msgId, src: this.o.localPeerId, dst, payload: text, require_ack: false, timestamp: isoNow(this.o.now()), ttl: 1 });
+    const draft = this.newMessage('pub', dst, text);
+    const frame = encodeFrame({ type: 'PUB', msg_id: draft.msgId, src: this.o.localPeerId, dst, payload: text, require_ack: false, timestamp: isoNow(this.o.now()), ttl: 1 });
     const ns = dst.slice(1);
     const targets = connections.filter((c) => dst === '*' || namespaceOf(c.peerId!) === ns);
+    const message = this.o.store.addOutgoing({ ...draft, state: 'sent', attempts: 1, recipients: targets.length }, this.o.localPeerId);
     for (const conn of targets) conn.sendEncoded(frame);
-    message.state = 'sent';
-    message.attempts = 1;
-    message.recipients = targets.length;
     this.o.log.debug(() => `PUB ${dst} to ${targets.length} peers: ${preview(text)}`);
     this.o.onDelivery({ ...message });
     return { ...message };
@@ -124,9 +180,10 @@ export class Router {
       message.state = 'sent';
       message.attempts += 1;
       conn.sendEncoded(pending.frame, { awaitAck: message.msgId });
+      message.error = undefined;
       box.inflight.set(message.msgId, { ...pending, deadline: performance.now() + this.o.ackTimeoutMs });
       this.o.log.debug(() => `SEND ${peerId} (${message.msgId}${message.attempts > 1 ? `, attempt ${message.attempts}` : ''}): ${preview(message.text)}`);
-      this.o.onDelivery({ ...message });
+      this.changed(message);
     }
     this.armTimer(peerId, box);
   }
@@ -139,9 +196,12 @@ export class Router {
       return;
     }
     if (frame.type !== 'SEND' && frame.type !== 'PUB') return;
-    if (frame.type === 'SEND' && frame.requireAck) {
-      conn.send({ type: 'ACK', msg_id: frame.msgId, src: this.o.localPeerId, dst: from, timestamp: isoNow(this.o.now()), ttl: 1 }, { urgent: true });
-    }
+    // The ACK promises the message is kept: it waits for the commit that stores it.
+    const ack = () => {
+      if (frame.type === 'SEND' && frame.requireAck) {
+        conn.send({ type: 'ACK', msg_id: frame.msgId, src: this.o.localPeerId, dst: from, timestamp: isoNow(this.o.now()), ttl: 1 }, { urgent: true });
+      }
+    };
     let claimedSrc: string | undefined;
     if (frame.src !== undefined && frame.src !== from) {
       claimedSrc = frame.src;
@@ -149,25 +209,35 @@ export class Router {
       this.o.log.warn(`${frame.type} on ${from}'s connection claims src ${JSON.stringify(frame.src)}: shown as from ${from}`);
     }
     const msgId = frame.msgId ?? randomUUID();
-    const key = `${from}\n${msgId}`;
-    if (this.seen.has(key)) {
+    if (this.o.store.hasIncoming(from, msgId)) {
       this.o.counters.duplicates += 1;
       this.o.log.debug(() => `${frame.type} ${msgId} from ${from} again: ACKed, not shown twice`);
+      this.o.store.whenDurable((err) => err || ack());
       return;
     }
-    this.seen.set(key, true);
-    if (this.seen.size > SEEN_CAPACITY) this.seen.delete(this.seen.keys().next().value!);
     const to = frame.type === 'PUB' ? frame.dst : this.o.localPeerId;
     this.o.log.debug(() => (frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`));
-    this.o.onMessage({
-      msgId,
-      kind: frame.type === 'PUB' ? 'pub' : 'dm',
-      from,
-      to,
-      text: frame.payload,
-      receivedAt: this.o.now(),
-      sentAt: parseTimestamp(frame.timestamp),
-      claimedSrc,
+    let message: IncomingMessage;
+    try {
+      message = this.o.store.addIncoming({
+        msgId,
+        kind: frame.type === 'PUB' ? 'pub' : 'dm',
+        from,
+        to,
+        text: frame.payload,
+        receivedAt: this.o.now(),
+        sentAt: parseTimestamp(frame.timestamp),
+        claimedSrc,
+      });
+    } catch (err) {
+      // Not stored, so not ACKed: the sender will try again.
+      this.o.log.error(`Cannot store ${frame.type} ${msgId} from ${from}: ${(err as Error).message}`);
+      return;
+    }
+    this.o.store.whenDurable((err) => {
+      if (err) return this.o.log.error(`Cannot store ${frame.type} ${msgId} from ${from}: ${err.message}`);
+      ack();
+      this.o.onMessage(message);
     });
   }
 
@@ -177,48 +247,54 @@ export class Router {
     if (!box) return;
     const back = [...box.inflight.values()].map(({ message, frame }) => {
       message.state = 'queued';
-      this.o.onDelivery({ ...message });
+      this.changed(message);
       return { message, frame };
     });
     box.inflight.clear();
     box.queue.unshift(...back);
   }
 
-  /** No connection with this peer is coming: everything still waiting for it fails. */
-  failPeer(peerId: string, reason: string): void {
+  /** No connection with this peer for now: what waits for it is parked until the next one. */
+  park(peerId: string, reason: string): void {
     const box = this.outboxes.get(peerId);
     if (!box) return;
     clearTimeout(box.timer);
-    const waiting = [...box.inflight.values(), ...box.queue.drain()].map((p) => p.message);
-    this.outboxes.delete(peerId);
-    for (const message of waiting) this.finish(message, 'failed', reason);
-    if (waiting.length > 0) this.o.log.warn(`${waiting.length} message(s) to ${peerId} failed: ${reason}`);
+    box.timer = undefined;
+    const waiting = [...box.inflight.values(), ...box.queue.drain()].map(({ message, frame }) => ({ message, frame }));
+    box.inflight.clear();
+    this.parkAll(box, waiting, reason);
+    if (waiting.length > 0) this.o.log.warn(`${waiting.length} message(s) to ${peerId} wait for its next connection: ${reason}`);
     this.checkIdle();
   }
 
-  /** Messages not yet delivered or failed. */
+  /** DMs being sent now (queued for an open or opening connection, or awaiting their ACK). */
   get pending(): number {
     let n = 0;
     for (const box of this.outboxes.values()) n += box.queue.length + box.inflight.size;
     return n;
   }
 
-  /** Resolves once every DM has been delivered or has failed. */
+  /** Resolves once no DM is on its way: each is delivered, cancelled or parked for later. */
   whenIdle(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Shutting down: whatever is still pending fails, and its timers stop. */
-  close(reason: string): void {
-    for (const peerId of [...this.outboxes.keys()]) this.failPeer(peerId, reason);
+  /** Shutting down: timers stop; the outbox stays in the store for the next start. */
+  close(): void {
+    for (const box of this.outboxes.values()) clearTimeout(box.timer);
+    this.outboxes.clear();
+    this.checkIdle();
   }
 
   private onAck(peerId: string, msgId: string): void {
     const box = this.outboxes.get(peerId);
     const entry = box?.inflight.get(msgId);
     if (!box || !entry) {
-      this.o.log.debug(`ACK ${msgId} from ${peerId} for nothing in flight`);
+      // Cancelled while its SEND was on the way: the peer has it after all.
+      const late = this.o.store.outgoing(msgId);
+      if (late?.state === 'cancelled' && late.to === peerId) this.finish(late, 'delivered', undefined);
+      else this.o.log.debug(`ACK ${msgId} from ${peerId} for nothing in flight`);
       return;
     }
     box.inflight.delete(msgId);
@@ -229,7 +305,7 @@ export class Router {
 
   /** Forgets a peer's outbox once nothing waits in it; true if it did. */
   private dropIfEmpty(peerId: string, box: Outbox): boolean {
-    if (box.queue.length > 0 || box.inflight.size > 0) return false;
+    if (box.queue.length > 0 || box.inflight.size > 0 || box.parked.length > 0) return false;
     clearTimeout(box.timer);
     this.outboxes.delete(peerId);
     return true;
@@ -255,8 +331,9 @@ export class Router {
       box.inflight.delete(msgId);
       const message = entry.message;
       if (message.attempts > this.o.retryAttempts) {
-        this.finish(message, 'failed', `no ACK after ${message.attempts} attempts`);
-        this.o.log.warn(`SEND ${message.msgId} to ${peerId} failed: no ACK after ${message.attempts} attempts`);
+        const reason = `no ACK after ${message.attempts} attempts`;
+        this.parkAll(box, [{ message, frame: entry.frame }], reason);
+        this.o.log.warn(`SEND ${message.msgId} to ${peerId}: ${reason}; it waits for the next connection`);
       } else {
         this.o.log.warn(`No ACK from ${peerId} for ${message.msgId} within ${this.o.ackTimeoutMs} ms: retrying (${message.attempts} of ${this.o.retryAttempts + 1})`);
         retries.push({ message, frame: entry.frame });
@@ -270,10 +347,31 @@ export class Router {
     this.checkIdle();
   }
 
-  private finish(message: OutgoingMessage, state: 'delivered' | 'failed', error: string | undefined): void {
+  private finish(message: OutgoingMessage, state: 'delivered' | 'cancelled', error: string | undefined): void {
     message.state = state;
     message.error = error;
+    this.changed(message);
+  }
+
+  private parkAll(box: Outbox, waiting: Pending[], reason: string): void {
+    for (const pending of waiting) {
+      pending.message.state = 'queued';
+      pending.message.error = reason;
+      box.parked.push(pending);
+      this.changed(pending.message);
+    }
+  }
+
+  /** A delivery change: kept in the store (next commit) and told to the hosts. */
+  private changed(message: OutgoingMessage): void {
+    this.o.store.updateOutgoing(message);
     this.o.onDelivery({ ...message });
+  }
+
+  private parkedCount(): number {
+    let n = 0;
+    for (const box of this.outboxes.values()) n += box.parked.length;
+    return n;
   }
 
   private checkIdle(): void {
@@ -285,12 +383,12 @@ export class Router {
 
   private outbox(peerId: string): Outbox {
     let box = this.outboxes.get(peerId);
-    if (!box) this.outboxes.set(peerId, (box = { queue: new Fifo(), inflight: new Map(), timer: undefined }));
+    if (!box) this.outboxes.set(peerId, (box = { queue: new Fifo(), parked: [], inflight: new Map(), timer: undefined }));
     return box;
   }
 
   private newMessage(kind: 'dm' | 'pub', to: string, text: string): OutgoingMessage {
-    return { msgId: randomUUID(), kind, to, text, state: 'queued', attempts: 0, createdAt: this.o.now(), error: undefined, recipients: undefined };
+    return { seq: 0, msgId: randomUUID(), kind, to, text, state: 'queued', attempts: 0, createdAt: this.o.now(), error: undefined, recipients: undefined };
   }
 
   private sendFrame(message: OutgoingMessage): Record<string, unknown> {

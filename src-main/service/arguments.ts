@@ -9,6 +9,7 @@ import {
   type ChatCommands,
   type CommandName,
   type ConversationId,
+  type HistoryQuery,
 } from '../../src-shared/chat-api.ts';
 import { isValidPeerId } from '../engine/wire/messages.ts';
 import { SettingsError, isChannelId, validatePatch, validateProfile } from './settings.ts';
@@ -44,6 +45,30 @@ function msgId(value: unknown): string {
   return value;
 }
 
+/** At most one of before/after/around, each a seq; limit from 1 to LIMITS.maxHistoryPage. */
+function historyQuery(value: unknown): HistoryQuery {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ArgumentError('a history page is asked for with {before, after, around, limit}');
+  const query: HistoryQuery = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key !== 'before' && key !== 'after' && key !== 'around' && key !== 'limit') throw new ArgumentError(`unknown history option ${JSON.stringify(key.slice(0, 40))}`);
+    if (v === undefined) continue;
+    const max = key === 'limit' ? LIMITS.maxHistoryPage : Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(v) || (v as number) < (key === 'limit' ? 1 : 0) || (v as number) > max) {
+      throw new ArgumentError(key === 'limit' ? `limit must be 1 to ${LIMITS.maxHistoryPage}` : `${key} must be a message's seq`);
+    }
+    query[key] = v as number;
+  }
+  if ([query.before, query.after, query.around].filter((v) => v !== undefined).length > 1) throw new ArgumentError('ask for messages before, after or around one message, not several');
+  return query;
+}
+
+function searchText(value: unknown): string {
+  if (typeof value !== 'string') throw new ArgumentError('search for text');
+  if (value.length > LIMITS.maxSearchChars) throw new ArgumentError(`search for at most ${LIMITS.maxSearchChars} characters`);
+  return value;
+}
+
 function settingsValue<T>(check: () => T): T {
   try {
     return check();
@@ -66,13 +91,20 @@ const CHECKERS: Checkers = {
     return [to as ConversationId, messageText(text)];
   },
   retry: ([id]) => [msgId(id)],
+  cancel: ([id]) => [msgId(id)],
   reconnect: ([id]) => [peerId(id)],
   discover: none,
   setLogLevel: ([level]) => {
     if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) throw new ArgumentError(`the log level must be one of ${LOG_LEVELS.join(', ')}`);
     return [level as (typeof LOG_LEVELS)[number]];
   },
-  history: ([id]) => [conversationId(id)],
+  history: ([id, query]) => [conversationId(id), historyQuery(query)],
+  search: ([text]) => [searchText(text)],
+  exportConversation: ([id, format]) => {
+    if (format !== 'text' && format !== 'json') throw new ArgumentError('export as text or json');
+    return [conversationId(id), format];
+  },
+  deleteConversation: ([id]) => [conversationId(id)],
   markRead: ([id]) => [conversationId(id)],
   setActiveConversation: ([id]) => [id === undefined || id === null ? undefined : conversationId(id)],
   logs: none,

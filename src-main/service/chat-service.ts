@@ -1,12 +1,16 @@
 // The ChatApi's implementation, shared by both hosts: Electron main (over IPC) and the browser
 // host (over a WebSocket). It owns the settings, the engine for the saved profile, the embedded
-// rendezvous server for "This computer", and the conversations the UI shows. Pure Node: the
-// hosts inject what differs (where settings live, how a link is opened).
+// rendezvous server for "This computer", and the profile's history (one SQLite file per peer_id,
+// which the engine's outbox lives in too). Pure Node: the hosts inject what differs (where
+// settings live, how a link is opened).
 
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
+  BROADCAST,
   COMMANDS,
+  LIMITS,
   conversationKind,
   dmConversation,
   type AppStatus,
@@ -17,6 +21,7 @@ import {
   type CommandName,
   type CommandReply,
   type ConversationId,
+  type ConversationSummary,
   type EventEnvelope,
   type EventName,
   type LogEvent,
@@ -28,15 +33,18 @@ import {
 import { EngineCommandError } from '../engine/api.ts';
 import { Engine } from '../engine/engine.ts';
 import { Logger, type ModuleLogger } from '../engine/log.ts';
+import { openMessageStore, type SqliteMessageStore } from '../engine/store/sqlite-store.ts';
+import { StoreError } from '../engine/store/store.ts';
 import { nameOf, namespaceOf } from '../engine/wire/messages.ts';
 import { startRendezvousServer, type RendezvousServer } from '../rendezvous-server/server.ts';
 import { ArgumentError, checkArguments } from './arguments.ts';
-import { Conversations, fromIncoming, fromOutgoing } from './conversations.ts';
+import { historyPath } from './history-path.ts';
+import { chatMessage, exportConversation, fromIncoming, fromOutgoing } from './messages.ts';
 import { applyPatch, engineConfigFor, normalizeSettings, type SettingsStore } from './settings.ts';
 
 export interface ChatServiceOptions {
   store: SettingsStore;
-  /** Folder for the embedded rendezvous server's records. */
+  /** Folder for each profile's history and the embedded rendezvous server's records. */
   dataDir: string;
   host: Snapshot['host'];
   /** Opens a link in the system browser; called only with a URL that passed `allowedExternalUrl`. */
@@ -58,7 +66,10 @@ export class ChatService {
   private readonly events = new EventEmitter();
   private readonly logger: Logger;
   private readonly log: ModuleLogger;
-  private readonly conversations = new Conversations();
+  /** The running (or last) profile's history; it outlives engine restarts of the same profile. */
+  private history: { peerId: string; store: SqliteMessageStore } | undefined;
+  private lastSummaries: ConversationSummary[] = [];
+  private conversationsQueued = false;
   private readonly peers = new Map<string, ChatPeer>();
   private readonly logLines: LogEvent[] = [];
   private current: Settings;
@@ -90,7 +101,7 @@ export class ChatService {
   }
 
   totalUnread(): number {
-    return this.conversations.totalUnread();
+    return this.summaries().reduce((n, c) => n + c.unread, 0);
   }
 
   on<K extends EventName>(event: K, listener: (payload: ChatEvents[K]) => void): () => void {
@@ -111,9 +122,12 @@ export class ChatService {
     });
   }
 
-  /** Leaves the network (BYE to every peer, UNREGISTER) and closes the embedded server. */
+  /** Leaves the network (BYE to every peer, UNREGISTER), closes the embedded server and the history. */
   stop(): Promise<void> {
-    return this.serial(() => this.stopEngine());
+    return this.serial(async () => {
+      await this.stopEngine();
+      this.closeHistory();
+    });
   }
 
   /** For trusted callers in the host (the tray's "mute"); the renderer goes through dispatch. */
@@ -184,12 +198,12 @@ export class ChatService {
       return this.addOutgoing(fromOutgoing(engine.publish(to, text), engine.peerId));
     },
     retry: (msgId) => {
-      const failed = this.conversations.outgoingMessage(msgId);
-      if (!failed || failed.kind !== 'dm' || failed.delivery !== 'failed') throw new ServiceError('only a failed direct message can be sent again');
       const engine = this.requireEngine();
-      const again = engine.sendDirect(failed.to, failed.text);
-      this.conversations.remove(msgId);
-      return this.addOutgoing(fromOutgoing(again, engine.peerId));
+      return fromOutgoing(engine.retry(msgId), engine.peerId);
+    },
+    cancel: (msgId) => {
+      const engine = this.requireEngine();
+      return fromOutgoing(engine.cancel(msgId), engine.peerId);
     },
     reconnect: (peerId) => this.requireEngine().reconnect(peerId),
     discover: async () => {
@@ -198,13 +212,45 @@ export class ChatService {
     setLogLevel: (level) => {
       this.updateSettings({ logLevel: level });
     },
-    history: (id) => this.conversations.history(id),
-    markRead: (id) => {
-      if (this.conversations.markRead(id)) this.emitConversations();
+    history: (id, query = {}) => {
+      const store = this.history?.store;
+      if (!store) return { messages: [], hasOlder: false, hasNewer: false };
+      const page = store.page(id, { ...query, limit: query.limit ?? LIMITS.historyPage });
+      return { ...page, messages: page.messages.map(chatMessage) };
     },
+    search: (text) =>
+      (this.history?.store.search(text, LIMITS.searchResults) ?? []).map((hit) => ({
+        conversationId: hit.conversation,
+        message: chatMessage(hit.message),
+        parts: hit.parts,
+      })),
+    exportConversation: (id, format) => {
+      const history = this.requireHistory();
+      const messages: ChatMessage[] = [];
+      for (let after = 0, more = true; more; ) {
+        const page = history.store.page(id, { after, limit: 5000 });
+        messages.push(...page.messages.map(chatMessage));
+        after = page.messages.at(-1)?.seq ?? after;
+        more = page.hasNewer;
+      }
+      return exportConversation(id, format, messages, history.peerId, new Date((this.o.now ?? Date.now)()));
+    },
+    deleteConversation: (id) => {
+      const history = this.requireHistory();
+      // Its queued DMs leave the outbox first, so none is sent after the chat is gone.
+      for (const pending of history.store.pendingOutgoing()) {
+        if (dmConversation(pending.to) === id) this.engine?.cancel(pending.msgId);
+      }
+      history.store.deleteConversation(id);
+      if (this.active === id) this.active = undefined;
+      this.log.info(`Deleted the conversation ${id}`);
+      if (conversationKind(id) === 'dm' && !this.peers.has(id.slice(3))) this.emit('peer-removed', { peerId: id.slice(3) });
+      this.emitConversations();
+    },
+    markRead: (id) => this.markRead(id),
     setActiveConversation: (id) => {
       this.active = id;
-      if (id !== undefined && this.conversations.markRead(id)) this.emitConversations();
+      if (id !== undefined) this.markRead(id);
     },
     logs: () => [...this.logLines],
     openLink: async (url) => {
@@ -235,17 +281,36 @@ export class ChatService {
   /** Discovered peers, and the people we have chats with who are no longer listed (offline). */
   private peerList(): ChatPeer[] {
     const list = [...this.peers.values()];
-    for (const summary of this.conversations.summaries(undefined, () => false)) {
+    for (const summary of this.summaries()) {
       if (summary.kind === 'dm' && !this.peers.has(summary.title)) list.push(offlinePeer(summary.title));
     }
     return list;
   }
 
-  private summaries() {
+  /** Broadcast and our namespace always, then every conversation in the history, latest first. */
+  private summaries(): ConversationSummary[] {
     const { notifications, notifyChannels } = this.current;
-    return this.conversations.summaries(this.current.profile?.namespace, (id) =>
-      notifications && (conversationKind(id) === 'dm' || notifyChannels.includes(id)),
+    const rows = this.history?.store.conversations() ?? [];
+    const ids = new Set(rows.map((r) => r.key));
+    const own = this.current.profile && `#${this.current.profile.namespace}`;
+    for (const id of [own, BROADCAST]) if (id && !ids.has(id)) rows.push({ key: id, unread: 0, queued: 0, last: undefined });
+    const list = rows.map(
+      (r): ConversationSummary => ({
+        id: r.key,
+        kind: conversationKind(r.key),
+        title: r.key.startsWith('dm:') ? r.key.slice(3) : r.key,
+        unread: r.unread,
+        queued: r.queued,
+        last: r.last && { from: r.last.from, text: r.last.text.slice(0, 200), at: r.last.direction === 'in' ? r.last.receivedAt : r.last.createdAt },
+        notify: notifications && (conversationKind(r.key) === 'dm' || notifyChannels.includes(r.key)),
+      }),
     );
+    this.lastSummaries = list.sort((a, b) => (b.last?.at ?? 0) - (a.last?.at ?? 0));
+    return this.lastSummaries;
+  }
+
+  private markRead(id: ConversationId): void {
+    if (this.history?.store.markRead(id)) this.emitConversations();
   }
 
   private requireEngine(): Engine {
@@ -253,11 +318,32 @@ export class ChatService {
     return this.engine;
   }
 
+  private requireHistory(): NonNullable<ChatService['history']> {
+    if (!this.history) throw new ServiceError(this.startError ?? 'not connected yet: set up your profile first');
+    return this.history;
+  }
+
   private addOutgoing(message: ChatMessage): ChatMessage {
-    this.conversations.add(message, true);
     this.emit('message', { ...message });
     this.emitConversations();
     return message;
+  }
+
+  /** The profile's history file, opened once per peer_id; a foreign or damaged file is refused, not replaced. */
+  private openHistory(peerId: string): SqliteMessageStore {
+    if (this.history?.peerId === peerId) return this.history.store;
+    this.closeHistory();
+    const path = historyPath(this.o.dataDir, peerId);
+    mkdirSync(dirname(path), { recursive: true });
+    const store = openMessageStore(path, (err) => this.log.error(`History ${path}: ${err.message}`));
+    this.history = { peerId, store };
+    this.log.info(`History: ${path}`);
+    return store;
+  }
+
+  private closeHistory(): void {
+    this.history?.store.close();
+    this.history = undefined;
   }
 
   private async startEngine(profile: Profile): Promise<void> {
@@ -265,8 +351,9 @@ export class ChatService {
     const listenHost = this.o.listenHost ?? '0.0.0.0';
     const config = engineConfigFor(profile, this.current, listenHost);
     try {
+      const store = this.openHistory(`${profile.name}@${profile.namespace}`);
       if (profile.rendezvous.preset === 'local') await this.startLocalServer(listenHost, profile.rendezvous.port);
-      const engine = new Engine({ config, now: this.o.now });
+      const engine = new Engine({ config, now: this.o.now, store });
       this.subscribe(engine);
       try {
         await engine.start();
@@ -321,13 +408,14 @@ export class ChatService {
       engine.on('peer-removed', ({ peerId }) => this.removePeer(peerId)),
       engine.on('message', (incoming) => {
         const message = fromIncoming(incoming);
-        this.conversations.add(message, this.active === message.conversationId);
-        this.emit('message', { ...message });
+        if (this.active === message.conversationId) this.history?.store.markRead(message.conversationId);
+        this.emit('message', message);
         this.emitConversations();
       }),
       engine.on('delivery', (update) => {
-        const message = this.conversations.updateDelivery(fromOutgoing(update, engine.peerId));
-        if (message) this.emit('delivery', { ...message });
+        this.emit('delivery', fromOutgoing(update, engine.peerId));
+        // A DM joining or leaving the outbox changes its conversation's queued count.
+        if (update.kind === 'dm' && update.state !== 'sent') this.emitConversations();
       }),
       engine.on('log', (line) => this.addLog(line)),
     ];
@@ -336,7 +424,7 @@ export class ChatService {
   /** A peer that leaves the list stays visible as offline while we have a chat with it. */
   private removePeer(peerId: string): void {
     this.peers.delete(peerId);
-    if (this.conversations.history(dmConversation(peerId)).length > 0) this.emit('peer', offlinePeer(peerId));
+    if (this.lastSummaries.some((c) => c.id === dmConversation(peerId))) this.emit('peer', offlinePeer(peerId));
     else this.emit('peer-removed', { peerId });
     this.queueStatus();
   }
@@ -353,8 +441,14 @@ export class ChatService {
     this.emit('log', line);
   }
 
+  /** A burst of messages (or deliveries) changes the list once: one summary per turn. */
   private emitConversations(): void {
-    this.emit('conversations', this.summaries());
+    if (this.conversationsQueued) return;
+    this.conversationsQueued = true;
+    setImmediate(() => {
+      this.conversationsQueued = false;
+      this.emit('conversations', this.summaries());
+    });
   }
 
   /** Peer events come in bursts (a DISCOVER, a PONG per peer): one status per turn is enough. */
@@ -398,5 +492,6 @@ function offlinePeer(peerId: string): ChatPeer {
 
 function describeStartError(err: unknown): string {
   const message = (err as Error).message;
+  if (err instanceof StoreError) return `${message}. Move the file away (or pick another profile) to start a new history.`;
   return /already in use/.test(message) ? `${message}: choose another port (0 picks a free one)` : message;
 }

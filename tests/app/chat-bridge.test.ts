@@ -24,7 +24,7 @@ function setup() {
   return { ipc, chat: createChatBridge(ipc as unknown as BridgeIpc) };
 }
 
-const message = { conversationId: 'dm:bob@CIC', msgId: 'm1', direction: 'in', kind: 'dm', from: 'bob@CIC', to: 'me@CIC', text: 'oi', at: 1 } satisfies ChatMessage;
+const message = { conversationId: 'dm:bob@CIC', seq: 1, msgId: 'm1', direction: 'in', kind: 'dm', from: 'bob@CIC', to: 'me@CIC', text: 'oi', at: 1 } satisfies ChatMessage;
 
 describe('createChatBridge commands', () => {
   it('has exactly one method per command, plus on', () => {

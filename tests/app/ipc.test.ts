@@ -47,7 +47,7 @@ describe('registerCommandHandlers', () => {
 
 describe('forwardEvents', () => {
   const message: ChatMessage = {
-    conversationId: 'dm:alice@CIC', msgId: 'm1', direction: 'in', kind: 'dm', from: 'alice@CIC', to: 'me@CIC', text: 'oi', at: 1,
+    conversationId: 'dm:alice@CIC', seq: 1, msgId: 'm1', direction: 'in', kind: 'dm', from: 'alice@CIC', to: 'me@CIC', text: 'oi', at: 1,
   };
 
   it('sends each service event to the window as an envelope, and stops once the window is destroyed', () => {

@@ -8,7 +8,7 @@ import { FakeService, FakeWindow } from './fakes.ts';
 
 function incoming(conversationId: ConversationId, text = 'oi', from = 'alice@CIC'): ChatMessage {
   const dm = conversationId.startsWith('dm:');
-  return { conversationId, msgId: 'm1', direction: 'in', kind: dm ? 'dm' : 'pub', from, to: dm ? 'me@CIC' : conversationId, text, at: 1 };
+  return { conversationId, seq: 1, msgId: 'm1', direction: 'in', kind: dm ? 'dm' : 'pub', from, to: dm ? 'me@CIC' : conversationId, text, at: 1 };
 }
 
 const context = (overrides: Partial<NotifyContext> = {}, settings: Partial<NotifyContext['settings']> = {}): NotifyContext => ({

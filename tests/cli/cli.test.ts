@@ -86,7 +86,7 @@ describe('the terminal client', () => {
     cli.write('/msg bob@CIC   tudo bem?  sim\nmsg nobody@CIC hello\nfrobnicate\nquit\n');
     expect(await cli.code).toBe(0);
     expect(cli.stdout).toEqual(
-      expect.arrayContaining(['* bob@CIC connected (outbound)', '[bob@CIC] oi alice', '(delivered to bob@CIC)', '(not delivered to nobody@CIC: nobody@CIC is not registered on the rendezvous server)']),
+      expect.arrayContaining(['* bob@CIC connected (outbound)', '[bob@CIC] oi alice', '(delivered to bob@CIC)', '(not delivered to nobody@CIC yet: nobody@CIC is not registered on the rendezvous server; it waits in the outbox)']),
     );
     expect(bob.of('SEND').map((f) => f.payload)).toEqual(['tudo bem?  sim']);
     expect(cli.stderr).toContain('Error: unknown command "frobnicate"; type help');

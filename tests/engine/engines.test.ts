@@ -143,11 +143,12 @@ describe('three engines', () => {
 });
 
 describe('sending to peers that are not there', () => {
-  it('fails a DM to a peer_id nobody registered, saying so', async () => {
+  it('keeps a DM to a peer_id nobody registered in the outbox, saying why', async () => {
     const alice = await startEngine(rdv.port, 'alice', 'CIC');
     const sent = alice.engine.sendDirect('ghost@CIC', 'anyone?');
-    const failed = await nextEvent(alice.engine, 'delivery', (d) => d.msgId === sent.msgId && d.state === 'failed');
-    expect(failed.error).toBe('ghost@CIC is not registered on the rendezvous server');
+    const parked = await nextEvent(alice.engine, 'delivery', (d) => d.msgId === sent.msgId && d.error !== undefined);
+    expect(parked).toMatchObject({ state: 'queued', error: 'ghost@CIC is not registered on the rendezvous server' });
+    await alice.engine.whenIdle();
   });
 
   it('refuses commands it cannot carry out, with a clear error', async () => {

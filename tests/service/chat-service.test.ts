@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatEvents, ChatMessage, CommandReply, EventName, Profile, Snapshot } from '../../src-shared/chat-api.ts';
+import type { ChatEvents, ChatMessage, CommandReply, EventName, HistoryPage, Profile, Snapshot } from '../../src-shared/chat-api.ts';
 import { ChatService } from '../../src-main/service/chat-service.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
 import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
@@ -183,7 +183,7 @@ describe('ChatService: conversations with a real peer', () => {
     bob.engine.sendDirect('ana@CIC', 'tudo bem?');
     await waitFor('unread reply', () => (events.conversations ?? []).at(-1)?.find((c) => c.id === 'dm:bob@CIC')?.unread === 1);
     expect(service.totalUnread()).toBe(1);
-    const history = await ok<ChatMessage[]>(service.dispatch('history', ['dm:bob@CIC']));
+    const history = (await ok<HistoryPage>(service.dispatch('history', ['dm:bob@CIC']))).messages;
     expect(history.map((m) => [m.direction, m.text, m.delivery])).toEqual([
       ['out', 'oi, bob', 'delivered'],
       ['in', 'tudo bem?', undefined],
@@ -210,15 +210,21 @@ describe('ChatService: conversations with a real peer', () => {
     await waitFor('bob got our PUB', () => bob.messages.some((m) => m.kind === 'pub' && m.text === 'hello all'));
   });
 
-  it('a failed DM can be sent again: the failed one is replaced', async () => {
+  it('a DM to someone away waits in the outbox, counted per peer, until the user cancels it', async () => {
     const { service, events } = await started();
-    const lost = await ok<ChatMessage>(service.dispatch('sendDirect', ['nobody@CIC', 'anyone?']));
-    await waitFor('failed', () => (events.delivery ?? []).some((m) => m.msgId === lost.msgId && m.delivery === 'failed'));
-    expect(await refusal(service.dispatch('retry', ['no-such-id']))).toMatch(/only a failed direct message/);
-    const again = await ok<ChatMessage>(service.dispatch('retry', [lost.msgId]));
-    expect(again.msgId).not.toBe(lost.msgId);
-    const history = await ok<ChatMessage[]>(service.dispatch('history', ['dm:nobody@CIC']));
-    expect(history.map((m) => m.msgId)).toEqual([again.msgId]);
+    const waiting = await ok<ChatMessage>(service.dispatch('sendDirect', ['nobody@CIC', 'anyone?']));
+    await waitFor('parked with its reason', () =>
+      (events.delivery ?? []).some((m) => m.msgId === waiting.msgId && m.delivery === 'queued' && m.error === 'nobody@CIC is not registered on the rendezvous server'),
+    );
+    await waitFor('queued count', () => (events.conversations ?? []).at(-1)?.find((c) => c.id === 'dm:nobody@CIC')?.queued === 1);
+    expect(await refusal(service.dispatch('retry', ['no-such-id']))).toMatch(/only a message that is still waiting/);
+    expect((await ok<ChatMessage>(service.dispatch('retry', [waiting.msgId]))).msgId).toBe(waiting.msgId);
+    const cancelled = await ok<ChatMessage>(service.dispatch('cancel', [waiting.msgId]));
+    expect(cancelled).toMatchObject({ msgId: waiting.msgId, delivery: 'cancelled' });
+    expect(await refusal(service.dispatch('cancel', [waiting.msgId]))).toMatch(/only a message that is still waiting/);
+    await waitFor('nothing queued', () => (events.conversations ?? []).at(-1)?.find((c) => c.id === 'dm:nobody@CIC')?.queued === 0);
+    const history = (await ok<HistoryPage>(service.dispatch('history', ['dm:nobody@CIC']))).messages;
+    expect(history.map((m) => [m.msgId, m.delivery])).toEqual([[waiting.msgId, 'cancelled']]);
   });
 
   it('a peer we chatted with stays listed as offline after it leaves', async () => {
@@ -251,6 +257,15 @@ describe('ChatService: everything from the renderer is checked', () => {
       ['publish', ['CIC', 'oi'], /publish to \* or #namespace/],
       ['publish', ['#has space', 'oi'], /publish to \* or #namespace/],
       ['history', ['../etc'], /unknown conversation/],
+      ['history', ['*', { before: -1 }], /before must be a message's seq/],
+      ['history', ['*', { limit: 100_000 }], /limit must be 1 to 500/],
+      ['history', ['*', { before: 5, around: 9 }], /not several/],
+      ['history', ['*', { where: 'x' }], /unknown history option/],
+      ['search', [{ $regex: '.*' }], /search for text/],
+      ['search', ['x'.repeat(201)], /at most 200 characters/],
+      ['exportConversation', ['*', 'pdf'], /export as text or json/],
+      ['deleteConversation', ['bob@CIC'], /unknown conversation/],
+      ['cancel', [7], /unknown message/],
       ['markRead', [{}], /unknown conversation/],
       ['setLogLevel', ['LOUD'], /DEBUG, INFO, WARN, ERROR/],
       ['updateSettings', [{ theme: 'neon' }], /theme must be one of: system, light, dark/],
