@@ -4,6 +4,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Engine } from '../../src-main/engine/engine.ts';
 import { defaultConfig, mergeConfig, type ConfigOverrides } from '../../src-main/engine/config.ts';
 import type { EngineEvents, IncomingMessage, OutgoingMessage, PeerView } from '../../src-main/engine/api.ts';
+import type { MessageStore } from '../../src-main/engine/store/store.ts';
 import { register } from './rendezvous.ts';
 
 /** An engine with fast timers, and everything it emitted. */
@@ -17,7 +18,8 @@ export interface TestEngine {
 
 const running = new Set<Engine>();
 
-export async function startEngine(rendezvousPort: number, name: string, namespace: string, overrides: ConfigOverrides = {}): Promise<TestEngine> {
+/** `store`: a history file the test opened (and closes after stopping the engine); default in memory. */
+export async function startEngine(rendezvousPort: number, name: string, namespace: string, overrides: ConfigOverrides = {}, store?: MessageStore): Promise<TestEngine> {
   const config = mergeConfig(
     defaultConfig({ name, namespace, port: 0 }),
     {
@@ -29,7 +31,7 @@ export async function startEngine(rendezvousPort: number, name: string, namespac
     },
     overrides,
   );
-  const engine = new Engine({ config });
+  const engine = new Engine({ config, store });
   const t: TestEngine = { engine, messages: [], deliveries: [], logs: [], peer: (id) => engine.peers().find((p) => p.peerId === id) };
   engine.on('message', (m) => t.messages.push(m));
   engine.on('delivery', (d) => t.deliveries.push(d));

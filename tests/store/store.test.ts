@@ -1,0 +1,238 @@
+// The message history on real SQLite files in a temp folder: what survives reopening, search as a
+// user types it, paging, and files that are not ours (or not healthy) being refused untouched.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage, OutgoingMessage } from '../../src-main/engine/api.ts';
+import { HISTORY_SCHEMA, openMessageStore, type SqliteMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
+import { StoreError } from '../../src-main/engine/store/store.ts';
+
+const ME = 'ana@CIC';
+let dir: string;
+let path: string;
+const open: SqliteMessageStore[] = [];
+
+function store(): SqliteMessageStore {
+  const s = openMessageStore(path);
+  open.push(s);
+  return s;
+}
+
+function reopen(s: SqliteMessageStore): SqliteMessageStore {
+  s.close();
+  return store();
+}
+
+let n = 0;
+const incoming = (from: string, text: string, extra: Partial<IncomingMessage> = {}): Omit<IncomingMessage, 'seq'> => ({
+  msgId: `in-${++n}`,
+  kind: 'dm',
+  from,
+  to: ME,
+  text,
+  receivedAt: 1_700_000_000_000 + n,
+  sentAt: undefined,
+  claimedSrc: undefined,
+  ...extra,
+});
+
+const outgoing = (to: string, text: string, state: OutgoingMessage['state'] = 'queued'): OutgoingMessage => ({
+  seq: 0,
+  msgId: `out-${++n}`,
+  kind: 'dm',
+  to,
+  text,
+  state,
+  attempts: 0,
+  createdAt: 1_700_000_000_000 + n,
+  error: undefined,
+  recipients: undefined,
+});
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'chatp2p-store-'));
+  path = join(dir, 'history.sqlite');
+});
+
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('history that outlives the app', () => {
+  it('keeps messages, delivery states, unread counts and the outbox across reopening', async () => {
+    let s = store();
+    const mine = s.addOutgoing(outgoing('bob@CIC', 'oi bob'), ME);
+    const waiting = s.addOutgoing(outgoing('bob@CIC', 'are you there?'), ME);
+    s.addIncoming(incoming('bob@CIC', 'oi ana', { sentAt: 1_699_999_999_000, claimedSrc: 'mallory@CIC' }));
+    s.addIncoming(incoming('carol@UnB', 'olá'));
+    s.addIncoming({ ...incoming('bob@CIC', 'to everyone'), kind: 'pub', to: '*' });
+    s.updateOutgoing({ ...mine, state: 'delivered', attempts: 1 });
+    await new Promise<void>((resolve) => s.whenDurable(() => resolve()));
+    s.markRead('dm:carol@UnB');
+
+    s = reopen(s);
+    const page = s.page('dm:bob@CIC', { limit: 10 });
+    expect(page.messages.map((m) => [m.direction, m.from, m.text, m.direction === 'out' ? m.state : m.claimedSrc])).toEqual([
+      ['out', ME, 'oi bob', 'delivered'],
+      ['out', ME, 'are you there?', 'queued'],
+      ['in', 'bob@CIC', 'oi ana', 'mallory@CIC'],
+    ]);
+    expect(page).toMatchObject({ hasOlder: false, hasNewer: false });
+    const rows = Object.fromEntries(s.conversations().map((c) => [c.key, { unread: c.unread, queued: c.queued, last: c.last?.text }]));
+    expect(rows).toEqual({
+      'dm:bob@CIC': { unread: 1, queued: 1, last: 'oi ana' },
+      'dm:carol@UnB': { unread: 0, queued: 0, last: 'olá' },
+      '*': { unread: 1, queued: 0, last: 'to everyone' },
+    });
+    expect(s.pendingOutgoing().map((m) => m.msgId)).toEqual([waiting.msgId]);
+    expect(s.hasIncoming('bob@CIC', page.messages[2]!.msgId)).toBe(true);
+    expect(s.hasIncoming('carol@UnB', page.messages[2]!.msgId)).toBe(false);
+  });
+
+  it('marks a conversation read once, and a new message makes it unread again', () => {
+    const s = store();
+    s.addIncoming(incoming('bob@CIC', 'um'));
+    expect(s.markRead('dm:bob@CIC')).toBe(true);
+    expect(s.markRead('dm:bob@CIC')).toBe(false);
+    s.addIncoming(incoming('bob@CIC', 'dois'));
+    expect(s.conversations()[0]).toMatchObject({ key: 'dm:bob@CIC', unread: 1 });
+  });
+
+  it('deletes a conversation with its messages and search entries, and nothing else', () => {
+    const s = store();
+    s.addIncoming(incoming('bob@CIC', 'segredo do bob'));
+    s.addIncoming(incoming('carol@UnB', 'segredo da carol'));
+    s.deleteConversation('dm:bob@CIC');
+    expect(s.page('dm:bob@CIC', { limit: 10 }).messages).toEqual([]);
+    expect(s.search('segredo', 10).map((h) => h.conversation)).toEqual(['dm:carol@UnB']);
+    expect(s.conversations().map((c) => c.key)).toEqual(['dm:carol@UnB']);
+  });
+});
+
+describe('search', () => {
+  it('ignores accents and case, matches word starts, needs every word, newest first', () => {
+    const s = store();
+    s.addIncoming(incoming('joao@CIC', 'Olá, aqui é o João'));
+    s.addIncoming(incoming('bob@CIC', 'a MENSAGEM chegou?'));
+    s.addIncoming(incoming('bob@CIC', 'joana mandou mensagens'));
+    s.addIncoming({ ...incoming('bob@CIC', 'Ação no canal'), kind: 'pub', to: '#CIC' });
+
+    const texts = (q: string) => s.search(q, 10).map((h) => h.message.text);
+    expect(texts('joao')).toEqual(['Olá, aqui é o João']);
+    expect(texts('JOÃO')).toEqual(['Olá, aqui é o João']);
+    expect(texts('acao')).toEqual(['Ação no canal']);
+    expect(texts('mensag')).toEqual(['joana mandou mensagens', 'a MENSAGEM chegou?']);
+    expect(texts('jo mens')).toEqual(['joana mandou mensagens']);
+    expect(texts('xyz')).toEqual([]);
+    const hit = s.search('joao', 10)[0]!;
+    expect(hit.conversation).toBe('dm:joao@CIC');
+    expect(hit.parts).toEqual([
+      { text: 'Olá, aqui é o ', match: false },
+      { text: 'João', match: true },
+    ]);
+    expect(s.search('canal', 10)[0]!.conversation).toBe('#CIC');
+  });
+
+  it('reads what the user typed as words, never as query syntax', () => {
+    const s = store();
+    s.addIncoming(incoming('bob@CIC', 'say "hi" OR NEAR(x) col:value -minus'));
+    for (const q of ['"', 'OR', 'NEAR(', 'col:value', '-minus', '*', '(', "'); DROP TABLE messages; --"]) {
+      expect(() => s.search(q, 10), q).not.toThrow();
+    }
+    expect(s.search('col:value', 10)).toHaveLength(1);
+    expect(s.search('   ', 10)).toEqual([]);
+    expect(s.page('dm:bob@CIC', { limit: 5 }).messages).toHaveLength(1);
+  });
+});
+
+describe('paging', () => {
+  it('opens at the latest page, scrolls back, and opens around a message in both directions', () => {
+    const s = store();
+    const seqs = Array.from({ length: 25 }, (_, i) => s.addIncoming(incoming('bob@CIC', `m${i}`)).seq);
+    s.addIncoming(incoming('carol@UnB', 'elsewhere'));
+    const texts = (p: { messages: { text: string }[] }) => p.messages.map((m) => m.text);
+
+    const latest = s.page('dm:bob@CIC', { limit: 10 });
+    expect(texts(latest)).toEqual(['m15', 'm16', 'm17', 'm18', 'm19', 'm20', 'm21', 'm22', 'm23', 'm24']);
+    expect(latest).toMatchObject({ hasOlder: true, hasNewer: false });
+
+    const older = s.page('dm:bob@CIC', { before: latest.messages[0]!.seq, limit: 10 });
+    expect(texts(older)).toEqual(['m5', 'm6', 'm7', 'm8', 'm9', 'm10', 'm11', 'm12', 'm13', 'm14']);
+    const oldest = s.page('dm:bob@CIC', { before: older.messages[0]!.seq, limit: 10 });
+    expect(texts(oldest)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect(oldest.hasOlder).toBe(false);
+
+    const around = s.page('dm:bob@CIC', { around: seqs[3]!, limit: 5 });
+    expect(texts(around)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(around).toMatchObject({ hasOlder: true, hasNewer: true });
+    const newer = s.page('dm:bob@CIC', { after: around.messages.at(-1)!.seq, limit: 30 });
+    expect(texts(newer)).toEqual(Array.from({ length: 19 }, (_, i) => `m${i + 6}`));
+    expect(newer.hasNewer).toBe(false);
+  });
+});
+
+describe('files that are not ours, not healthy or not free', () => {
+  it('refuses a foreign SQLite file and leaves it byte for byte', () => {
+    const foreign = new DatabaseSync(path);
+    foreign.exec("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('keep me')");
+    foreign.close();
+    const before = readFileSync(path);
+    expect(() => store()).toThrow(new StoreError(`${path} is not a ChatP2P message history file; refusing to modify it`));
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('refuses a file that is not a database at all, and leaves it', () => {
+    writeFileSync(path, 'these are my notes, not a database\n'.repeat(200));
+    const before = readFileSync(path);
+    expect(() => store()).toThrow(StoreError);
+    expect(() => store()).toThrow(/cannot open message history .*not a database/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('refuses a history written by a newer version', () => {
+    store().close();
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA user_version = ${HISTORY_SCHEMA.migrations.length + 1}`);
+    db.close();
+    expect(() => store()).toThrow(`${path} was written by a newer ChatP2P (schema ${HISTORY_SCHEMA.migrations.length + 1}); refusing to modify it`);
+  });
+
+  it('refuses a second process on the same history, with a clear reason', () => {
+    store().addIncoming(incoming('bob@CIC', 'mine'));
+    expect(() => openMessageStore(path)).toThrow(`${path} is in use by another ChatP2P process`);
+  });
+});
+
+describe('schema migrations', () => {
+  it('creates the latest schema in an empty file', () => {
+    store().close();
+    const db = new DatabaseSync(path);
+    const version = db.prepare('PRAGMA user_version').get() as { user_version: number };
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('messages', 'conversations', 'messages_fts')").all();
+    db.close();
+    expect(version.user_version).toBe(HISTORY_SCHEMA.migrations.length);
+    expect(tables).toHaveLength(3);
+  });
+
+  it('brings a history from before search up to date, and finds its old messages', () => {
+    // A file as the first schema left it, with messages in it.
+    const db = new DatabaseSync(path);
+    db.exec(HISTORY_SCHEMA.migrations[0]!);
+    db.exec(`PRAGMA user_version = 1; PRAGMA application_id = ${HISTORY_SCHEMA.applicationId}`);
+    db.prepare(
+      `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at) VALUES ('dm:bob@CIC', 'old-1', 'in', 'dm', 'bob@CIC', ?, 'lembra do São João?', 1)`,
+    ).run(ME);
+    db.prepare("INSERT INTO conversations (key, read_seq, last_seq) VALUES ('dm:bob@CIC', 0, 1)").run();
+    db.close();
+
+    const s = store();
+    expect(s.search('sao joao', 10).map((h) => h.message.msgId)).toEqual(['old-1']);
+    s.addIncoming(incoming('bob@CIC', 'e a quadrilha de são joão'));
+    expect(s.search('joao', 10)).toHaveLength(2);
+    expect(s.conversations()[0]).toMatchObject({ key: 'dm:bob@CIC', unread: 2 });
+  });
+});
