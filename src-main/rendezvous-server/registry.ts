@@ -1,4 +1,5 @@
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { GroupCommit, openDatabase, type SchemaSpec } from '../engine/store/sqlite-file.ts';
 
 /** One registration. Immutable: registering again replaces the object. */
 export interface PeerRecord {
@@ -14,9 +15,14 @@ export interface PeerRecord {
 
 export class RegistryError extends Error {}
 
-// 'CP2R' marks the file as ours, so a foreign SQLite database is refused instead of altered.
-const APPLICATION_ID = 0x43503252;
-const MIGRATIONS: readonly string[] = [
+const REGISTRY_SCHEMA: SchemaSpec = {
+  // 'CP2R' marks the file as ours, so a foreign SQLite database is refused instead of altered.
+  applicationId: 0x43503252,
+  description: 'rendezvous database',
+  holder: 'rendezvous server',
+  // Registrations are soft state renewed by every peer; NORMAL keeps WAL commits off fsync.
+  synchronous: 'NORMAL',
+  migrations: [
   // One B-tree keyed like the registry, so a REGISTER updates a single row in place; `seq` keeps
   // the order of last registration, which DISCOVER lists by.
   `CREATE TABLE peers (
@@ -30,7 +36,8 @@ const MIGRATIONS: readonly string[] = [
      seq INTEGER NOT NULL,
      PRIMARY KEY (ip, namespace, name)
    ) WITHOUT ROWID;`,
-];
+  ],
+};
 
 const keyOf = (ip: string, namespace: string, name: string) => `${ip}\u0000${namespace}\u0000${name}`;
 
@@ -47,19 +54,14 @@ export class Registry {
   private readonly upsertStmt: StatementSync;
   private readonly deleteStmt: StatementSync;
   private readonly sweepStmt: StatementSync;
+  private readonly batch: GroupCommit;
   private nextSeq = 0;
-  private uncommitted: (() => void)[] = [];
-  private committedCallbacks: ((err?: Error) => void)[] = [];
 
   /** `path` is a file, or ':memory:' for a registry that does not outlive the process. */
   constructor(path: string, now: number) {
-    try {
-      this.db = new DatabaseSync(path);
-      migrate(this.db, path);
-    } catch (err) {
-      if (err instanceof RegistryError) throw err;
-      throw new RegistryError(`cannot open rendezvous database ${path}: ${(err as Error).message}`);
-    }
+    this.db = openDatabase(path, REGISTRY_SCHEMA, RegistryError);
+    // A failed commit reaches the callers waiting in whenCommitted, which answer with an error.
+    this.batch = new GroupCommit(this.db, () => undefined);
     this.upsertStmt = this.db.prepare(
       `INSERT INTO peers (ip, namespace, name, port, ttl, registered_at, expires_at, seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -138,36 +140,17 @@ export class Registry {
 
   /** Calls `done` once every change made so far is committed: at once if there is none. */
   whenCommitted(done: (err?: Error) => void): void {
-    if (this.uncommitted.length === 0) return done();
-    this.committedCallbacks.push(done);
+    this.batch.whenCommitted(done);
   }
 
   close(): void {
     if (!this.db.isOpen) return;
-    this.commit();
+    this.batch.commit();
     this.db.close();
   }
 
   private write(statement: () => void): void {
-    if (this.uncommitted.push(statement) === 1) setImmediate(() => this.commit());
-  }
-
-  private commit(): void {
-    const statements = this.uncommitted;
-    const callbacks = this.committedCallbacks;
-    if (statements.length === 0) return;
-    this.uncommitted = [];
-    this.committedCallbacks = [];
-    let error: Error | undefined;
-    try {
-      this.db.exec('BEGIN');
-      for (const run of statements) run();
-      this.db.exec('COMMIT');
-    } catch (err) {
-      error = err as Error;
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-    }
-    for (const done of callbacks) done(error);
+    this.batch.run(statement);
   }
 
   private index(r: PeerRecord): void {
@@ -185,41 +168,5 @@ export class Registry {
     const own = this.byIp.get(r.ip)!;
     own.delete(key);
     if (own.size === 0) this.byIp.delete(r.ip);
-  }
-}
-
-function migrate(db: DatabaseSync, path: string): void {
-  // One server per file: the registry lives in this process's memory, so a second server on
-  // the same file would diverge from it. Holding the lock also spares a lock/unlock per commit,
-  // and set before the first WAL access it keeps the WAL index out of shared memory.
-  db.exec('PRAGMA locking_mode = EXCLUSIVE');
-  try {
-    db.exec('BEGIN EXCLUSIVE');
-    db.exec('COMMIT');
-  } catch (err) {
-    if (/locked|busy/i.test((err as Error).message)) {
-      throw new RegistryError(`${path} is in use by another rendezvous server`);
-    }
-    throw err;
-  }
-  const pragma = (name: string) => Number((db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown>)[name]);
-  const version = pragma('user_version');
-  const appId = pragma('application_id');
-  const tables = Number((db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n);
-  if (appId !== APPLICATION_ID && (appId !== 0 || tables > 0)) {
-    throw new RegistryError(`${path} is not a ChatP2P rendezvous database; refusing to modify it`);
-  }
-  if (version > MIGRATIONS.length) {
-    throw new RegistryError(`${path} was written by a newer ChatP2P (schema ${version}); refusing to modify it`);
-  }
-  if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
-  // Registrations are soft state renewed by every peer; NORMAL keeps WAL commits off fsync.
-  db.exec('PRAGMA synchronous = NORMAL');
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.exec('BEGIN');
-    db.exec(MIGRATIONS[v]!);
-    db.exec(`PRAGMA user_version = ${v + 1}`);
-    db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
-    db.exec('COMMIT');
   }
 }

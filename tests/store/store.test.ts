@@ -189,7 +189,7 @@ describe('files that are not ours, not healthy or not free', () => {
     writeFileSync(path, 'these are my notes, not a database\n'.repeat(200));
     const before = readFileSync(path);
     expect(() => store()).toThrow(StoreError);
-    expect(() => store()).toThrow(/cannot open message history .*not a database/);
+    expect(() => store()).toThrow(/cannot open message history file .*not a database/);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
@@ -203,7 +203,7 @@ describe('files that are not ours, not healthy or not free', () => {
 
   it('refuses a second process on the same history, with a clear reason', () => {
     store().addIncoming(incoming('bob@CIC', 'mine'));
-    expect(() => openMessageStore(path)).toThrow(`${path} is in use by another ChatP2P process`);
+    expect(() => openMessageStore(path)).toThrow(`${path} is in use by another ChatP2P process (the app or a terminal client on this profile)`);
   });
 });
 

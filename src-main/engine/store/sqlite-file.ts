@@ -9,8 +9,10 @@ export interface SchemaSpec {
   applicationId: number;
   /** Schema versions in order: entry i takes the file from version i to i + 1. Append only. */
   migrations: readonly string[];
-  /** How errors name the file, e.g. "message history". */
+  /** How errors name the file, e.g. "message history file". */
   description: string;
+  /** Who holds the file while it is open, for the error a second opener gets. */
+  holder: string;
   /** FULL fsyncs every commit (messages); NORMAL may lose the last commits on power loss (soft state). */
   synchronous: 'FULL' | 'NORMAL';
 }
@@ -37,7 +39,7 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
     db.exec('BEGIN EXCLUSIVE');
     db.exec('COMMIT');
   } catch (err) {
-    if (/locked|busy/i.test((err as Error).message)) throw make(`${path} is in use by another ChatP2P process`);
+    if (/locked|busy/i.test((err as Error).message)) throw make(`${path} is in use by another ${spec.holder}`);
     throw err;
   }
   const pragma = (name: string) => Number((db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown>)[name]);
@@ -45,7 +47,7 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
   const appId = pragma('application_id');
   const tables = Number((db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n);
   if (appId !== spec.applicationId && (appId !== 0 || tables > 0)) {
-    throw make(`${path} is not a ChatP2P ${spec.description} file; refusing to modify it`);
+    throw make(`${path} is not a ChatP2P ${spec.description}; refusing to modify it`);
   }
   if (version > spec.migrations.length) {
     throw make(`${path} was written by a newer ChatP2P (schema ${version}); refusing to modify it`);

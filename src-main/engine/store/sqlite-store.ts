@@ -20,7 +20,8 @@ import {
 export const HISTORY_SCHEMA: SchemaSpec = {
   // 'CP2H' marks the file as a ChatP2P history, so a foreign SQLite database is refused.
   applicationId: 0x43503248,
-  description: 'message history',
+  description: 'message history file',
+  holder: 'ChatP2P process (the app or a terminal client on this profile)',
   synchronous: 'FULL',
   migrations: [
     // 1: messages, in the order we stored them (`seq`), and how far each conversation was read.
