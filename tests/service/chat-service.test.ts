@@ -1,13 +1,14 @@
 // The ChatApi as both hosts run it: a ChatService with a real settings file, a real engine, our
 // rendezvous server and real engine peers on 127.0.0.1.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatEvents, ChatMessage, CommandReply, EventName, HistoryPage, Profile, Snapshot } from '../../src-shared/chat-api.ts';
+import type { ChatEvents, ChatMessage, CommandReply, EventName, ExportedConversation, HistoryPage, Profile, SearchResult, Snapshot } from '../../src-shared/chat-api.ts';
 import { ChatService } from '../../src-main/service/chat-service.ts';
+import { historyPath } from '../../src-main/service/history-path.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
 import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
 import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
@@ -79,6 +80,7 @@ afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.stop()));
   await stopEngines();
   await rdv.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('ChatService: profile and settings', () => {
@@ -239,6 +241,80 @@ describe('ChatService: conversations with a real peer', () => {
     }
     const { peers } = await ok<Snapshot>(service.dispatch('getSnapshot', []));
     expect(peers).toEqual([expect.objectContaining({ peerId: 'bob@CIC', state: 'offline', namespace: 'CIC' })]);
+  });
+});
+
+describe('ChatService: history that outlives the app', () => {
+  it('a restarted service shows the same conversations, unread counts and waiting DMs', async () => {
+    const first = await started();
+    const delivered = await ok<ChatMessage>(first.service.dispatch('sendDirect', ['bob@CIC', 'primeira']));
+    await waitFor('delivered', () => (first.events.delivery ?? []).some((m) => m.msgId === delivered.msgId && m.delivery === 'delivered'));
+    first.bob.engine.sendDirect('ana@CIC', 'resposta do bob');
+    await waitFor('reply unread', () => first.service.totalUnread() === 1);
+    const waiting = await ok<ChatMessage>(first.service.dispatch('sendDirect', ['carol@CIC', 'quando voltar']));
+    await waitFor('parked', () => (first.events.delivery ?? []).some((m) => m.msgId === waiting.msgId && m.error !== undefined));
+    await first.service.stop();
+    expect(existsSync(historyPath(dir, 'ana@CIC'))).toBe(true);
+
+    const again = newService();
+    await again.start();
+    const snapshot = await ok<Snapshot>(again.dispatch('getSnapshot', []));
+    const byId = Object.fromEntries(snapshot.conversations.map((c) => [c.id, [c.unread, c.queued, c.last?.text]]));
+    expect(byId).toMatchObject({ 'dm:bob@CIC': [1, 0, 'resposta do bob'], 'dm:carol@CIC': [0, 1, 'quando voltar'] });
+    expect(again.totalUnread()).toBe(1);
+    expect(snapshot.peers.find((p) => p.peerId === 'carol@CIC')?.state).toBe('offline');
+    const page = await ok<HistoryPage>(again.dispatch('history', ['dm:bob@CIC']));
+    expect(page.messages.map((m) => [m.text, m.delivery])).toEqual([
+      ['primeira', 'delivered'],
+      ['resposta do bob', undefined],
+    ]);
+
+    // carol shows up: the DM from the last run reaches her, with its msg_id.
+    const carol = await startEngine(rdv.port, 'carol', 'CIC');
+    await waitFor('carol got it', () => carol.messages.some((m) => m.msgId === waiting.msgId && m.text === 'quando voltar'));
+    await ok(again.dispatch('setActiveConversation', ['dm:bob@CIC']));
+    expect(again.totalUnread()).toBe(0);
+  });
+
+  it('searches every conversation, exports one as text or JSON, and deletes one', async () => {
+    const { service, bob, events } = await started();
+    bob.engine.sendDirect('ana@CIC', 'O João chega amanhã\ncom o bolo');
+    bob.engine.publish('#CIC', 'joão na sala');
+    await waitFor('both arrived', () => (events.message ?? []).length === 2);
+
+    const hits = await ok<SearchResult[]>(service.dispatch('search', ['joao']));
+    expect(hits.map((h) => [h.conversationId, h.message.text])).toEqual([
+      ['#CIC', 'joão na sala'],
+      ['dm:bob@CIC', 'O João chega amanhã\ncom o bolo'],
+    ]);
+    expect(hits[0]!.parts).toEqual([
+      { text: 'joão', match: true },
+      { text: ' na sala', match: false },
+    ]);
+    const around = await ok<HistoryPage>(service.dispatch('history', ['dm:bob@CIC', { around: hits[1]!.message.seq }]));
+    expect(around.messages.map((m) => m.seq)).toContain(hits[1]!.message.seq);
+
+    const text = await ok<ExportedConversation>(service.dispatch('exportConversation', ['dm:bob@CIC', 'text']));
+    expect(text.fileName).toMatch(/^chatp2p-bob@CIC-\d{4}-\d{2}-\d{2}\.txt$/);
+    expect(text.content).toMatch(/^ChatP2P: bob@CIC, seen by ana@CIC, exported /);
+    expect(text.content).toMatch(/\n\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}  bob@CIC: O João chega amanhã\n    com o bolo\n$/);
+    const json = await ok<ExportedConversation>(service.dispatch('exportConversation', ['dm:bob@CIC', 'json']));
+    expect(JSON.parse(json.content)).toMatchObject({ conversationId: 'dm:bob@CIC', localPeerId: 'ana@CIC', messages: [{ from: 'bob@CIC', text: 'O João chega amanhã\ncom o bolo' }] });
+
+    await ok(service.dispatch('deleteConversation', ['dm:bob@CIC']));
+    await waitFor('gone from the list', () => !(events.conversations ?? []).at(-1)!.some((c) => c.id === 'dm:bob@CIC'));
+    expect((await ok<SearchResult[]>(service.dispatch('search', ['joao']))).map((h) => h.conversationId)).toEqual(['#CIC']);
+    expect((await ok<HistoryPage>(service.dispatch('history', ['dm:bob@CIC']))).messages).toEqual([]);
+  });
+
+  it('refuses a history file that is not ours, says how to go on, and leaves the file alone', async () => {
+    const path = historyPath(dir, 'ana@CIC');
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, 'not a database, but precious to someone');
+    const service = newService();
+    const reason = await refusal(service.dispatch('startProfile', [profile()]));
+    expect(reason).toMatch(/cannot open message history file .*history\.sqlite: .*Move the file away \(or pick another profile\)/);
+    expect(readFileSync(path, 'utf8')).toBe('not a database, but precious to someone');
   });
 });
 

@@ -1,6 +1,6 @@
 // The browser host on 127.0.0.1: what it serves, and who may reach the ChatApi behind it.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,11 @@ import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
 
 let host: WebHost;
 let service: ChatService;
+let dir: string;
 const hostLog: string[] = [];
 
 beforeEach(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'chatp2p-web-'));
+  dir = mkdtempSync(join(tmpdir(), 'chatp2p-web-'));
   const renderer = join(dir, 'renderer');
   mkdirSync(join(renderer, 'assets'), { recursive: true });
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>ChatP2P</title>');
@@ -30,6 +31,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await host.close();
   await service.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
