@@ -239,7 +239,13 @@ export class ChatService {
       const history = this.requireHistory();
       // Its queued DMs leave the outbox first, so none is sent after the chat is gone.
       for (const pending of history.store.pendingOutgoing()) {
-        if (dmConversation(pending.to) === id) this.engine?.cancel(pending.msgId);
+        if (dmConversation(pending.to) !== id || !this.engine) continue;
+        try {
+          this.engine.cancel(pending.msgId);
+        } catch (err) {
+          // Not in this run's outbox (nothing will send it): deleting its row is enough.
+          if (!(err instanceof EngineCommandError)) throw err;
+        }
       }
       history.store.deleteConversation(id);
       if (this.active === id) this.active = undefined;
