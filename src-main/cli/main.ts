@@ -1,9 +1,13 @@
 // `npm run cli -- ...`: the terminal client. Commands from stdin, one per line; end of input
-// waits for every message to be delivered or failed, then leaves (BYE, UNREGISTER).
+// waits until no message is on its way (DMs whose peer is away stay in the outbox for the next
+// run), then leaves (BYE, UNREGISTER). The profile's history file is held for the whole run.
 
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Engine } from '../engine/engine.ts';
-import { USAGE, UsageError, checkAnswer, parseCliArgs, type CliOptions } from './options.ts';
+import { openMessageStore, type SqliteMessageStore } from '../engine/store/sqlite-store.ts';
+import { USAGE, UsageError, checkAnswer, historyFile, parseCliArgs, type CliOptions } from './options.ts';
 import { Shell } from './shell.ts';
 
 const PROMPTS: Record<CliOptions['missing'][number], string> = {
@@ -38,6 +42,17 @@ async function askMissing(options: CliOptions): Promise<void> {
   }
 }
 
+/** Opens (creating its folder) the profile's history; a busy, foreign or damaged file is refused. */
+function openHistory(options: CliOptions): SqliteMessageStore {
+  const path = historyFile(options, `${options.config.name}@${options.config.namespace}`);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new Error(`cannot create the profile folder: ${(err as Error).message}`);
+  }
+  return openMessageStore(path, (err) => process.stderr.write(`cli: history ${path}: ${err.message}\n`));
+}
+
 async function main(): Promise<number> {
   let options: CliOptions;
   try {
@@ -53,29 +68,52 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const engine = new Engine({ config: options.config });
-  const shell = new Shell(engine, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }, options.json);
+  let store: SqliteMessageStore;
+  try {
+    store = openHistory(options);
+  } catch (err) {
+    process.stderr.write(`cli: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const engine = new Engine({ config: options.config, store });
+  const shell = new Shell(engine, store, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }, options.json);
   try {
     await engine.start();
   } catch (err) {
     process.stderr.write(`cli: ${(err as Error).message}\n`);
     await engine.stop();
+    store.close();
     return 1;
   }
   if (!options.json) process.stderr.write(`${engine.peerId} on port ${engine.status().listen.port}. Type help for commands.\n`);
 
-  let leaving = false;
-  const leave = async (waitForMessages: boolean): Promise<void> => {
-    if (leaving) return;
-    leaving = true;
-    if (waitForMessages) await engine.whenIdle();
-    await engine.stop();
+  // A signal while end of input waits for deliveries stops the wait: leave now.
+  let interrupt = (): void => undefined;
+  const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+  let leaving: Promise<void> | undefined;
+  const leave = (waitForMessages: boolean): Promise<void> =>
+    (leaving ??= (async () => {
+      if (waitForMessages) {
+        let idle = false;
+        const done = engine.whenIdle().then(() => (idle = true));
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!idle) shell.showWaiting();
+        await Promise.race([done, interrupted]);
+      }
+      await engine.stop();
+      shell.showOutbox();
+      store.close();
+    })());
+  let signalled = false;
+  const onSignal = (code: number): void => {
+    // A second Ctrl+C does not wait for BYE_OK: the store keeps what was committed.
+    if (signalled) process.exit(code);
+    signalled = true;
+    interrupt();
+    void leave(false).then(() => process.exit(code));
   };
-  process.once('SIGINT', () => {
-    process.once('SIGINT', () => process.exit(130));
-    void leave(false).then(() => process.exit(130));
-  });
-  process.once('SIGTERM', () => void leave(false).then(() => process.exit(143)));
+  process.on('SIGINT', () => onSignal(130));
+  process.on('SIGTERM', () => onSignal(143));
 
   const rl = createInterface({ input: process.stdin, terminal: false });
   // Commands run one after another, in input order, however fast lines arrive.

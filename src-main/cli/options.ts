@@ -18,6 +18,7 @@ import {
 } from '../engine/config.ts';
 import { userDataDir } from '../engine/data-dir.ts';
 import { parseLogLevel } from '../engine/log.ts';
+import { historyPath } from '../service/history-path.ts';
 
 export const USAGE = `Usage: npm run cli -- --name NAME --namespace NS --port PORT [options]
 
@@ -27,8 +28,10 @@ export const USAGE = `Usage: npm run cli -- --name NAME --namespace NS --port PO
   --rendezvous HOST:PORT rendezvous server (default pyp2p.mfcaetano.cc:8080)
   --ttl S                seconds the server keeps your record (default ${DEFAULT_TTL})
   --listen-host H        address to listen on (default 0.0.0.0)
-  --config FILE          JSON config in the Python clients' layout (default DATA_DIR/config.json)
-  --data-dir DIR         profile folder (default: the user's ChatP2P data folder)
+  --config FILE          JSON config in the Python clients' layout (default DIR/config.json with
+                         --data-dir, else config.json in the user's ChatP2P data folder)
+  --data-dir DIR         this profile's folder, holding its history.sqlite (default: the desktop
+                         app's folder for NAME@NS, so both share one history)
   --log-level LEVEL      DEBUG, INFO, WARN or ERROR
   --log-file FILE        also append log lines to FILE
   --json                 every engine event as one JSON object per line on stdout
@@ -40,7 +43,10 @@ export interface CliOptions {
   missing: ('namespace' | 'name' | 'port' | 'ttl')[];
   config: EngineConfig;
   json: boolean;
+  /** Where config.json is looked for: --data-dir, else the user's ChatP2P data folder. */
   dataDir: string;
+  /** --data-dir as given: the terminal client keeps this profile's history there. */
+  profileDir: string | undefined;
   help: boolean;
 }
 
@@ -71,7 +77,8 @@ export function parseCliArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const dataDir = values['data-dir'] ? resolve(cwd, values['data-dir']) : userDataDir(env);
+  const profileDir = values['data-dir'] ? resolve(cwd, values['data-dir']) : undefined;
+  const dataDir = profileDir ?? userDataDir(env);
   const configPath = values.config ? resolve(cwd, values.config) : join(dataDir, 'config.json');
   let file: ConfigOverrides = {};
   try {
@@ -114,7 +121,12 @@ export function parseCliArgs(argv: string[], cwd: string, env: NodeJS.ProcessEnv
       if (problem) throw new UsageError(problem);
     }
   }
-  return { missing, config, json: values.json, dataDir, help: values.help };
+  return { missing, config, json: values.json, dataDir, profileDir, help: values.help };
+}
+
+/** The profile's history file: in --data-dir, else where the desktop app keeps this peer_id's. */
+export function historyFile(options: CliOptions, peerId: string): string {
+  return options.profileDir ? join(options.profileDir, 'history.sqlite') : historyPath(options.dataDir, peerId);
 }
 
 /** Checks one prompted answer; returns the problem, or undefined when it is fine. */

@@ -3,20 +3,30 @@
 
 import type { Engine } from '../engine/engine.ts';
 import { EngineCommandError, type EngineEvents, type PeerView } from '../engine/api.ts';
+import { validateIdentityField } from '../engine/config.ts';
 import { formatLogRecord, parseLogLevel } from '../engine/log.ts';
+import { dmKey, type ConversationKey, type MessageStore, type SearchHit, type StoredMessage } from '../engine/store/store.ts';
+import { isValidPeerId } from '../engine/wire/messages.ts';
+
+const HISTORY_DEFAULT = 20;
+const HISTORY_MAX = 500;
+const SEARCH_MAX = 50;
 
 export const HELP = `Commands (a leading / is optional):
-  peers [*|#ns]          discover and list peers (all, or one namespace)
-  msg <peer_id> <text>   direct message, e.g. msg bob@CIC oi
-  pub * <text>           message to everyone connected
-  pub #<ns> <text>       message to a namespace
-  conn                   open connections
-  status                 registration, address, counters
-  rtt                    round-trip times
-  reconnect [peer_id]    clear failures and dial now
-  log <LEVEL>            DEBUG, INFO, WARN or ERROR
-  help                   this text
-  quit                   say BYE to every peer, unregister and exit`;
+  peers [*|#ns]                 discover and list peers (all, or one namespace)
+  msg <peer_id> <text>          direct message, e.g. msg bob@CIC oi
+  pub * <text>                  message to everyone connected
+  pub #<ns> <text>              message to a namespace
+  history <peer_id|#ns|*> [n]   the last n messages of a conversation (default ${HISTORY_DEFAULT}, at most ${HISTORY_MAX})
+  search <text>                 messages with these words (accents ignored, word starts), newest first
+  cancel <msg_id>               take back a direct message still waiting in the outbox
+  conn                          open connections
+  status                        registration, address, counters
+  rtt                           round-trip times
+  reconnect [peer_id]           clear failures and dial now
+  log <LEVEL>                   DEBUG, INFO, WARN or ERROR
+  help                          this text
+  quit                          say BYE to every peer, unregister and exit`;
 
 export interface ShellOutput {
   /** Program output: chat, results (stdout). */
@@ -27,12 +37,15 @@ export interface ShellOutput {
 
 export class Shell {
   private readonly engine: Engine;
+  private readonly store: MessageStore;
   private readonly io: ShellOutput;
   private readonly json: boolean;
   private readonly peerStates = new Map<string, string>();
 
-  constructor(engine: Engine, io: ShellOutput, json: boolean) {
+  /** `store` is the engine's: history and search read what it journals. */
+  constructor(engine: Engine, store: MessageStore, io: ShellOutput, json: boolean) {
     this.engine = engine;
+    this.store = store;
     this.io = io;
     this.json = json;
     for (const name of ['registration', 'peer', 'peer-removed', 'message', 'delivery', 'log'] as const) {
@@ -63,6 +76,31 @@ export class Shell {
           if (!this.json && sent.recipients === 0) this.io.out(`(nobody connected in ${sent.to} received it)`);
           return undefined;
         }
+        case 'history': {
+          const conversation = conversationKey(rest[0]);
+          const n = rest[1] === undefined ? HISTORY_DEFAULT : /^\d+$/.test(rest[1]) ? Number(rest[1]) : NaN;
+          if (!conversation || rest.length > 2) throw new EngineCommandError('usage: history <peer_id|#ns|*> [n]');
+          if (!(n >= 1 && n <= HISTORY_MAX)) throw new EngineCommandError(`n must be 1 to ${HISTORY_MAX}`);
+          const page = this.store.page(conversation, { limit: n });
+          this.result('history', { conversation, messages: page.messages, hasOlder: page.hasOlder }, () => [
+            ...(page.hasOlder ? ['(older messages not shown)'] : []),
+            ...(page.messages.length === 0 ? [`(no messages ${conversation.startsWith('dm:') ? 'with' : 'in'} ${label(conversation)})`] : page.messages.map(describeStored)),
+          ]);
+          return undefined;
+        }
+        case 'search': {
+          if (!argText) throw new EngineCommandError('usage: search <text>');
+          const hits = this.store.search(argText, SEARCH_MAX);
+          this.result('search', { text: argText, hits }, () =>
+            hits.length === 0 ? [`(no messages match "${argText}")`] : [...hits.map(describeHit), ...(hits.length === SEARCH_MAX ? [`(the ${SEARCH_MAX} newest shown)`] : [])],
+          );
+          return undefined;
+        }
+        case 'cancel':
+          if (!rest[0] || rest.length > 1) throw new EngineCommandError('usage: cancel <msg_id>');
+          // Its `delivery` event (cancelled) is what the user sees.
+          this.engine.cancel(rest[0]);
+          return undefined;
         case 'peers': {
           const scope = rest[0];
           const peers = (await this.engine.discover()).filter((p) => scope === undefined || scope === '*' || `#${p.namespace}` === scope || p.namespace === scope);
@@ -121,6 +159,24 @@ export class Shell {
     }
   }
 
+  /** Leaving waits for DMs on their way (an ACK can take several attempts): say so, and how to skip it. */
+  showWaiting(): void {
+    if (!this.json) this.io.err('Waiting for the messages on their way to be acknowledged; Ctrl+C leaves now and keeps them in the outbox.');
+  }
+
+  /** At exit: what stays in the outbox for the next run, if anything. */
+  showOutbox(): void {
+    const waiting = this.store.pendingOutgoing();
+    if (waiting.length === 0) return;
+    if (this.json) {
+      this.io.out(JSON.stringify({ event: 'outbox', messages: waiting }));
+      return;
+    }
+    const n = waiting.length;
+    const to = [...new Set(waiting.map((m) => m.to))].join(', ');
+    this.io.out(`(${n} direct message${n === 1 ? ' waits' : 's wait'} in the outbox for next time: to ${to})`);
+  }
+
   private result(command: string, data: object, text: () => string[]): void {
     if (this.json) this.io.out(JSON.stringify({ event: 'result', command, ...data }));
     else for (const line of text()) this.io.out(line);
@@ -137,7 +193,8 @@ export class Shell {
         const d = payload as EngineEvents['delivery'];
         if (d.kind !== 'dm') return;
         if (d.state === 'delivered') this.io.out(`(delivered to ${d.to})`);
-        else if (d.state === 'queued' && d.error) this.io.out(`(not delivered to ${d.to} yet: ${d.error}; it waits in the outbox)`);
+        else if (d.state === 'queued' && d.error) this.io.out(`(not delivered to ${d.to} yet: ${d.error}; it waits in the outbox as ${d.msgId})`);
+        else if (d.state === 'cancelled') this.io.out(`(cancelled the message to ${d.to})`);
         return;
       }
       case 'registration': {
@@ -174,4 +231,53 @@ function ms(value: number | undefined): string {
 function describePeer(p: PeerView): string {
   const extra = [p.direction, p.address, p.avgRttMs === undefined ? undefined : `RTT ${ms(p.avgRttMs)}`, p.state === 'failed' ? p.lastError : undefined];
   return `${p.peerId}  ${p.state}  ${extra.filter(Boolean).join('  ')}`;
+}
+
+/** `dm:<peer_id>` for a peer_id, `#ns` and `*` as they are; undefined for anything else. */
+function conversationKey(target: string | undefined): ConversationKey | undefined {
+  if (target === '*') return target;
+  if (target?.startsWith('#')) return validateIdentityField('namespace', target.slice(1)) ? undefined : target;
+  return isValidPeerId(target) && target.includes('@') ? dmKey(target) : undefined;
+}
+
+/** A conversation as the user names it in `history`: the peer_id, `#ns` or `*`. */
+function label(conversation: ConversationKey): string {
+  return conversation.startsWith('dm:') ? conversation.slice(3) : conversation;
+}
+
+/** Local time, to the second. */
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function storedAt(m: StoredMessage): number {
+  return m.direction === 'in' ? m.receivedAt : m.createdAt;
+}
+
+/** Ours, when it did not reach its peer: why, and the msg_id that `cancel` takes. */
+function deliveryNote(m: StoredMessage): string {
+  if (m.direction !== 'out') return '';
+  if (m.kind === 'pub') return m.recipients === 0 ? '  (nobody connected received it)' : '';
+  switch (m.state) {
+    case 'queued':
+      return `  (queued${m.error ? `: ${m.error}` : ''}; msg_id ${m.msgId})`;
+    case 'sent':
+      return `  (sent, no ACK yet; msg_id ${m.msgId})`;
+    case 'cancelled':
+      return '  (cancelled)';
+    case 'delivered':
+      return '';
+  }
+}
+
+function describeStored(m: StoredMessage): string {
+  return `${localTime(storedAt(m))}  [${m.from}] ${m.text}${deliveryNote(m)}`;
+}
+
+/** One line per hit: conversation, time, sender, and the snippet with the matched words in [ ]. */
+function describeHit(hit: SearchHit): string {
+  const snippet = hit.parts.map((p) => (p.match ? `[${p.text}]` : p.text)).join('').replace(/\s*\n\s*/g, ' ');
+  return `${label(hit.conversation)}  ${localTime(storedAt(hit.message))}  ${hit.message.from}: ${snippet}`;
 }

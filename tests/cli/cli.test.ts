@@ -1,12 +1,16 @@
-// The terminal client as a user runs it: a child process driven through stdin.
+// The terminal client as a user runs it: a child process driven through stdin. Every run keeps its
+// profile (history.sqlite) in a temporary --data-dir, never in the user's own folder.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
+import { historyPath } from '../../src-main/service/history-path.ts';
 import { requestJson, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
-import { ScriptedPeer, waitFor } from '../helpers/peers.ts';
+import { ScriptedPeer, startEngine, stopEngines, waitFor } from '../helpers/peers.ts';
 
 const CLI = join(import.meta.dirname, '../../src-main/cli/main.ts');
 
@@ -16,12 +20,15 @@ interface Run {
   code: Promise<number | null>;
   write(text: string): void;
   end(): void;
+  kill(signal: NodeJS.Signals): void;
 }
 
-function runCli(args: string[]): Run {
+/** Starts the client; `args` must hold --data-dir unless `env` points the user folder somewhere temporary. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  if (!args.includes('--data-dir') && !env.XDG_CONFIG_HOME) throw new Error('give the client a temporary --data-dir');
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'chatp2p-cli-')) },
+    env: { ...process.env, ...env },
   });
   const run: Run = {
     stdout: [],
@@ -29,6 +36,7 @@ function runCli(args: string[]): Run {
     code: new Promise((resolve) => child.on('close', resolve)),
     write: (text) => child.stdin.write(text),
     end: () => child.stdin.end(),
+    kill: (signal) => child.kill(signal),
   };
   let partial = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -41,24 +49,50 @@ function runCli(args: string[]): Run {
 }
 
 let rdv: TestServer;
+let tmp: string;
 const peers: ScriptedPeer[] = [];
 beforeEach(async () => {
   rdv = await startTestServer();
+  tmp = mkdtempSync(join(tmpdir(), 'chatp2p-cli-'));
 });
 afterEach(async () => {
+  await stopEngines();
   await Promise.all(peers.splice(0).map((p) => p.close()));
   await rdv.close();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
-async function scriptedPeer(peerId: string, firstLineOnly = false): Promise<ScriptedPeer> {
-  const peer = new ScriptedPeer({ peerId, firstLineOnly });
+async function scriptedPeer(peerId: string, firstLineOnly = false, ack = true): Promise<ScriptedPeer> {
+  const peer = new ScriptedPeer({ peerId, firstLineOnly, ack });
   peers.push(peer);
   await peer.listen();
   await peer.register(rdv.port);
   return peer;
 }
 
-const flags = (name: string) => ['--name', name, '--namespace', 'CIC', '--port', '0', '--rendezvous', `127.0.0.1:${rdv.port}`, '--listen-host', '127.0.0.1'];
+/** A profile folder under this test's temporary directory. */
+const profile = (name: string) => join(tmp, name);
+
+const peerFlags = (name: string) => ['--name', name, '--namespace', 'CIC', '--port', '0', '--rendezvous', `127.0.0.1:${rdv.port}`, '--listen-host', '127.0.0.1'];
+const flags = (name: string) => [...peerFlags(name), '--data-dir', profile(name)];
+
+/** The client's startup line: its history is open and it listens. */
+const started = (run: Run) => waitFor('the client started', () => /on port \d+\. Type help/.test(run.stderr), 15_000);
+
+// India has no daylight saving time: a time shown there is UTC+05:30 all year.
+const ZONE = { env: { TZ: 'Asia/Kolkata' }, offset: '+05:30' };
+const LOCAL_TIME = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/;
+
+/** The lines that show a time, with it written as TIME, and the instant each shows (read in ZONE). */
+function withTimes(lines: string[]): { line: string; at: number }[] {
+  return lines.flatMap((line) => {
+    const time = LOCAL_TIME.exec(line)?.[0];
+    return time === undefined ? [] : [{ line: line.replace(time, 'TIME'), at: Date.parse(`${time.replace(' ', 'T')}${ZONE.offset}`) }];
+  });
+}
+
+/** Whether every instant lies within [from, to], at the second the client shows. */
+const within = (times: { at: number }[], from: number, to: number) => times.every((t) => t.at >= Math.floor(from / 1000) * 1000 && t.at <= to);
 
 describe('the terminal client', () => {
   it('delivers 500 piped messages, in order, to a peer that reads only the first line of each read; then leaves', async () => {
@@ -85,9 +119,9 @@ describe('the terminal client', () => {
     await waitFor('both shown', () => cli.stdout.includes('[bob@CIC -> #CIC] oi sala'));
     cli.write('/msg bob@CIC   tudo bem?  sim\nmsg nobody@CIC hello\nfrobnicate\nquit\n');
     expect(await cli.code).toBe(0);
-    expect(cli.stdout).toEqual(
-      expect.arrayContaining(['* bob@CIC connected (outbound)', '[bob@CIC] oi alice', '(delivered to bob@CIC)', '(not delivered to nobody@CIC yet: nobody@CIC is not registered on the rendezvous server; it waits in the outbox)']),
-    );
+    expect(cli.stdout).toEqual(expect.arrayContaining(['* bob@CIC connected (outbound)', '[bob@CIC] oi alice', '(delivered to bob@CIC)']));
+    expect(cli.stdout).toContainEqual(expect.stringMatching(/^\(not delivered to nobody@CIC yet: nobody@CIC is not registered on the rendezvous server; it waits in the outbox as [0-9a-f-]{36}\)$/));
+    expect(cli.stdout.at(-1)).toBe('(1 direct message waits in the outbox for next time: to nobody@CIC)');
     expect(bob.of('SEND').map((f) => f.payload)).toEqual(['tudo bem?  sim']);
     expect(cli.stderr).toContain('Error: unknown command "frobnicate"; type help');
   });
@@ -109,10 +143,9 @@ describe('the terminal client', () => {
 
   it('reads a config file in the Python clients\' layout; flags override it', async () => {
     await scriptedPeer('bob@CIC');
-    const dir = mkdtempSync(join(tmpdir(), 'chatp2p-config-'));
-    const file = join(dir, 'config.json');
+    const file = join(tmp, 'config.json');
     writeFileSync(file, JSON.stringify({ name: 'carol', namespace: 'CIC', rendezvous: { host: '127.0.0.1', port: rdv.port, discover_interval: 0.2 }, network: { listen_port: 0, listen_host: '127.0.0.1' }, keepalive: { ping_interval: 0.1 } }));
-    const cli = runCli(['--config', file, '--name', 'dave']);
+    const cli = runCli(['--config', file, '--name', 'dave', '--data-dir', profile('dave')]);
     await waitFor('registered', () => cli.stderr.includes('Registered at'));
     await waitFor('connected', () => cli.stdout.includes('* bob@CIC connected (outbound)'));
     // keepalive.ping_interval 0.1 s: a few PINGs later the RTT is known.
@@ -126,7 +159,7 @@ describe('the terminal client', () => {
   });
 
   it('without a terminal, missing identity flags are a clear error', async () => {
-    const cli = runCli(['--rendezvous', `127.0.0.1:${rdv.port}`]);
+    const cli = runCli(['--rendezvous', `127.0.0.1:${rdv.port}`, '--data-dir', profile('nobody')]);
     cli.end();
     expect(await cli.code).toBe(2);
     expect(cli.stderr).toContain('cli: missing --namespace, --name, --port (and no terminal to ask on)');
@@ -139,7 +172,7 @@ describe('the terminal client', () => {
       [['--name', 'a', '--namespace', 'CIC', '--port', '1', '--rendezvous', 'nohost'], '--rendezvous must be HOST:PORT'],
       [['--name', 'a', '--namespace', 'CIC', '--port', '1', '--ttl', '0'], '--ttl must be 1 to 86400 seconds'],
     ] as const) {
-      const cli = runCli([...args]);
+      const cli = runCli([...args, '--data-dir', profile('a')]);
       cli.end();
       expect(await cli.code).toBe(2);
       expect(cli.stderr).toContain(message);
@@ -148,9 +181,178 @@ describe('the terminal client', () => {
 
   it('reports a port already in use', async () => {
     const bob = await scriptedPeer('bob@CIC');
-    const cli = runCli(['--name', 'alice', '--namespace', 'CIC', '--port', String(bob.port), '--listen-host', '127.0.0.1', '--rendezvous', `127.0.0.1:${rdv.port}`]);
+    const cli = runCli(['--name', 'alice', '--namespace', 'CIC', '--port', String(bob.port), '--listen-host', '127.0.0.1', '--rendezvous', `127.0.0.1:${rdv.port}`, '--data-dir', profile('alice')]);
     cli.end();
     expect(await cli.code).toBe(1);
     expect(cli.stderr).toContain(`cli: port ${bob.port} is already in use on 127.0.0.1`);
+  });
+
+  it('keeps the history across a restart: `history` shows a DM conversation or a channel, oldest first, in local time', async () => {
+    const bob = await startEngine(rdv.port, 'bob', 'CIC');
+    const from = Date.now();
+    const first = runCli(flags('alice'), ZONE.env);
+    await waitFor('bob connected', () => first.stdout.some((l) => l.startsWith('* bob@CIC connected')), 15_000);
+    bob.engine.sendDirect('alice@CIC', 'oi alice');
+    await waitFor('bob\'s DM shown', () => first.stdout.includes('[bob@CIC] oi alice'));
+    first.write('msg bob@CIC olá João\npub #CIC bom dia, sala\n');
+    first.end();
+    expect(await first.code).toBe(0);
+    const to = Date.now();
+    expect(bob.messages.map((m) => [m.kind, m.text]).sort()).toEqual([['dm', 'olá João'], ['pub', 'bom dia, sala']]);
+
+    const second = runCli(flags('alice'), ZONE.env);
+    second.write('history bob@CIC\nhistory #CIC\nhistory bob@CIC 1\nhistory carol@CIC\nhistory bob@CIC 501\nhistory CIC\n');
+    second.end();
+    expect(await second.code).toBe(0);
+    const shown = withTimes(second.stdout);
+    expect(shown.map((l) => l.line)).toEqual([
+      'TIME  [bob@CIC] oi alice',
+      'TIME  [alice@CIC] olá João',
+      'TIME  [alice@CIC] bom dia, sala',
+      'TIME  [alice@CIC] olá João',
+    ]);
+    expect(within(shown, from, to)).toBe(true);
+    expect(second.stdout).toEqual(expect.arrayContaining(['(older messages not shown)', '(no messages with carol@CIC)']));
+    expect(second.stderr).toContain('Error: n must be 1 to 500');
+    expect(second.stderr).toContain('Error: usage: history <peer_id|#ns|*> [n]');
+  });
+
+  it('search finds words without their accents and by their first letters, newest first, the matches in [ ]; --json gives the hits as data', async () => {
+    const bob = await startEngine(rdv.port, 'bob', 'CIC');
+    const cli = runCli(flags('alice'));
+    await waitFor('bob connected', () => cli.stdout.some((l) => l.startsWith('* bob@CIC connected')), 15_000);
+    bob.engine.sendDirect('alice@CIC', 'Falei com o João ontem');
+    bob.engine.sendDirect('alice@CIC', 'bom dia');
+    await waitFor('both shown', () => cli.stdout.includes('[bob@CIC] bom dia'));
+    cli.write('msg bob@CIC JOÃO chegou?\nsearch joao\nsearch ONT\nsearch xyz\n');
+    cli.end();
+    expect(await cli.code).toBe(0);
+    expect(withTimes(cli.stdout).map((l) => l.line)).toEqual([
+      'bob@CIC  TIME  alice@CIC: [JOÃO] chegou?',
+      'bob@CIC  TIME  bob@CIC: Falei com o [João] ontem',
+      'bob@CIC  TIME  bob@CIC: Falei com o João [ontem]',
+    ]);
+    expect(cli.stdout).toContain('(no messages match "xyz")');
+
+    const json = runCli([...flags('alice'), '--json']);
+    json.write('search joao\n');
+    json.end();
+    expect(await json.code).toBe(0);
+    const result = json.stdout.map((l) => JSON.parse(l) as { event: string }).find((e) => e.event === 'result');
+    expect(result).toMatchObject({
+      command: 'search',
+      text: 'joao',
+      hits: [
+        {
+          conversation: 'dm:bob@CIC',
+          message: { direction: 'out', from: 'alice@CIC', to: 'bob@CIC', text: 'JOÃO chegou?', state: 'delivered' },
+          parts: [{ text: 'JOÃO', match: true }, { text: ' chegou?', match: false }],
+        },
+        {
+          conversation: 'dm:bob@CIC',
+          message: { direction: 'in', from: 'bob@CIC', text: 'Falei com o João ontem' },
+          parts: [{ text: 'Falei com o ', match: false }, { text: 'João', match: true }, { text: ' ontem', match: false }],
+        },
+      ],
+    });
+  });
+
+  it('a DM to a peer that is away waits in the outbox through a restart and is delivered once the peer is back; cancel takes one back', async () => {
+    const first = runCli(flags('alice'));
+    first.write('msg bob@CIC hello later\nmsg bob@CIC never mind\n');
+    const waiting = () => [...new Set(first.stdout.flatMap((l) => /^\(not delivered to bob@CIC yet: .*; it waits in the outbox as (\S+)\)$/.exec(l)?.[1] ?? []))];
+    await waitFor('both wait in the outbox', () => waiting().length === 2, 15_000);
+    const [later, never] = waiting();
+    first.write(`cancel ${never}\nhistory bob@CIC\n`);
+    first.end();
+    expect(await first.code).toBe(0);
+    expect(first.stdout).toContain('(cancelled the message to bob@CIC)');
+    expect(withTimes(first.stdout).map((l) => l.line)).toEqual([
+      `TIME  [alice@CIC] hello later  (queued: bob@CIC is not registered on the rendezvous server; msg_id ${later})`,
+      'TIME  [alice@CIC] never mind  (cancelled)',
+    ]);
+    expect(first.stdout.at(-1)).toBe('(1 direct message waits in the outbox for next time: to bob@CIC)');
+
+    const bob = await startEngine(rdv.port, 'bob', 'CIC');
+    const second = runCli(flags('alice'));
+    await waitFor('delivered after the restart', () => second.stdout.includes('(delivered to bob@CIC)'), 15_000);
+    second.write('history bob@CIC\n');
+    second.end();
+    expect(await second.code).toBe(0);
+    expect(bob.messages.map((m) => [m.from, m.msgId, m.text])).toEqual([['alice@CIC', later, 'hello later']]);
+    expect(withTimes(second.stdout).map((l) => l.line)).toEqual(['TIME  [alice@CIC] hello later', 'TIME  [alice@CIC] never mind  (cancelled)']);
+    expect(second.stdout.filter((l) => l.includes('in the outbox for next time'))).toEqual([]);
+  });
+
+  it('refuses a second client on the same profile folder with a clear message; the first goes on', async () => {
+    const first = runCli(flags('alice'));
+    await started(first);
+    const second = runCli(flags('alice'));
+    second.end();
+    expect(await second.code).toBe(1);
+    expect(second.stderr).toContain(`cli: ${join(profile('alice'), 'history.sqlite')} is in use by another ChatP2P process`);
+    // Refused before going online: only the first one registered.
+    expect(rdv.logs.filter((l) => l.includes('REGISTER alice@CIC'))).toHaveLength(1);
+    first.write('pub * still here\nhistory *\n');
+    first.end();
+    expect(await first.code).toBe(0);
+    expect(withTimes(first.stdout).map((l) => l.line)).toEqual(['TIME  [alice@CIC] still here  (nobody connected received it)']);
+  });
+
+  it('refuses a history file that is not ChatP2P\'s, or is damaged, and leaves it byte for byte', async () => {
+    const other = join(tmp, 'other.sqlite');
+    const db = new DatabaseSync(other);
+    db.exec("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('not a chat')");
+    db.close();
+    const cases: [string, Buffer, string][] = [
+      ['bella', readFileSync(other), 'is not a ChatP2P message history file; refusing to modify it'],
+      ['carla', Buffer.from('SQLite format 3\0 and then nothing a database holds'), 'file is not a database'],
+    ];
+    for (const [name, bytes, problem] of cases) {
+      mkdirSync(profile(name));
+      const file = join(profile(name), 'history.sqlite');
+      writeFileSync(file, bytes);
+      const cli = runCli(flags(name));
+      cli.end();
+      expect(await cli.code).toBe(1);
+      const error = cli.stderr.split('\n').find((l) => l.startsWith('cli: '));
+      expect(error).toContain(file);
+      expect(error).toContain(problem);
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+      expect(readdirSync(profile(name))).toEqual(['history.sqlite']);
+    }
+    // Refused before going online: the server never heard from either.
+    expect(rdv.logs.filter((l) => l.includes('REGISTER'))).toEqual([]);
+  });
+
+  it('Ctrl+C while leaving waits for an ACK leaves at once, cleanly: BYE, UNREGISTER, and the DM stays in the outbox', async () => {
+    const mute = await scriptedPeer('mute@CIC', false, false);
+    const cli = runCli(flags('alice'));
+    cli.write('msg mute@CIC are you there?\n');
+    await waitFor('SEND written', () => mute.of('SEND').length === 1, 15_000);
+    cli.end();
+    await waitFor('waiting for the ACK', () => cli.stderr.includes('Waiting for the messages on their way to be acknowledged'));
+    cli.kill('SIGINT');
+    expect(await cli.code).toBe(130);
+    // It left without sending the SEND again (a retry comes after the 5 s ACK timeout).
+    expect(mute.of('SEND')).toHaveLength(1);
+    expect(mute.of('BYE')).toHaveLength(1);
+    expect(rdv.logs.filter((l) => l.includes('UNREGISTER alice@CIC'))).toHaveLength(1);
+    expect(cli.stdout.at(-1)).toBe('(1 direct message waits in the outbox for next time: to mute@CIC)');
+  });
+
+  it.runIf(process.platform === 'linux')('without --data-dir keeps the history in the desktop app\'s folder for the same peer_id', async () => {
+    const home = join(tmp, 'config-home');
+    const cli = runCli(peerFlags('alice'), { XDG_CONFIG_HOME: home });
+    cli.write('pub * hello from the terminal\n');
+    cli.end();
+    expect(await cli.code).toBe(0);
+    // Electron's userData for ChatP2P on Linux, and the file the desktop app opens there.
+    const store = openMessageStore(historyPath(join(home, 'ChatP2P'), 'alice@CIC'));
+    try {
+      expect(store.page('*', { limit: 10 }).messages.map((m) => m.text)).toEqual(['hello from the terminal']);
+    } finally {
+      store.close();
+    }
   });
 });
