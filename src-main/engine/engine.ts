@@ -64,6 +64,13 @@ export class Engine {
     this.log = this.logger.module('Engine');
     this.ownsStore = options.store === undefined;
     this.store = options.store ?? openMessageStore(':memory:');
+    // Its outbox goes out under our peer_id: someone else's history must not be resumed as ours.
+    try {
+      this.store.claim(this.peerId);
+    } catch (err) {
+      if (err instanceof StoreError) throw new EngineCommandError(err.message);
+      throw err;
+    }
 
     this.router = new Router({
       localPeerId: this.peerId,

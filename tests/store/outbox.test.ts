@@ -76,6 +76,19 @@ describe('the durable outbox', () => {
   });
 });
 
+describe('whose outbox', () => {
+  it('refuses to run a profile on the history of another peer_id, so its DMs never go out under the wrong name', async () => {
+    const store = history('ana');
+    const ana = await startEngine(rdv.port, 'ana', 'CIC', {}, store);
+    ana.engine.sendDirect('bob@CIC', 'from ana');
+    await quit(ana, store);
+
+    const reopened = history('ana');
+    await expect(startEngine(rdv.port, 'carol', 'CIC', {}, reopened)).rejects.toThrow('this history belongs to ana@CIC, not carol@CIC');
+    expect(reopened.pendingOutgoing().map((m) => m.text)).toEqual(['from ana']);
+  });
+});
+
 describe('de-duplication', () => {
   it('ACKs a SEND retried after the receiver restarted, and shows it only the first time', async () => {
     let store = history('bob');

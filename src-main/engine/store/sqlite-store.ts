@@ -66,6 +66,8 @@ export const HISTORY_SCHEMA: SchemaSpec = {
      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
      END;`,
+    // 3: whose history this is. Its outbox is sent as that peer_id, so no other may open it.
+    `CREATE TABLE owner (peer_id TEXT NOT NULL);`,
   ],
 };
 
@@ -162,6 +164,14 @@ export class SqliteMessageStore implements MessageStore {
       deleteMessages: q('DELETE FROM messages WHERE conversation = ?'),
       deleteConversation: q('DELETE FROM conversations WHERE key = ?'),
     };
+  }
+
+  claim(peerId: string): void {
+    const owner = this.db.prepare('SELECT peer_id FROM owner').get() as { peer_id: string } | undefined;
+    if (owner && owner.peer_id !== peerId) throw new StoreError(`this history belongs to ${owner.peer_id}, not ${peerId}`);
+    if (owner) return;
+    this.batch.run(() => this.db.prepare('INSERT INTO owner (peer_id) VALUES (?)').run(peerId));
+    this.batch.commit();
   }
 
   addOutgoing(message: OutgoingMessage, from: string): OutgoingMessage {

@@ -55,6 +55,8 @@ export interface ConversationRow {
 export class StoreError extends Error {}
 
 export interface MessageStore {
+  /** Binds the history to this peer_id on first use; refuses (StoreError) one that belongs to another. */
+  claim(peerId: string): void;
   /** Our message, durable before this returns: a crash afterwards does not lose it. */
   addOutgoing(message: OutgoingMessage, from: string): OutgoingMessage;
   /** A delivery change; written with the next commit. */
