@@ -33,7 +33,9 @@ else app.quit();
 async function run(): Promise<void> {
   const paths = appPaths(app.getAppPath());
   // A corrupt file must not keep the app from starting; the service re-validates what it reads.
-  const store = new Store({ clearInvalidConfig: true });
+  // Not electron-store's default config.json: that name is the terminal client's config file,
+  // in the Python clients' layout, in this same folder.
+  const store = new Store({ name: 'desktop-settings', clearInvalidConfig: true });
   const windowState = windowStateStore(store);
   const service = new ChatService({
     store: settingsStore(store),

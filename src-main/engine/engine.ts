@@ -158,7 +158,7 @@ export class Engine {
     await new Promise<void>((resolve) => (this.logFile ? this.logFile.end(resolve) : resolve()));
   }
 
-  /** Queues a direct message; its `delivery` events follow it to `delivered` or `failed`. */
+  /** Stores and queues a direct message; its `delivery` events follow it until `delivered` (or cancelled). */
   sendDirect(peerId: unknown, text: unknown): OutgoingMessage {
     this.requireRunning();
     if (!isValidPeerId(peerId) || !peerId.includes('@')) throw new EngineCommandError('a peer is addressed as name@namespace');
@@ -248,7 +248,7 @@ export class Engine {
     };
   }
 
-  /** Resolves once every DM sent so far is delivered or failed. */
+  /** Resolves once no DM is on its way: each is delivered, cancelled, or waits in the outbox for its peer. */
   whenIdle(): Promise<void> {
     return this.router.whenIdle();
   }

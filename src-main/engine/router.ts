@@ -322,7 +322,7 @@ export class Router {
     }, Math.max(0, oldest.deadline - performance.now()));
   }
 
-  /** SENDs past their ACK deadline are retried (same msg_id, ahead of the queue) or failed. */
+  /** SENDs past their ACK deadline are retried (same msg_id, ahead of the queue) or parked for the next connection. */
   private expire(peerId: string, box: Outbox): void {
     const now = performance.now();
     const retries: Pending[] = [];

@@ -16,8 +16,14 @@ Serves the ChatP2P UI on http://127.0.0.1:N (default: a free port) with a random
 Without --name and --namespace the browser shows the profile form (or the saved profile).
   --http-port N          port of the web UI on 127.0.0.1 (0 picks a free one)
 
-Peer options, as for the terminal client:
-${CLI_USAGE.split('\n').slice(2).filter((line) => !line.includes('--json')).join('\n')}`;
+Peer options, as for the terminal client, except --data-dir:
+${CLI_USAGE.split('\n')
+  .slice(2)
+  .filter((line) => line !== '' && !/^ {2}--json|^ {2}--data-dir|app's folder for NAME/.test(line))
+  .join('\n')}
+  --data-dir DIR         folder for web-settings.json and each profile's history under profiles/
+                         (default: the user's ChatP2P data folder, shared with the desktop app)
+`;
 
 const RENDERER_DIR = join(import.meta.dirname, '../../dist/renderer');
 
