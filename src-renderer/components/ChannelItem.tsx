@@ -4,6 +4,7 @@ import type { Channel } from '../state/channels.ts';
 import { shortWhen } from '../state/format.ts';
 import { Avatar } from './Avatar.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
+import { QueuedBadge } from './QueuedBadge.tsx';
 
 interface ChannelItemProps {
   channel: Channel;
@@ -13,7 +14,7 @@ interface ChannelItemProps {
   onOpen: (id: ConversationId) => void;
 }
 
-/** One chat in the sidebar: avatar, title, last message, unread badge. */
+/** One chat in the sidebar: avatar, title, last message, unread and queued badges. */
 export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: ChannelItemProps) {
   const t = useStrings();
   const locale = useLocale();
@@ -46,6 +47,7 @@ export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: Channel
           </span>
           <span className="flex items-center justify-between gap-2">
             <span className="truncate text-xs text-zinc-500 dark:text-zinc-400">{preview}</span>
+            <QueuedBadge count={channel.queued} />
             {unread > 0 && (
               <span data-testid="unread-badge" aria-label={t.unreadBadge(unread)} className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-sky-600 px-1.5 text-[11px] font-semibold text-white">
                 {unread}

@@ -1,14 +1,16 @@
-// The open chat: header, messages (kept current from the host's events), composer.
+// The open chat: header with its actions, messages (paged from the history, kept current from the
+// host's events), composer.
 
-import { useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import { useState, type RefObject } from 'react';
 import type { ChatMessage } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import type { Channel } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
-import { useMessages } from '../state/use-messages.ts';
+import { useHistory, type Jump } from '../state/use-history.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
-import { MessageBubble } from './MessageBubble.tsx';
+import { ConversationMenu } from './ConversationMenu.tsx';
+import { MessageList } from './MessageList.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
 
 interface ConversationProps {
@@ -16,25 +18,27 @@ interface ConversationProps {
   /** Open connections a PUB here would reach. */
   reach: number;
   epoch: number;
+  /** Open at this message (a search hit) instead of the latest. */
+  jump: Jump | undefined;
   composerRef: RefObject<HTMLTextAreaElement | null>;
+  onDeleted: () => void;
 }
 
-export function Conversation({ channel, reach, epoch, composerRef }: ConversationProps) {
+export function Conversation({ channel, reach, epoch, jump, composerRef, onDeleted }: ConversationProps) {
   const t = useStrings();
   const chat = useChat();
-  const { messages, put } = useMessages(chat, channel.id, epoch);
-  const [retryError, setRetryError] = useState<string>();
+  const history = useHistory(chat, channel.id, epoch, jump);
+  const [actionError, setActionError] = useState<string>();
   const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
 
   const send = async (text: string) => {
-    put(channel.kind === 'dm' ? await chat.sendDirect(channel.title, text) : await chat.publish(channel.id, text));
+    history.put(channel.kind === 'dm' ? await chat.sendDirect(channel.title, text) : await chat.publish(channel.id, text));
+    // Whoever just wrote wants to see it, wherever they had scrolled to.
+    history.revealLatest();
   };
-  const retry = (message: ChatMessage) => {
-    setRetryError(undefined);
-    chat.retry(message.msgId).then(
-      (fresh) => put(fresh, message.msgId),
-      (error: Error) => setRetryError(error.message),
-    );
+  const act = (command: (msgId: string) => Promise<ChatMessage>) => (message: ChatMessage) => {
+    setActionError(undefined);
+    command(message.msgId).then(history.put, (error: Error) => setActionError(error.message));
   };
 
   return (
@@ -56,11 +60,20 @@ export function Conversation({ channel, reach, epoch, composerRef }: Conversatio
             )}
           </p>
         </div>
+        <ConversationMenu conversationId={channel.id} title={title} onDeleted={onDeleted} onError={setActionError} />
       </header>
-      <MessageList messages={messages} onRetry={retry} />
-      {retryError && (
+      <MessageList
+        history={history.view}
+        onOlder={history.loadOlder}
+        onNewer={history.loadNewer}
+        onLatest={history.revealLatest}
+        onRetryLoad={history.retryLoad}
+        onTryNow={act((msgId) => chat.retry(msgId))}
+        onCancel={act((msgId) => chat.cancel(msgId))}
+      />
+      {actionError && (
         <p role="alert" className="bg-red-50 px-5 py-1.5 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
-          {retryError}
+          {actionError}
         </p>
       )}
       <Composer
@@ -69,38 +82,5 @@ export function Conversation({ channel, reach, epoch, composerRef }: Conversatio
         placeholder={channel.kind === 'dm' ? t.composerPlaceholderDm(channel.title) : t.composerPlaceholderChannel(channel.kind === 'broadcast' ? '*' : channel.title)}
       />
     </section>
-  );
-}
-
-function MessageList({ messages, onRetry }: { messages: ChatMessage[]; onRetry: (m: ChatMessage) => void }) {
-  const t = useStrings();
-  const scroller = useRef<HTMLDivElement>(null);
-  const pinned = useRef(true);
-
-  // Follow new messages while the user is at the bottom; leave them alone while reading back.
-  useLayoutEffect(() => {
-    const box = scroller.current;
-    if (box && pinned.current) box.scrollTop = box.scrollHeight;
-  }, [messages]);
-
-  return (
-    <div
-      ref={scroller}
-      onScroll={(e) => {
-        const box = e.currentTarget;
-        pinned.current = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-      }}
-      className="flex-1 overflow-y-auto px-5 pt-2 pb-4"
-    >
-      {messages.length === 0 ? (
-        <p className="mt-16 text-center text-sm text-zinc-500 dark:text-zinc-400">{t.emptyConversation}</p>
-      ) : (
-        <ol role="list" aria-label={t.messages} aria-live="polite" className="flex flex-col">
-          {messages.map((m, i) => (
-            <MessageBubble key={m.msgId} message={m} continued={i > 0 && messages[i - 1]!.from === m.from && m.at - messages[i - 1]!.at < 5 * 60_000} onRetry={onRetry} />
-          ))}
-        </ol>
-      )}
-    </div>
   );
 }

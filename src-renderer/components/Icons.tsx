@@ -13,6 +13,11 @@ const paths = {
   alert: 'M12 8v5m0 3.5v.5M10.3 3.9 2.5 17.5A2 2 0 0 0 4.2 20.5h15.6a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0Z',
   check: 'M5 12.5 10 17 19 7',
   clock: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Zm0-13v4l3 2',
+  checks: 'M2 12.5 6.5 17 15 7m-4.5 9 1 1L21 7',
+  more: 'M12 6.5a1 1 0 1 0 0-2 1 1 0 0 0 0 2Zm0 6.5a1 1 0 1 0 0-2 1 1 0 0 0 0 2Zm0 6.5a1 1 0 1 0 0-2 1 1 0 0 0 0 2Z',
+  download: 'M12 4v11m-4.5-4.5L12 15l4.5-4.5M5 19h14',
+  trash: 'M4 7h16m-10 4v6m4-6v6M6 7l1 13h10l1-13M9 7V4h6v3',
+  arrowDown: 'M12 5v14m-6-6 6 6 6-6',
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -1,4 +1,5 @@
-// One message: sender, text, time, and for our own messages how far it got.
+// One message: sender, text, time, and for our own messages how far it got. A DM waiting in the
+// outbox says why and offers Try now and Cancel.
 
 import { useState } from 'react';
 import type { ChatMessage } from '../../src-shared/chat-api.ts';
@@ -11,21 +12,27 @@ interface MessageBubbleProps {
   message: ChatMessage;
   /** Hide the sender line when the previous bubble came from the same peer. */
   continued: boolean;
-  onRetry: (message: ChatMessage) => void;
+  /** The search hit the conversation was opened at, for a moment. */
+  highlighted: boolean;
+  onTryNow: (message: ChatMessage) => void;
+  onCancel: (message: ChatMessage) => void;
 }
 
-export function MessageBubble({ message, continued, onRetry }: MessageBubbleProps) {
+export function MessageBubble({ message, continued, highlighted, onTryNow, onCancel }: MessageBubbleProps) {
   const t = useStrings();
   const locale = useLocale();
   const [linkError, setLinkError] = useState<string>();
   const own = message.direction === 'out';
+  const waiting = own && message.kind === 'dm' && message.delivery === 'queued';
   return (
-    <li
+    <div
       data-testid="message"
       data-msg-id={message.msgId}
+      data-seq={message.seq}
       data-direction={message.direction}
       data-delivery={message.delivery}
-      className={`flex flex-col ${own ? 'items-end' : 'items-start'} ${continued ? 'mt-0.5' : 'mt-3'}`}
+      data-highlighted={highlighted || undefined}
+      className={`flex flex-col ${own ? 'items-end' : 'items-start'} ${continued ? 'pt-0.5' : 'pt-3'}`}
     >
       {!continued && (
         <span className="mx-3 mb-0.5 text-xs font-medium text-zinc-500 dark:text-zinc-400">
@@ -34,9 +41,11 @@ export function MessageBubble({ message, continued, onRetry }: MessageBubbleProp
         </span>
       )}
       <div
-        className={`max-w-[min(36rem,80%)] rounded-2xl px-3.5 py-2 text-[15px] leading-snug shadow-xs ${
-          own ? 'rounded-br-md bg-sky-600 text-white dark:bg-sky-700' : 'rounded-bl-md bg-white text-zinc-900 ring-1 ring-zinc-200 dark:bg-zinc-800 dark:text-zinc-100 dark:ring-zinc-700'
-        } ${message.delivery === 'failed' ? 'opacity-80' : ''}`}
+        className={`max-w-[min(36rem,80%)] rounded-2xl px-3.5 py-2 text-[15px] leading-snug shadow-xs transition-shadow duration-700 ${
+          own ? 'rounded-br-md bg-sky-600 text-white dark:bg-sky-700' : 'rounded-bl-md bg-white text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100'
+        } ${highlighted ? 'ring-4 ring-amber-400 dark:ring-amber-500' : own ? '' : 'ring-1 ring-zinc-200 dark:ring-zinc-700'} ${
+          message.delivery === 'cancelled' ? 'opacity-60' : waiting ? 'opacity-80' : ''
+        }`}
       >
         <p className="break-words whitespace-pre-wrap">
           <MessageText text={message.text} onLinkError={setLinkError} />
@@ -48,13 +57,29 @@ export function MessageBubble({ message, continued, onRetry }: MessageBubbleProp
           {own && <DeliveryNote message={message} />}
         </div>
       </div>
-      {message.delivery === 'failed' && (
-        <div role="alert" className="mx-1 mt-1 flex max-w-[min(36rem,80%)] items-center gap-2 text-xs text-red-600 dark:text-red-400">
-          <Icon name="alert" className="size-4 shrink-0" />
-          <span className="min-w-0">{message.error ? `${t.failed}: ${message.error}` : t.failed}</span>
-          <button type="button" onClick={() => onRetry(message)} className="shrink-0 rounded-md border border-red-300 px-2 py-0.5 font-medium hover:bg-red-50 dark:border-red-800 dark:hover:bg-red-950">
-            {t.retry}
-          </button>
+      {waiting && (
+        <div className="mx-1 mt-1 flex max-w-[min(36rem,80%)] flex-wrap items-center justify-end gap-x-2 gap-y-1 text-xs text-amber-700 dark:text-amber-400">
+          <span className="min-w-0" data-testid="waiting-reason">
+            {message.error ? t.waitingBecause(message.error) : t.waiting}
+          </span>
+          <span className="flex shrink-0 gap-1.5">
+            <button
+              type="button"
+              onClick={() => onTryNow(message)}
+              title={t.tryNowHint}
+              className="rounded-md border border-amber-300 px-2 py-0.5 font-medium hover:bg-amber-50 dark:border-amber-800 dark:hover:bg-amber-950"
+            >
+              {t.tryNow}
+            </button>
+            <button
+              type="button"
+              onClick={() => onCancel(message)}
+              title={t.cancelHint}
+              className="rounded-md border border-zinc-300 px-2 py-0.5 font-medium text-zinc-700 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-300 dark:hover:bg-zinc-800"
+            >
+              {t.cancel}
+            </button>
+          </span>
         </div>
       )}
       {linkError && (
@@ -62,29 +87,25 @@ export function MessageBubble({ message, continued, onRetry }: MessageBubbleProp
           {linkError}
         </p>
       )}
-    </li>
+    </div>
   );
 }
 
 function DeliveryNote({ message }: { message: ChatMessage }) {
   const t = useStrings();
   if (message.kind === 'pub') return <span data-testid="delivery">· {t.sentTo(message.recipients ?? 0)}</span>;
-  switch (message.delivery) {
-    case 'delivered':
-      return (
-        <span data-testid="delivery" className="inline-flex items-center gap-0.5">
-          <Icon name="check" className="size-3.5" />
-          {t.delivered}
-        </span>
-      );
-    case 'failed':
-      return <span data-testid="delivery">{t.failed}</span>;
-    default:
-      return (
-        <span data-testid="delivery" className="inline-flex items-center gap-0.5">
-          <Icon name="clock" className="size-3.5" />
-          {t.sending}
-        </span>
-      );
-  }
+  const [icon, text] = (
+    {
+      queued: ['clock', t.queued],
+      sent: ['check', t.sent],
+      delivered: ['checks', t.delivered],
+      cancelled: ['close', t.cancelled],
+    } as const
+  )[message.delivery ?? 'queued'];
+  return (
+    <span data-testid="delivery" className="inline-flex items-center gap-0.5">
+      <Icon name={icon} className="size-3.5" />
+      {text}
+    </span>
+  );
 }

@@ -6,8 +6,10 @@ import { useStrings } from '../i18n.ts';
 import { channelById, channelOrder, channelSections, ownPeerId } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
 import { usePageVisible } from '../state/use-environment.ts';
+import type { Jump } from '../state/use-history.ts';
 import { useLogs } from '../state/use-logs.ts';
 import { useNow } from '../state/use-now.ts';
+import { useMessageSearch } from '../state/use-search.ts';
 import { useShortcuts } from '../state/use-shortcuts.ts';
 import { Conversation } from './Conversation.tsx';
 import { LogView } from './LogView.tsx';
@@ -32,11 +34,16 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const logs = useLogs(chat, epoch);
   const [filter, setFilter] = useState('');
   const [activeId, setActiveId] = useState<ConversationId>();
+  // The search hit the open conversation was opened at, if it was.
+  const [jump, setJump] = useState<Jump & { conversationId: ConversationId }>();
+  const [searchText, setSearchText] = useState('');
+  const search = useMessageSearch(chat, searchText, epoch);
   const [view, setView] = useState<'chat' | 'settings'>('chat');
   const [logsOpen, setLogsOpen] = useState(false);
   // The peer panel starts closed where it would squeeze the chat.
   const [peersOpen, setPeersOpen] = useState(() => window.matchMedia('(min-width: 1024px)').matches);
   const filterRef = useRef<HTMLInputElement>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
 
   const sections = useMemo(() => channelSections(snapshot, filter), [snapshot, filter]);
@@ -50,8 +57,27 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
 
   const open = (id: ConversationId) => {
     setActiveId(id);
+    setJump(undefined);
     setView('chat');
   };
+  const openAt = (conversationId: ConversationId, seq: number) => {
+    setActiveId(conversationId);
+    setJump((j) => ({ conversationId, seq, token: (j?.token ?? 0) + 1 }));
+    setView('chat');
+  };
+  const close = () => {
+    setActiveId(undefined);
+    setJump(undefined);
+  };
+
+  // A conversation that leaves the list was deleted (here or by another window): it closes.
+  const listed = useMemo(() => new Set(snapshot.conversations.map((c) => c.id)), [snapshot.conversations]);
+  const wasListed = useRef(listed);
+  useEffect(() => {
+    if (activeId !== undefined && wasListed.current.has(activeId) && !listed.has(activeId)) close();
+    wasListed.current = listed;
+  }, [listed, activeId]);
+  const queued = useMemo(() => new Map(snapshot.conversations.filter((c) => c.kind === 'dm').map((c) => [c.title, c.queued])), [snapshot.conversations]);
 
   useEffect(() => chat.on('open-conversation', ({ conversationId }) => open(conversationId)), [chat]);
   useEffect(() => quietly(chat.setActiveConversation(visibleId)), [chat, visibleId, epoch]);
@@ -63,7 +89,12 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   }, [unreadTotal, t]);
 
   useShortcuts({
-    focusFilter: () => filterRef.current?.select(),
+    focusFilter: () => {
+      // The filter box hides while search results show: leave the search first.
+      setSearchText('');
+      requestAnimationFrame(() => filterRef.current?.select());
+    },
+    focusSearch: () => searchRef.current?.select(),
     focusComposer: () => {
       setView('chat');
       requestAnimationFrame(() => composerRef.current?.focus());
@@ -88,6 +119,11 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
           filter={filter}
           onFilter={setFilter}
           filterRef={filterRef}
+          searchText={searchText}
+          onSearchText={setSearchText}
+          searchRef={searchRef}
+          search={search}
+          onOpenAt={openAt}
           activeId={visibleId}
           ownPeerId={ownPeerId(snapshot)}
           now={now}
@@ -103,13 +139,21 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
             onClose={() => setView('chat')}
           />
         ) : active ? (
-          <Conversation key={active.id} channel={active} reach={reach(active.id)} epoch={epoch} composerRef={composerRef} />
+          <Conversation
+            key={active.id}
+            channel={active}
+            reach={reach(active.id)}
+            epoch={epoch}
+            jump={jump?.conversationId === active.id ? jump : undefined}
+            composerRef={composerRef}
+            onDeleted={close}
+          />
         ) : (
           <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-500 dark:bg-zinc-950 dark:text-zinc-400">
             <p className="max-w-xs">{t.pickChat}</p>
           </main>
         )}
-        {peersOpen && <PeerPanel peers={snapshot.peers} now={now} onOpen={open} />}
+        {peersOpen && <PeerPanel peers={snapshot.peers} queued={queued} now={now} onOpen={open} />}
       </div>
       {logsOpen && <LogView logs={logs} level={snapshot.status.logLevel} onClose={() => setLogsOpen(false)} />}
       <StatusBar status={snapshot.status} now={now} logsOpen={logsOpen} onToggleLogs={() => setLogsOpen((o) => !o)} peersOpen={peersOpen} onTogglePeers={() => setPeersOpen((o) => !o)} />

@@ -1,4 +1,5 @@
-// Every peer the engine knows: state, direction, namespace, RTT, and a Reconnect action.
+// Every peer the engine knows: state, direction, namespace, RTT, our DMs waiting for it, and a
+// Reconnect action.
 
 import { useState } from 'react';
 import { dmConversation, type ChatPeer, type ConversationId } from '../../src-shared/chat-api.ts';
@@ -7,10 +8,19 @@ import { useChat } from '../state/chat-context.ts';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icons.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
+import { QueuedBadge } from './QueuedBadge.tsx';
 
 const ORDER: Record<ChatPeer['state'], number> = { open: 0, stale: 1, connecting: 2, failed: 3, closed: 4, offline: 5 };
 
-export function PeerPanel({ peers, now, onOpen }: { peers: ChatPeer[]; now: number; onOpen: (id: ConversationId) => void }) {
+interface PeerPanelProps {
+  peers: ChatPeer[];
+  /** Our DMs waiting in the outbox, by peer_id. */
+  queued: ReadonlyMap<string, number>;
+  now: number;
+  onOpen: (id: ConversationId) => void;
+}
+
+export function PeerPanel({ peers, queued, now, onOpen }: PeerPanelProps) {
   const t = useStrings();
   const chat = useChat();
   const [error, setError] = useState<string>();
@@ -45,7 +55,7 @@ export function PeerPanel({ peers, now, onOpen }: { peers: ChatPeer[]; now: numb
       ) : (
         <ul role="list" aria-label={t.peers} className="flex-1 space-y-1 overflow-y-auto px-2 pb-3">
           {sorted.map((peer) => (
-            <PeerRow key={peer.peerId} peer={peer} now={now} onOpen={onOpen} onReconnect={() => act(chat.reconnect(peer.peerId))} />
+            <PeerRow key={peer.peerId} peer={peer} queued={queued.get(peer.peerId) ?? 0} now={now} onOpen={onOpen} onReconnect={() => act(chat.reconnect(peer.peerId))} />
           ))}
         </ul>
       )}
@@ -55,12 +65,13 @@ export function PeerPanel({ peers, now, onOpen }: { peers: ChatPeer[]; now: numb
 
 interface PeerRowProps {
   peer: ChatPeer;
+  queued: number;
   now: number;
   onOpen: (id: ConversationId) => void;
   onReconnect: () => void;
 }
 
-function PeerRow({ peer, now, onOpen, onReconnect }: PeerRowProps) {
+function PeerRow({ peer, queued, now, onOpen, onReconnect }: PeerRowProps) {
   const t = useStrings();
   const rtt = peer.avgRttMs ?? peer.lastRttMs;
   const retryIn = peer.nextRetryAt !== undefined && peer.nextRetryAt > now ? Math.ceil((peer.nextRetryAt - now) / 1000) : undefined;
@@ -70,7 +81,10 @@ function PeerRow({ peer, now, onOpen, onReconnect }: PeerRowProps) {
       <button type="button" onClick={() => onOpen(dmConversation(peer.peerId))} className="flex min-w-0 flex-1 items-center gap-3 text-left" title={peer.address}>
         <Avatar title={peer.peerId} kind="dm" size="size-9" />
         <span className="min-w-0 flex-1">
-          <span className="block truncate text-sm font-medium">{peer.peerId}</span>
+          <span className="flex items-center justify-between gap-2">
+            <span className="truncate text-sm font-medium">{peer.peerId}</span>
+            <QueuedBadge count={queued} />
+          </span>
           <span className="block text-xs text-zinc-600 dark:text-zinc-300">
             <PeerStateDot state={peer.state} />
           </span>

@@ -243,6 +243,7 @@ function ShortcutList() {
   const mod = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
   const rows: [string[], string][] = [
     [[mod, 'K'], t.shortcutFilter],
+    [[mod, 'F'], t.shortcutSearch],
     [[mod, 'E'], t.shortcutComposer],
     [['Alt', '↑ / ↓'], t.shortcutPrevNext],
     [['Enter'], t.shortcutSend],

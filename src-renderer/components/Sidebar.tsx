@@ -1,17 +1,25 @@
-// The chat list: filter box, then Direct chats, Namespaces and Broadcast.
+// The chat list: message search box, filter box, then Direct chats, Namespaces and Broadcast.
+// While the search box has text, its results take the list's place.
 
-import { useId, type RefObject } from 'react';
-import type { ConversationId } from '../../src-shared/chat-api.ts';
+import { useId, useRef, type RefObject } from 'react';
+import { LIMITS, type ConversationId } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import type { Channel, ChannelSections } from '../state/channels.ts';
+import type { SearchState } from '../state/use-search.ts';
 import { ChannelItem } from './ChannelItem.tsx';
 import { Icon } from './Icons.tsx';
+import { SearchResults } from './SearchResults.tsx';
 
 interface SidebarProps {
   sections: ChannelSections;
   filter: string;
   onFilter: (text: string) => void;
   filterRef: RefObject<HTMLInputElement | null>;
+  searchText: string;
+  onSearchText: (text: string) => void;
+  searchRef: RefObject<HTMLInputElement | null>;
+  search: SearchState;
+  onOpenAt: (conversationId: ConversationId, seq: number) => void;
   activeId: ConversationId | undefined;
   ownPeerId: string | undefined;
   now: number;
@@ -20,8 +28,10 @@ interface SidebarProps {
   settingsOpen: boolean;
 }
 
-export function Sidebar({ sections, filter, onFilter, filterRef, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen }: SidebarProps) {
+export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen }: SidebarProps) {
   const t = useStrings();
+  const results = useRef<HTMLUListElement>(null);
+  const searching = searchText !== '';
   const groups: { key: keyof ChannelSections; label: string; empty?: string }[] = [
     { key: 'direct', label: t.directChats, empty: filter ? undefined : t.noDirectChats },
     { key: 'namespaces', label: t.namespaces },
@@ -46,30 +56,72 @@ export function Sidebar({ sections, filter, onFilter, filterRef, activeId, ownPe
           <Icon name="settings" />
         </button>
       </div>
-      <div className="px-3 pb-2">
-        <div className="relative">
-          <span className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-zinc-400">
-            <Icon name="search" className="size-4" />
-          </span>
-          <input
-            ref={filterRef}
-            type="search"
-            value={filter}
-            onChange={(e) => onFilter(e.target.value)}
-            onKeyDown={(e) => e.key === 'Escape' && onFilter('')}
-            placeholder={t.filterPlaceholder}
-            aria-label={t.filterLabel}
-            className="w-full rounded-lg border border-transparent bg-zinc-200/70 py-1.5 pr-3 pl-8 text-sm outline-none placeholder:text-zinc-500 focus:border-sky-500 focus:bg-white dark:bg-zinc-800 dark:focus:bg-zinc-900"
-          />
-        </div>
+      <div className="space-y-2 px-3 pb-2">
+        <SidebarBox
+          inputRef={searchRef}
+          icon="search"
+          value={searchText}
+          onValue={onSearchText}
+          placeholder={t.searchPlaceholder}
+          label={t.searchLabel}
+          maxLength={LIMITS.maxSearchChars}
+          onDown={() => results.current?.querySelector('button')?.focus()}
+        />
+        {!searching && <SidebarBox inputRef={filterRef} icon="users" value={filter} onValue={onFilter} placeholder={t.filterPlaceholder} label={t.filterLabel} />}
       </div>
       <div className="flex-1 overflow-y-auto px-2 pb-3">
-        {nothing && <p className="px-3 py-4 text-sm text-zinc-500">{t.noMatches}</p>}
-        {groups.map(({ key, label, empty }) => (
-          <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
-        ))}
+        {searching ? (
+          <SearchResults text={searchText} search={search} ownPeerId={ownPeerId} now={now} onOpenAt={onOpenAt} listRef={results} />
+        ) : (
+          <>
+            {nothing && <p className="px-3 py-4 text-sm text-zinc-500">{t.noMatches}</p>}
+            {groups.map(({ key, label, empty }) => (
+              <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+            ))}
+          </>
+        )}
       </div>
     </nav>
+  );
+}
+
+interface SidebarBoxProps {
+  inputRef: RefObject<HTMLInputElement | null>;
+  icon: 'search' | 'users';
+  value: string;
+  onValue: (text: string) => void;
+  placeholder: string;
+  label: string;
+  maxLength?: number;
+  /** The Down key: into what the box found. */
+  onDown?: () => void;
+}
+
+/** A search field; Escape empties it. */
+function SidebarBox({ inputRef, icon, value, onValue, placeholder, label, maxLength, onDown }: SidebarBoxProps) {
+  return (
+    <div className="relative">
+      <span className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-zinc-400">
+        <Icon name={icon} className="size-4" />
+      </span>
+      <input
+        ref={inputRef}
+        type="search"
+        value={value}
+        maxLength={maxLength}
+        onChange={(e) => onValue(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') onValue('');
+          else if (e.key === 'ArrowDown' && onDown) {
+            e.preventDefault();
+            onDown();
+          }
+        }}
+        placeholder={placeholder}
+        aria-label={label}
+        className="w-full rounded-lg border border-transparent bg-zinc-200/70 py-1.5 pr-3 pl-8 text-sm outline-none placeholder:text-zinc-500 focus:border-sky-500 focus:bg-white dark:bg-zinc-800 dark:focus:bg-zinc-900"
+      />
+    </div>
   );
 }
 

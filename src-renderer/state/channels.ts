@@ -17,6 +17,8 @@ export interface Channel {
   kind: ConversationKind;
   title: string;
   unread: number;
+  /** Our DMs here still waiting in the outbox. */
+  queued: number;
   last: ConversationSummary['last'];
   /** The other side of a direct chat, when the peer table knows it. */
   peer: ChatPeer | undefined;
@@ -33,7 +35,8 @@ export function ownPeerId(snapshot: Snapshot): string | undefined {
   return snapshot.status.peerId ?? (profile && `${profile.name}@${profile.namespace}`);
 }
 
-const titleOf = (id: ConversationId) => (id.startsWith('dm:') ? id.slice(3) : id);
+/** The peer_id of a direct chat, or the channel's own id (`#ns`, `*`). */
+export const titleOf = (id: ConversationId) => (id.startsWith('dm:') ? id.slice(3) : id);
 
 /** Most recent first; quiet channels alphabetically after them. */
 const byActivity = (a: Channel, b: Channel) => (b.last?.at ?? 0) - (a.last?.at ?? 0) || a.title.localeCompare(b.title);
@@ -54,7 +57,7 @@ export function channelSections(snapshot: Snapshot, filter: string): ChannelSect
     const title = titleOf(id);
     if (needle && !title.toLowerCase().includes(needle)) continue;
     const summary = summaries.get(id);
-    const channel = { id, kind, title, unread: summary?.unread ?? 0, last: summary?.last, peer: kind === 'dm' ? peers.get(title) : undefined };
+    const channel = { id, kind, title, unread: summary?.unread ?? 0, queued: summary?.queued ?? 0, last: summary?.last, peer: kind === 'dm' ? peers.get(title) : undefined };
     ({ dm: sections.direct, namespace: sections.namespaces, broadcast: sections.broadcast })[kind].push(channel);
   }
   sections.direct.sort(byActivity);
@@ -68,5 +71,5 @@ export const channelOrder = (s: ChannelSections): Channel[] => [...s.direct, ...
 /** The channel for an id, even one the lists do not hold (a host's open-conversation request). */
 export function channelById(sections: ChannelSections, id: ConversationId): Channel {
   const kind = conversationKind(id);
-  return channelOrder(sections).find((c) => c.id === id) ?? { id, kind, title: titleOf(id), unread: 0, last: undefined, peer: undefined };
+  return channelOrder(sections).find((c) => c.id === id) ?? { id, kind, title: titleOf(id), unread: 0, queued: 0, last: undefined, peer: undefined };
 }

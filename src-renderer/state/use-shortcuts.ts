@@ -1,10 +1,11 @@
-// Window-wide shortcuts: Ctrl/Cmd+K the filter, Ctrl/Cmd+E the composer, Alt+Up/Down the
-// previous/next chat. The settings view lists them.
+// Window-wide shortcuts: Ctrl/Cmd+K the filter, Ctrl/Cmd+F message search, Ctrl/Cmd+E the
+// composer, Alt+Up/Down the previous/next chat. The settings view lists them.
 
 import { useEffect, useRef } from 'react';
 
 export interface ShortcutActions {
   focusFilter: () => void;
+  focusSearch: () => void;
   focusComposer: () => void;
   step: (delta: 1 | -1) => void;
 }
@@ -24,6 +25,7 @@ export function useShortcuts(actions: ShortcutActions): void {
         action();
       };
       if (mod && !e.altKey && !e.shiftKey && key === 'k') run(latest.current.focusFilter);
+      else if (mod && !e.altKey && !e.shiftKey && key === 'f') run(latest.current.focusSearch);
       else if (mod && !e.altKey && !e.shiftKey && key === 'e') run(latest.current.focusComposer);
       else if (e.altKey && !mod && e.key === 'ArrowUp') run(() => latest.current.step(-1));
       else if (e.altKey && !mod && e.key === 'ArrowDown') run(() => latest.current.step(1));

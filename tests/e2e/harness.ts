@@ -1,13 +1,16 @@
 // What every e2e file needs: the renderer built from the current sources, a ChatService with the
 // browser host on a fresh data dir, Chromium, and polling helpers. Everything on 127.0.0.1.
 
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { openMessageStore, type SqliteMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
 import { ChatService } from '../../src-main/service/chat-service.ts';
+import { historyPath } from '../../src-main/service/history-path.ts';
 import { startWebHost, type WebHost } from '../../src-main/web/host.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
 import type { Profile, Settings } from '../../src-shared/chat-api.ts';
@@ -39,6 +42,19 @@ export function customProfile(name: string, namespace: string, rendezvousPort: n
 async function seedSettings(dataDir: string, settings: Partial<Settings>): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   await writeFile(join(dataDir, SETTINGS_FILE), JSON.stringify(settings));
+}
+
+/** Writes a profile's history as an earlier run would have left it, through the host's own store. */
+export function seedHistory(dataDir: string, peerId: string, write: (store: SqliteMessageStore) => void): void {
+  const path = historyPath(dataDir, peerId);
+  mkdirSync(dirname(path), { recursive: true });
+  const store = openMessageStore(path);
+  try {
+    store.claim(peerId);
+    write(store);
+  } finally {
+    store.close();
+  }
 }
 
 export interface AppHost {
@@ -131,6 +147,8 @@ export interface Suite {
 export interface SuiteOptions {
   /** Settings as a previous run would have left them, given our rendezvous server's port. */
   settings?: (rendezvousPort: number) => Partial<Settings>;
+  /** Before the host starts: other files a previous run would have left in the data dir. */
+  seed?: (dataDir: string) => void | Promise<void>;
   /** Start the browser host in this process (default true). */
   host?: boolean;
   /** After the host, before Chromium: start peers, a child process, ... */
@@ -158,6 +176,7 @@ export function useSuite(options: SuiteOptions = {}): Suite {
     suite.rendezvous = await startTestServer();
     suite.dataDir = await tempDir();
     if (options.settings) await seedSettings(suite.dataDir, options.settings(suite.rendezvous.port));
+    await options.seed?.(suite.dataDir);
     if (options.host !== false) {
       suite.rendererDir = await buildRenderer();
       suite.app = await startAppHost(suite.rendererDir, suite.dataDir);

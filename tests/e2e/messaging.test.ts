@@ -1,9 +1,10 @@
 // Chatting with a real engine peer through the UI: the peer panel, DMs with delivery states and
-// unread badges, PUBs in their channels, links, the composer's refusals, a failed DM and Retry.
+// unread badges, PUBs in their channels, links, the composer's refusals, a DM waiting for a peer
+// who is away, and Try now.
 
 import { describe, expect, test } from 'vitest';
 import type { BrowserContextOptions, Page } from 'playwright-core';
-import { LIMITS } from '../../src-shared/chat-api.ts';
+import { LIMITS, type HistoryPage } from '../../src-shared/chat-api.ts';
 import { startEngine, waitFor, type TestEngine } from '../helpers/peers.ts';
 import { FAST_TIMERS, customProfile, eventually, screenshot, useSuite } from './harness.ts';
 
@@ -108,7 +109,7 @@ describe('messaging with an engine peer', () => {
     const page = await open();
     await page.getByTestId('channel-dm:bob@CIC').click();
     const before = bob.messages.length;
-    const sent = () => suite.app.service.dispatch('history', ['dm:bob@CIC']).then((r) => (r.ok ? (r.value as unknown[]).length : -1));
+    const sent = () => suite.app.service.dispatch('history', ['dm:bob@CIC']).then((r) => (r.ok ? (r.value as HistoryPage).messages.length : -1));
     const history = await sent();
 
     await composer(page).fill('x'.repeat(LIMITS.maxTextBytes + 1));
@@ -147,24 +148,27 @@ describe('messaging with an engine peer', () => {
     await eventually(() => focusedLabel(page)).toBe('Message');
   });
 
-  test('the host opens a chat; a DM nobody can receive fails and Retry sends it again', async () => {
+  test('the host opens a chat; a DM nobody can receive waits queued with the reason, and Try now keeps it one message', async () => {
     const page = await open();
     suite.app.service.openConversation('dm:ghost@CIC');
     await page.getByTestId('conversation-title').filter({ hasText: 'ghost@CIC' }).waitFor();
     await composer(page).fill('Anyone home?');
     await composer(page).press('Enter');
-    const failed = bubble(page, 'Anyone home?');
-    await eventually(() => failed.getAttribute('data-delivery')).toBe('failed');
-    await failed.getByText(/Not delivered: .*not registered/).waitFor();
-    const firstId = await failed.getAttribute('data-msg-id');
+    const waiting = bubble(page, 'Anyone home?');
+    await waiting.getByText(/Waiting to be sent: .*not registered/).waitFor();
+    expect(await waiting.getAttribute('data-delivery')).toBe('queued');
+    await waiting.getByTestId('delivery').filter({ hasText: 'Queued' }).waitFor();
+    const firstId = await waiting.getAttribute('data-msg-id');
 
-    // The retried message takes the failed bubble's place: one bubble, a new msg_id, failed again.
-    await failed.getByRole('button', { name: 'Retry' }).click();
-    const bubbles = () => failed.evaluateAll((list: { dataset: Record<string, string | undefined> }[]) => list.map((b) => `${b.dataset.msgId} ${b.dataset.delivery}`));
-    await eventually(async () => {
-      const list = await bubbles();
-      return list.length === 1 && !list[0]!.startsWith(`${firstId} `) && list[0]!.endsWith(' failed');
-    }).toBe(true);
+    // Try now sends the same message again (same msg_id): still one bubble, still waiting. The
+    // host answers in order, so once the next message shows, Try now's answer was applied.
+    await waiting.getByRole('button', { name: 'Try now' }).click();
+    await composer(page).fill('Still there?');
+    await composer(page).press('Enter');
+    await bubble(page, 'Still there?').getByTestId('delivery').filter({ hasText: 'Queued' }).waitFor();
+    const bubbles = () => waiting.evaluateAll((list: { dataset: Record<string, string | undefined> }[]) => list.map((b) => `${b.dataset.msgId} ${b.dataset.delivery}`));
+    expect(await bubbles()).toEqual([`${firstId} queued`]);
+    await waiting.getByText(/Waiting to be sent: .*not registered/).waitFor();
   });
 
   test('the log view shows the engine log, newest last, and switches its level', async () => {

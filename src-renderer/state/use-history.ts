@@ -1,0 +1,150 @@
+// The open conversation's messages: its latest page (or the page around a search hit), older and
+// newer pages on demand, and every 'message' and 'delivery' event that falls inside what is
+// loaded. One hook per conversation: the component using it is keyed by the conversation's id.
+
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ChatApi, ChatMessage, ConversationId, HistoryPage, HistoryQuery } from '../../src-shared/chat-api.ts';
+import { NOTHING_LOADED, appendPage, covers, insertIfAbsent, prependPage, upsert } from './history.ts';
+
+type Loading = 'latest' | 'around' | 'older' | 'newer';
+
+/** Where the list should scroll next; a new token asks again for the same place. */
+export interface ScrollRequest {
+  target: 'end' | number;
+  token: number;
+}
+
+export interface HistoryView extends HistoryPage {
+  /** What changed last: the list follows a 'live' arrival to the bottom, never a page. */
+  change: 'reset' | 'older' | 'newer' | 'live';
+  loading: Loading | undefined;
+  error: string | undefined;
+  /** Messages that arrived past the loaded part while the user reads further back. */
+  missed: number;
+  scrollTo: ScrollRequest | undefined;
+}
+
+/** A search hit to open the conversation at; a new token opens it again. */
+export interface Jump {
+  seq: number;
+  token: number;
+}
+
+const START: HistoryView = { ...NOTHING_LOADED, change: 'reset', loading: undefined, error: undefined, missed: 0, scrollTo: undefined };
+
+let scrollTokens = 0;
+const scrollRequest = (target: ScrollRequest['target']): ScrollRequest => ({ target, token: ++scrollTokens });
+
+export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch: number, jump: Jump | undefined) {
+  const [view, setView] = useState<HistoryView>(START);
+  // Event handlers and replies read and change the latest view here, outside React's updaters.
+  const current = useRef(view);
+  // Events that came while a page reaching the live end was on its way; merged with its reply.
+  const parked = useRef<ChatMessage[]>([]);
+  // Bumped whenever the loaded part starts over: replies to older requests are then dropped.
+  const generation = useRef(0);
+
+  const commit = useCallback((next: HistoryView) => {
+    current.current = next;
+    setView(next);
+  }, []);
+
+  const request = useCallback(
+    (loading: Loading, query: HistoryQuery | undefined) => {
+      const asked = generation.current;
+      commit({ ...current.current, loading, error: undefined });
+      chat.history(conversationId, query).then(
+        (page) => {
+          if (asked !== generation.current) return;
+          const now = current.current;
+          let loaded = loading === 'older' ? prependPage(now, page) : loading === 'newer' ? appendPage(now, page) : page;
+          if (loading !== 'older') for (const m of parked.current.splice(0)) if (covers(loaded, m.seq)) loaded = insertIfAbsent(loaded, m);
+          commit({
+            ...loaded,
+            change: loading === 'older' || loading === 'newer' ? loading : 'reset',
+            loading: undefined,
+            error: undefined,
+            missed: loaded.hasNewer ? now.missed : 0,
+            scrollTo: loading === 'latest' ? scrollRequest('end') : loading === 'around' ? scrollRequest(query!.around!) : now.scrollTo,
+          });
+        },
+        (error: Error) => {
+          if (asked === generation.current) commit({ ...current.current, loading: undefined, error: error.message });
+        },
+      );
+    },
+    [chat, conversationId, commit],
+  );
+
+  const start = useCallback(
+    (around: number | undefined) => {
+      generation.current++;
+      parked.current = [];
+      request(around === undefined ? 'latest' : 'around', around === undefined ? undefined : { around });
+    },
+    [request],
+  );
+
+  const around = jump?.seq;
+  useEffect(() => {
+    commit(START);
+    const onEvent = (isNew: boolean) => (message: ChatMessage) => {
+      if (message.conversationId !== conversationId) return;
+      const now = current.current;
+      if (now.loading === 'latest' || now.loading === 'around') {
+        parked.current.push(message);
+      } else if (covers(now, message.seq)) {
+        const next = upsert(now, message);
+        // A delivery event can be the first news of our own message: it arrives all the same.
+        commit({ ...now, ...next, change: next.messages.length > now.messages.length ? 'live' : now.change });
+      } else if (now.loading === 'newer') {
+        parked.current.push(message);
+      } else if (isNew && message.seq > (now.messages.at(-1)?.seq ?? 0)) {
+        commit({ ...now, missed: now.missed + 1 });
+      }
+    };
+    const offs = [chat.on('message', onEvent(true)), chat.on('delivery', onEvent(false))];
+    start(around);
+    return () => {
+      generation.current++;
+      for (const off of offs) off();
+    };
+    // A new jump token opens the conversation again at its hit, even the same one.
+  }, [chat, conversationId, epoch, around, jump?.token, start, commit]);
+
+  const loadOlder = useCallback(() => {
+    const now = current.current;
+    if (now.hasOlder && !now.loading && now.messages[0]) request('older', { before: now.messages[0].seq });
+  }, [request]);
+
+  const loadNewer = useCallback(() => {
+    const now = current.current;
+    const last = now.messages.at(-1);
+    if (now.hasNewer && !now.loading && last) request('newer', { after: last.seq });
+  }, [request]);
+
+  /** To the bottom of the conversation: reloads its latest page when that is not loaded. */
+  const revealLatest = useCallback(() => {
+    const now = current.current;
+    if (now.hasNewer) start(undefined);
+    else commit({ ...now, scrollTo: scrollRequest('end') });
+  }, [start, commit]);
+
+  /**
+   * Our own send, or the result of Try now / Cancel. Its events come first and carry what happened
+   * since, so a copy already here is kept.
+   */
+  const put = useCallback(
+    (message: ChatMessage) => {
+      const now = current.current;
+      const next = covers(now, message.seq) ? insertIfAbsent(now, message) : now;
+      if (next !== now) commit({ ...now, ...next, change: 'live' });
+    },
+    [commit],
+  );
+
+  /** After a failed first page: asks for it again. */
+  const retryLoad = useCallback(() => start(around), [start, around]);
+
+  return { view, loadOlder, loadNewer, revealLatest, put, retryLoad };
+}
