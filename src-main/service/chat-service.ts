@@ -191,7 +191,10 @@ export class ChatService {
     updateSettings: (patch) => this.updateSettings(patch),
     sendDirect: (peerId, text) => {
       const engine = this.requireEngine();
-      return this.addOutgoing(fromOutgoing(engine.sendDirect(peerId, text), engine.peerId));
+      const message = this.addOutgoing(fromOutgoing(engine.sendDirect(peerId, text), engine.peerId));
+      // Someone not on the rendezvous list: listed as offline, with what waits for them.
+      if (!this.peers.has(peerId)) this.emit('peer', offlinePeer(peerId));
+      return message;
     },
     publish: (to, text) => {
       const engine = this.requireEngine();

@@ -69,10 +69,12 @@ describe('a conversation', () => {
     const peerRow = page.getByTestId('peer-dave@CIC');
     await chatItem.getByRole('img', { name: '2 messages waiting to be sent' }).waitFor();
 
-    // A fresh page reads it all back from the host: the peer panel lists dave as offline.
-    await page.reload();
+    // dave is on no rendezvous list, yet the peer panel lists him as offline with his queue.
     await peerRow.getByRole('img', { name: '2 messages waiting to be sent' }).waitFor();
     expect(await peerRow.getAttribute('data-state')).toBe('offline');
+    // A fresh page reads it all back from the host.
+    await page.reload();
+    await peerRow.getByRole('img', { name: '2 messages waiting to be sent' }).waitFor();
     await chatItem.click();
     await second.getByTestId('delivery').filter({ hasText: 'Queued' }).waitFor();
 
