@@ -128,6 +128,10 @@ describe('search', () => {
     expect(texts('mensag')).toEqual(['joana mandou mensagens', 'a MENSAGEM chegou?']);
     expect(texts('jo mens')).toEqual(['joana mandou mensagens']);
     expect(texts('xyz')).toEqual([]);
+    // A one-letter word is that word, not every word starting with it (as a prefix it would
+    // match most of the history, slowly).
+    expect(texts('o')).toEqual(['Olá, aqui é o João']);
+    expect(texts('a mens')).toEqual(['a MENSAGEM chegou?']);
     const hit = s.search('joao', 10)[0]!;
     expect(hit.conversation).toBe('dm:joao@CIC');
     expect(hit.parts).toEqual([
