@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startEngine, type TestEngine } from '../helpers/peers.ts';
-import { FAST_TIMERS, customProfile, eventually, seedHistory, useSuite } from './harness.ts';
+import { FAST_TIMERS, customProfile, eventually, screenshot, seedHistory, useSuite } from './harness.ts';
 
 /** Erin's chat from an earlier run: two messages from her, our reply in between. */
 const ERIN = [
@@ -68,6 +68,7 @@ describe('a conversation', () => {
     const chatItem = page.getByTestId('channel-dm:dave@CIC');
     const peerRow = page.getByTestId('peer-dave@CIC');
     await chatItem.getByRole('img', { name: '2 messages waiting to be sent' }).waitFor();
+    await screenshot(page, 'outbox');
 
     // dave is on no rendezvous list, yet the peer panel lists him as offline with his queue.
     await peerRow.getByRole('img', { name: '2 messages waiting to be sent' }).waitFor();

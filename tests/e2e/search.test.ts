@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startEngine, type TestEngine } from '../helpers/peers.ts';
-import { FAST_TIMERS, customProfile, eventually, seedHistory, useSuite } from './harness.ts';
+import { FAST_TIMERS, customProfile, eventually, screenshot, seedHistory, useSuite } from './harness.ts';
 
 const BOB_MESSAGES = 1000;
 const HIT = 400;
@@ -63,6 +63,7 @@ describe('message search', () => {
     await page.getByTestId('conversation-title').filter({ hasText: 'bob@CIC' }).waitFor();
     await eventually(() => bubble(page, 'Encontro com João').getAttribute('data-highlighted')).toBe('true');
     await eventually(() => inView(page, 'Encontro com João')).toBe(true);
+    await screenshot(page, 'search');
     expect(await messageText(page, `Recado ${BOB_MESSAGES}`).count()).toBe(0);
     const latest = page.getByRole('button', { name: 'Jump to latest' });
     await latest.waitFor();
