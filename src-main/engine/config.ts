@@ -16,7 +16,24 @@ export interface EngineConfig {
   /** Seconds the rendezvous server keeps our record. */
   ttl: number;
   rendezvous: { host: string; port: number; discoverIntervalMs: number; timeoutMs: number; maxRequestsPerMinute: number };
-  network: { ackTimeoutMs: number; handshakeTimeoutMs: number; byeTimeoutMs: number; pipelineWindow: number; maxStrikes: number };
+  network: {
+    ackTimeoutMs: number;
+    handshakeTimeoutMs: number;
+    byeTimeoutMs: number;
+    pipelineWindow: number;
+    maxStrikes: number;
+    /** Inbound connections that have not said HELLO yet, from everyone; more are refused at accept. */
+    maxPendingHandshakes: number;
+    /** The same, from one remote IP, so that one host cannot take every handshake slot. */
+    maxPendingPerIp: number;
+    /**
+     * Inbound connections (before and after HELLO) from one remote IP. Many honest peers share an
+     * IP behind NAT or on one machine (PROTOCOL.md §2), so this is a ceiling, not a fairness rule.
+     */
+    maxConnectionsPerIp: number;
+    /** Bytes waiting to reach one peer (socket buffer + our queue); over it, the peer is not reading and is dropped. */
+    maxWriteQueueBytes: number;
+  };
   keepalive: { pingIntervalMs: number; maxMissedPongs: number };
   peerConnection: {
     /** SEND retransmissions after an ACK timeout, before the message is failed. */
@@ -41,7 +58,18 @@ export function defaultConfig(identity: Identity): EngineConfig {
     listenHost: '0.0.0.0',
     ttl: DEFAULT_TTL,
     rendezvous: { host: 'pyp2p.mfcaetano.cc', port: 8080, discoverIntervalMs: 60_000, timeoutMs: 5_000, maxRequestsPerMinute: 10 },
-    network: { ackTimeoutMs: 5_000, handshakeTimeoutMs: 5_000, byeTimeoutMs: 2_000, pipelineWindow: 64, maxStrikes: 3 },
+    network: {
+      ackTimeoutMs: 5_000,
+      handshakeTimeoutMs: 5_000,
+      byeTimeoutMs: 2_000,
+      pipelineWindow: 64,
+      maxStrikes: 3,
+      // See docs/RELIABILITY.md for why these numbers.
+      maxPendingHandshakes: 128,
+      maxPendingPerIp: 64,
+      maxConnectionsPerIp: 1024,
+      maxWriteQueueBytes: 4 * 1024 * 1024,
+    },
     keepalive: { pingIntervalMs: 30_000, maxMissedPongs: 3 },
     peerConnection: { retryAttempts: 3, maxReconnectAttempts: 5, backoffBaseMs: 1_000, backoffMaxMs: 60_000, policy: 'all' },
     logging: { level: 'INFO', file: undefined },
@@ -105,6 +133,11 @@ export function readConfigFile(path: string): ConfigOverrides {
       byeTimeoutMs: file.seconds('network.bye_timeout'),
       pipelineWindow: file.integer('network.pipeline_window', 1, 1024),
       maxStrikes: file.integer('network.max_strikes', 1, 1000),
+      maxPendingHandshakes: file.integer('network.max_pending_handshakes', 1, 100_000),
+      maxPendingPerIp: file.integer('network.max_pending_per_ip', 1, 100_000),
+      maxConnectionsPerIp: file.integer('network.max_connections_per_ip', 1, 1_000_000),
+      // At least two of the largest frames, so that one frame alone never counts as not reading.
+      maxWriteQueueBytes: file.integer('network.max_write_queue_bytes', 65_536, 2 ** 30),
     },
     keepalive: {
       pingIntervalMs: file.seconds('keepalive.ping_interval'),

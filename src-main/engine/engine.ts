@@ -96,6 +96,7 @@ export class Engine {
         maxStrikes: config.network.maxStrikes,
         byeTimeoutMs: config.network.byeTimeoutMs,
       },
+      limits: config.network,
       policy: config.peerConnection.policy,
       maxReconnectAttempts: config.peerConnection.maxReconnectAttempts,
       backoffBaseMs: config.peerConnection.backoffBaseMs,

@@ -31,7 +31,9 @@ function show(v: PyValue | undefined): string {
   if (v === undefined) return '-';
   const text = typeof v === 'string' ? v : pyJsonDumps(v);
   const short = text.length > 80 ? text.slice(0, 80) + '…' : text;
-  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(short) ? JSON.stringify(short) : short;
+  if (!/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(short)) return short;
+  // JSON escapes C0 controls; the rest (DEL, C1, the Unicode line separators) it leaves as they are.
+  return JSON.stringify(short).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function handleRequest(line: string, ip: string, registry: Registry, now: number): Outcome {
@@ -119,7 +121,8 @@ function unregister(req: Request, ip: string, registry: Registry, now: number): 
   const port = field(req, 'port') ?? null;
   const where = `${name === null ? '#' : show(name) + '@'}${show(namespace ?? undefined)}`;
   const what = `UNREGISTER ${where} ${ip}`;
-  const fail = (message: string): Outcome => ({ reply: errorReply(message), summary: `${what} -> ERROR ${message}` });
+  // The message may quote the client's port value: shown bounded and escaped, as every value is.
+  const fail = (message: string): Outcome => ({ reply: errorReply(message), summary: `${what} -> ERROR ${show(message)}` });
 
   if (!registry.hasLiveRecord(ip, now)) return fail('peer_not_registered');
   if (namespace === null) return fail('namespace_required');

@@ -8,10 +8,18 @@ export type PyValue = null | boolean | number | string | PyValue[] | { [key: str
 const NON_FINITE_MARK = '\u0000chatp2p-nonfinite:';
 
 /**
+ * Python's json decoder recurses once per nested array or object and raises RecursionError past
+ * its recursion limit (1000 by default). Our own readers of the parsed value (`str()`, the log)
+ * recurse too, so a deeper value is refused here as Python refuses it.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
  * `json.loads`: standard JSON plus the bare literals NaN, Infinity and -Infinity.
  * Returns undefined where Python would raise.
  */
 export function pyJsonLoads(text: string): PyValue | undefined {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) return undefined;
   try {
     return JSON.parse(text) as PyValue;
   } catch {
@@ -53,6 +61,19 @@ function markNonFiniteLiterals(text: string): string | undefined {
     i++;
   }
   return out;
+}
+
+/** The deepest nesting of arrays and objects in JSON text, brackets inside strings not counted. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) i = endOfStringLiteral(text, i) - 1;
+    else if (ch === 0x5b || ch === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 function endOfStringLiteral(text: string, start: number): number {

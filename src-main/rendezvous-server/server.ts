@@ -34,6 +34,8 @@ export interface RendezvousServer {
   readonly port: number;
   /** Registrations currently held (live and not yet swept). */
   readonly registrations: number;
+  /** Client connections open right now (waiting, being answered, or lingering after the reply). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -181,6 +183,9 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     port: address.port,
     get registrations() {
       return registry.size;
+    },
+    get connections() {
+      return sockets.size;
     },
     close: () =>
       new Promise<void>((resolve) => {

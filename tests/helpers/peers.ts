@@ -2,6 +2,7 @@
 
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Engine } from '../../src-main/engine/engine.ts';
+import type { PeerManager } from '../../src-main/engine/peers/manager.ts';
 import { defaultConfig, mergeConfig, type ConfigOverrides } from '../../src-main/engine/config.ts';
 import type { EngineEvents, IncomingMessage, OutgoingMessage, PeerView } from '../../src-main/engine/api.ts';
 import type { MessageStore } from '../../src-main/engine/store/store.ts';
@@ -45,6 +46,16 @@ export async function startEngine(rendezvousPort: number, name: string, namespac
 export async function stopEngines(): Promise<void> {
   await Promise.all([...running].map((e) => e.stop()));
   running.clear();
+}
+
+/**
+ * The engine's peer layer, for the structural bounds a test asserts (connections held, bytes
+ * queued): the facade does not expose them, so this reaches past its `private`.
+ */
+export function peerManagerOf(engine: Engine): PeerManager {
+  const manager = (engine as unknown as { manager?: PeerManager }).manager;
+  if (manager === undefined || typeof manager.stats !== 'function') throw new Error('the Engine no longer keeps its PeerManager in `manager`');
+  return manager;
 }
 
 /** Polls until `check` holds; fails with `what` after `timeoutMs`. */

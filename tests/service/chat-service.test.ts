@@ -297,7 +297,7 @@ describe('ChatService: history that outlives the app', () => {
     const text = await ok<ExportedConversation>(service.dispatch('exportConversation', ['dm:bob@CIC', 'text']));
     expect(text.fileName).toMatch(/^chatp2p-bob@CIC-\d{4}-\d{2}-\d{2}\.txt$/);
     expect(text.content).toMatch(/^ChatP2P: bob@CIC, seen by ana@CIC, exported /);
-    expect(text.content).toMatch(/\n\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}  bob@CIC: O João chega amanhã\n    com o bolo\n$/);
+    expect(text.content).toMatch(/\n\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}bob@CIC: O João chega amanhã\n {4}com o bolo\n$/);
     const json = await ok<ExportedConversation>(service.dispatch('exportConversation', ['dm:bob@CIC', 'json']));
     expect(JSON.parse(json.content)).toMatchObject({ conversationId: 'dm:bob@CIC', localPeerId: 'ana@CIC', messages: [{ from: 'bob@CIC', text: 'O João chega amanhã\ncom o bolo' }] });
 

@@ -19,9 +19,10 @@ export type Direction = 'inbound' | 'outbound';
 /**
  * Why a connection ended: `bye` the peer said BYE; `local` we closed it on purpose; `lost` the
  * socket ended or failed; `stale` it missed PONGs; `handshake` it never opened; `rejected` we
- * refused it before HELLO_OK; `protocol` the peer broke framing or sent too many bad frames.
+ * refused it before HELLO_OK; `protocol` the peer broke framing or sent too many bad frames;
+ * `overflow` it did not read what we sent and our write queue for it went over the limit.
  */
-export type CloseKind = 'bye' | 'local' | 'lost' | 'stale' | 'handshake' | 'rejected' | 'protocol';
+export type CloseKind = 'bye' | 'local' | 'lost' | 'stale' | 'handshake' | 'rejected' | 'protocol' | 'overflow';
 
 export interface CloseInfo {
   kind: CloseKind;
@@ -92,6 +93,15 @@ export class PeerConnection {
   private pipelined = false;
   private readonly urgent: OutgoingFrame[] = [];
   private readonly normal: OutgoingFrame[] = [];
+  /** Bytes of the frames in `urgent` and `normal`, not yet handed to the socket. */
+  private queuedFrameBytes = 0;
+  private peakQueued = 0;
+  private overflowing = false;
+  private readonly maxWriteQueueBytes: number;
+  /** Our PONG while it still waits in the queue: a newer PING replaces it rather than adding one. */
+  private queuedPong: OutgoingFrame | undefined;
+  /** PINGs answered by a later PONG instead of their own (a PING flood). */
+  private coalescedPings = 0;
   private slot: { answer: OutgoingFrame['answer']; timer: NodeJS.Timeout } | undefined;
   private flushScheduled = false;
 
@@ -109,6 +119,8 @@ export class PeerConnection {
     /** For an outbound connection, the peer we dialed. */
     expectedPeerId?: string;
     timers: ConnectionTimers;
+    /** Bytes waiting for this peer (socket buffer + our queue) before it counts as not reading. */
+    maxWriteQueueBytes?: number;
     hooks: ConnectionHooks;
     log: ModuleLogger;
     now: () => number;
@@ -118,6 +130,7 @@ export class PeerConnection {
     this.localPeerId = options.localPeerId;
     this.peerId = options.expectedPeerId;
     this.timers = options.timers;
+    this.maxWriteQueueBytes = options.maxWriteQueueBytes ?? Infinity;
     this.hooks = options.hooks;
     this.log = options.log;
     this.now = options.now;
@@ -151,6 +164,16 @@ export class PeerConnection {
   get avgRttMs(): number | undefined {
     if (this.rttSamples.length === 0) return undefined;
     return this.rttSamples.reduce((a, b) => a + b, 0) / this.rttSamples.length;
+  }
+
+  /** Bytes written for this peer that it has not taken yet: the socket's buffer plus our queue. */
+  get queuedBytes(): number {
+    return this.socket.writableLength + this.queuedFrameBytes;
+  }
+
+  /** The most `queuedBytes` ever was on this connection. */
+  get peakQueuedBytes(): number {
+    return this.peakQueued;
   }
 
   /** Resolves once the socket is gone, with why. */
@@ -209,7 +232,8 @@ export class PeerConnection {
 
   private onData(chunk: Buffer): void {
     const fits = this.reader.push(chunk, (line) => {
-      if (this.state !== 'closed') this.onLine(line);
+      // A peer being dropped for not reading gets nothing more done for it.
+      if (this.state !== 'closed' && !this.overflowing) this.onLine(line);
     });
     if (!fits && this.state !== 'closed') {
       this.log.warn(`${this.label}: line over the 32768-byte limit, closing the connection`);
@@ -232,7 +256,7 @@ export class PeerConnection {
     }
     switch (message.type) {
       case 'PING':
-        this.enqueue({ bytes: encodeFrame({ type: 'PONG', msg_id: message.msgId, timestamp: isoNow(this.now()), ttl: 1 }) }, true);
+        this.answerPing(message.msgId);
         return;
       case 'PONG':
         this.onPong(message.msgId);
@@ -318,6 +342,24 @@ export class PeerConnection {
     this.enqueue({ bytes: encodeFrame({ type: 'PING', msg_id: msgId, timestamp: isoNow(this.now()), ttl: 1 }), answer: { type: 'PONG', msgId } }, true);
   }
 
+  /**
+   * A peer PINGs every 30 s and waits for the PONG. One that PINGs again while our last PONG has
+   * not even left is flooding: its newest PING is answered instead, so the flood queues nothing.
+   */
+  private answerPing(msgId: string | undefined): void {
+    const bytes = encodeFrame({ type: 'PONG', msg_id: msgId, timestamp: isoNow(this.now()), ttl: 1 });
+    const waiting = this.queuedPong;
+    if (waiting !== undefined) {
+      if (this.coalescedPings++ === 0) this.log.warn(`${this.label}: PING flood, answering only its latest PING`);
+      this.queuedFrameBytes += bytes.length - waiting.bytes.length;
+      waiting.bytes = bytes;
+      return;
+    }
+    const pong = { bytes };
+    this.queuedPong = pong;
+    this.enqueue(pong, true);
+  }
+
   private onPong(msgId: string | undefined): void {
     const sentAt = msgId === undefined ? undefined : this.pendingPings.get(msgId);
     if (msgId === undefined || sentAt === undefined) {
@@ -351,8 +393,10 @@ export class PeerConnection {
   private enqueue(frame: OutgoingFrame, urgent: boolean): void {
     if (this.state === 'closed') return;
     (urgent ? this.urgent : this.normal).push(frame);
+    this.queuedFrameBytes += frame.bytes.length;
     if (!this.pipelined) {
       this.flush();
+      this.checkQueue();
     } else if (!this.flushScheduled) {
       // Everything queued while handling one read (ACKs freeing the window, our own ACKs) leaves
       // in one write.
@@ -360,8 +404,24 @@ export class PeerConnection {
       queueMicrotask(() => {
         this.flushScheduled = false;
         this.flush();
+        this.checkQueue();
       });
     }
+  }
+
+  /**
+   * Bounds what a peer that does not read can make us hold (as Redis bounds a client's output
+   * buffer): over the limit the connection is dropped, and its buffers with it.
+   */
+  private checkQueue(): void {
+    if (this.state === 'closed') return;
+    const queued = this.queuedBytes;
+    if (queued > this.peakQueued) this.peakQueued = queued;
+    if (queued <= this.maxWriteQueueBytes || this.overflowing) return;
+    this.overflowing = true;
+    this.log.warn(`${this.label} is not reading: ${queued} bytes queued for it (limit ${this.maxWriteQueueBytes}), dropping the connection`);
+    // Not from inside the caller (the router may be in the middle of writing to us): just after.
+    queueMicrotask(() => this.finish({ kind: 'overflow', reason: `not reading (over ${this.maxWriteQueueBytes} bytes queued)` }));
   }
 
   /**
@@ -372,12 +432,16 @@ export class PeerConnection {
     if (this.socket.destroyed || !this.socket.writable) return;
     if (this.pipelined) {
       const frames = this.urgent.splice(0).concat(this.normal.splice(0));
+      this.queuedFrameBytes = 0;
+      this.queuedPong = undefined;
       if (frames.length > 0) this.socket.write(frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes)));
       return;
     }
     if (this.slot !== undefined) return;
     const frame = this.urgent.shift() ?? this.normal.shift();
     if (frame === undefined) return;
+    this.queuedFrameBytes -= frame.bytes.length;
+    if (frame === this.queuedPong) this.queuedPong = undefined;
     this.socket.write(frame.bytes);
     const timer = setTimeout(
       () => {
@@ -407,6 +471,8 @@ export class PeerConnection {
     if (this.slot) clearTimeout(this.slot.timer);
     this.urgent.length = 0;
     this.normal.length = 0;
+    this.queuedFrameBytes = 0;
+    this.queuedPong = undefined;
     // Our BYE_OK must still reach the peer: end after it is written.
     if (info.kind === 'bye') this.socket.destroySoon();
     else this.socket.destroy();

@@ -1,9 +1,9 @@
 // The peer table: who is out there (from DISCOVER and from inbound HELLOs), which connection we
 // hold with each, and when to dial again. One open connection per peer_id, whoever dialed.
 
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { PeerState, PeerView } from '../api.ts';
-import type { ConnectionPolicy } from '../config.ts';
+import type { ConnectionPolicy, EngineConfig } from '../config.ts';
 import type { ModuleLogger } from '../log.ts';
 import type { DiscoveredPeer } from '../rendezvous/session.ts';
 import { nameOf, namespaceOf, type PeerMessage } from '../wire/messages.ts';
@@ -24,11 +24,44 @@ interface PeerRecord {
   lastError: string | undefined;
 }
 
+/** The bounds on what peers can make us hold (see EngineConfig.network). */
+export type PeerLimits = Pick<EngineConfig['network'], 'maxPendingHandshakes' | 'maxPendingPerIp' | 'maxConnectionsPerIp' | 'maxWriteQueueBytes'>;
+
+/** What the peer layer holds right now: for tests, benchmarks and the log. */
+export interface PeerManagerStats {
+  /** Inbound connections that have not said HELLO yet. */
+  pendingHandshakes: number;
+  /** The most there ever were at once. */
+  peakPendingHandshakes: number;
+  /** Inbound connections, before and after HELLO. */
+  inbound: number;
+  open: number;
+  /** Connections refused at accept since the start (over a cap). */
+  refused: number;
+  /** Refused sockets still closing. */
+  refusing: number;
+  /** Bytes queued now for the peer with the most. */
+  maxQueuedBytes: number;
+  /** The most bytes ever queued for one peer. */
+  peakQueuedBytes: number;
+}
+
+/** Refused sockets closed politely at once; past this many, a flood's sockets are just destroyed. */
+const MAX_REFUSING = 4096;
+/** How long a refused socket may take to close its side before it is destroyed. */
+const REFUSE_LINGER_MS = 1000;
+/** One refusal is logged per this period; the rest are counted into one line. */
+const REFUSAL_LOG_PERIOD_MS = 1000;
+
+/** A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d: one host, one key. */
+const plainIp = (address: string) => (address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address);
+
 export interface PeerManagerOptions {
   localPeerId: string;
   listenHost: string;
   listenPort: number;
   timers: ConnectionTimers;
+  limits: PeerLimits;
   policy: ConnectionPolicy;
   maxReconnectAttempts: number;
   backoffBaseMs: number;
@@ -54,7 +87,18 @@ export class PeerManager {
   private readonly messaged = new Set<string>();
   /** Our own dials we cancelled because the peer's simultaneous dial won. */
   private readonly aborted = new WeakSet<PeerConnection>();
-  private readonly pending = new Set<PeerConnection>();
+  /** Inbound connections not yet past HELLO, with the IP they came from. */
+  private readonly pending = new Map<PeerConnection, string>();
+  private readonly pendingByIp = new Map<string, number>();
+  private readonly inboundByIp = new Map<string, number>();
+  private inboundCount = 0;
+  private peakPending = 0;
+  /** Every connection not yet closed, inbound or outbound. */
+  private readonly live = new Set<PeerConnection>();
+  private peakQueued = 0;
+  private readonly refusing = new Set<Socket>();
+  private refusedCount = 0;
+  private refusalLog: { timer: NodeJS.Timeout; more: number; reason: string } | undefined;
   private server: Server | undefined;
   private stopping = false;
   private readonly random: () => number;
@@ -66,7 +110,7 @@ export class PeerManager {
 
   /** Starts accepting peers; resolves with the bound port (the configured one, or a free one for 0). */
   listen(): Promise<number> {
-    const server = createServer((socket) => this.track(this.connection(socket, 'inbound', undefined)));
+    const server = createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
@@ -139,10 +183,31 @@ export class PeerManager {
     }
   }
 
+  stats(): PeerManagerStats {
+    let maxQueuedBytes = 0;
+    let peak = this.peakQueued;
+    for (const conn of this.live) {
+      maxQueuedBytes = Math.max(maxQueuedBytes, conn.queuedBytes);
+      peak = Math.max(peak, conn.peakQueuedBytes);
+    }
+    return {
+      pendingHandshakes: this.pending.size,
+      peakPendingHandshakes: this.peakPending,
+      inbound: this.inboundCount,
+      open: this.openConnections().length,
+      refused: this.refusedCount,
+      refusing: this.refusing.size,
+      maxQueuedBytes,
+      peakQueuedBytes: peak,
+    };
+  }
+
   /** BYE to every open connection (each waits for its BYE_OK), then nothing is left open. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.server?.close();
+    for (const socket of this.refusing) socket.destroy();
+    this.flushRefusalLog();
     const closing: Promise<unknown>[] = [];
     for (const rec of this.records.values()) {
       clearTimeout(rec.retryTimer);
@@ -150,7 +215,7 @@ export class PeerManager {
       rec.dialing?.destroy('local', 'shutting down');
       if (rec.conn) closing.push(rec.conn.close('shutting down'));
     }
-    for (const conn of this.pending) conn.destroy('local', 'shutting down');
+    for (const conn of [...this.pending.keys()]) conn.destroy('local', 'shutting down');
     await Promise.all(closing);
   }
 
@@ -193,13 +258,14 @@ export class PeerManager {
     this.emit(rec);
   }
 
-  private connection(socket: import('node:net').Socket, direction: 'inbound' | 'outbound', expectedPeerId: string | undefined): PeerConnection {
-    return new PeerConnection({
+  private connection(socket: Socket, direction: 'inbound' | 'outbound', expectedPeerId: string | undefined): PeerConnection {
+    const conn = new PeerConnection({
       socket,
       direction,
       expectedPeerId,
       localPeerId: this.o.localPeerId,
       timers: this.o.timers,
+      maxWriteQueueBytes: this.o.limits.maxWriteQueueBytes,
       log: this.o.log,
       now: this.o.now,
       hooks: {
@@ -211,19 +277,104 @@ export class PeerManager {
           if (rec?.conn === conn) this.emit(rec);
         },
         invalidFrame: () => this.o.onInvalidFrame(),
-        closed: (conn, info) => this.closed(conn, info),
+        closed: (conn, info) => {
+          this.live.delete(conn);
+          this.peakQueued = Math.max(this.peakQueued, conn.peakQueuedBytes);
+          this.settlePending(conn);
+          this.closed(conn, info);
+        },
       },
+    });
+    this.live.add(conn);
+    return conn;
+  }
+
+  /**
+   * A new inbound socket. Within the caps it becomes a pending connection (so that stop() can end
+   * it too); over any of them it is refused before a byte is read, as nginx or OpenSSH refuse
+   * past their connection limits, so that a flood can hold neither memory nor sockets.
+   */
+  private accept(socket: Socket): void {
+    if (this.stopping || socket.remoteAddress === undefined) {
+      socket.destroy();
+      return;
+    }
+    const ip = plainIp(socket.remoteAddress);
+    const refusal = this.overCap(ip);
+    if (refusal !== undefined) {
+      this.refuse(socket, ip, refusal);
+      return;
+    }
+    this.inboundCount += 1;
+    this.inboundByIp.set(ip, (this.inboundByIp.get(ip) ?? 0) + 1);
+    this.pendingByIp.set(ip, (this.pendingByIp.get(ip) ?? 0) + 1);
+    const conn = this.connection(socket, 'inbound', undefined);
+    this.pending.set(conn, ip);
+    this.peakPending = Math.max(this.peakPending, this.pending.size);
+    void conn.closed.then(() => {
+      this.inboundCount -= 1;
+      decrement(this.inboundByIp, ip);
     });
   }
 
-  /** Inbound connections not yet past HELLO, so that stop() can end them too. */
-  private track(conn: PeerConnection): void {
-    if (this.stopping) {
-      conn.destroy('local', 'shutting down');
+  private overCap(ip: string): string | undefined {
+    const l = this.o.limits;
+    if ((this.inboundByIp.get(ip) ?? 0) >= l.maxConnectionsPerIp) return `${l.maxConnectionsPerIp} connections from ${ip} already (max_connections_per_ip)`;
+    if ((this.pendingByIp.get(ip) ?? 0) >= l.maxPendingPerIp) return `${l.maxPendingPerIp} handshakes from ${ip} already pending (max_pending_per_ip)`;
+    if (this.pending.size >= l.maxPendingHandshakes) return `${l.maxPendingHandshakes} handshakes already pending (max_pending_handshakes)`;
+    return undefined;
+  }
+
+  /**
+   * Closes a socket we will not serve, without a word: PROTOCOL.md defines no refusal message, and
+   * closing before answering is what peers do to a dial they do not want (§4). What the peer already
+   * sent is read and dropped, so that it sees an orderly end rather than a reset.
+   */
+  private refuse(socket: Socket, ip: string, reason: string): void {
+    this.refusedCount += 1;
+    this.logRefusal(`${ip}:${socket.remotePort ?? '?'}`, reason);
+    socket.on('error', () => socket.destroy());
+    if (this.refusing.size >= MAX_REFUSING) {
+      socket.destroy();
       return;
     }
-    this.pending.add(conn);
-    void conn.closed.then(() => this.pending.delete(conn));
+    this.refusing.add(socket);
+    const linger = setTimeout(() => socket.destroy(), REFUSE_LINGER_MS);
+    socket.once('close', () => {
+      clearTimeout(linger);
+      this.refusing.delete(socket);
+    });
+    socket.end();
+    socket.resume();
+  }
+
+  /** The first refusal of a period is logged as it is; the rest are counted into one line. */
+  private logRefusal(who: string, reason: string): void {
+    if (this.refusalLog) {
+      this.refusalLog.more += 1;
+      this.refusalLog.reason = reason;
+      return;
+    }
+    this.o.log.warn(`Refused a connection from ${who}: ${reason}`);
+    const timer = setTimeout(() => this.flushRefusalLog(), REFUSAL_LOG_PERIOD_MS);
+    timer.unref();
+    this.refusalLog = { timer, more: 0, reason };
+  }
+
+  private flushRefusalLog(): void {
+    const pending = this.refusalLog;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.refusalLog = undefined;
+    if (pending.more > 0) this.o.log.warn(`Refused ${pending.more} more connection(s) in the last second (latest: ${pending.reason})`);
+  }
+
+  /** An inbound connection is past HELLO (or gone): it no longer holds a handshake slot. */
+  private settlePending(conn: PeerConnection): void {
+    const ip = this.pending.get(conn);
+    if (ip === undefined) return;
+    this.pending.delete(conn);
+    decrement(this.pendingByIp, ip);
   }
 
   /**
@@ -240,7 +391,7 @@ export class PeerManager {
       rec.dialing.destroy('rejected', 'simultaneous dial: theirs wins');
       rec.dialing = undefined;
     }
-    this.pending.delete(conn);
+    this.settlePending(conn);
     return undefined;
   }
 
@@ -359,4 +510,10 @@ export class PeerManager {
       pipelined: conn?.isPipelined ?? false,
     };
   }
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = (counts.get(key) ?? 0) - 1;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }

@@ -34,6 +34,9 @@ export function isValidPeerId(value: unknown): value is string {
   return (
     typeof value === 'string' &&
     value.length > 0 &&
+    // A character is at most two UTF-16 units: anything longer is refused before it is walked
+    // (the desktop app checks renderer arguments with this too, and those may be megabytes).
+    value.length <= 2 * MAX_PEER_ID_LENGTH &&
     // Characters, as the rendezvous server counts them, not UTF-16 units.
     [...value].length <= MAX_PEER_ID_LENGTH &&
     !/[\u0000-\u001f\u007f]/.test(value)
