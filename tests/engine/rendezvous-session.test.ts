@@ -83,11 +83,11 @@ const blockText = (seconds: number) =>
   `Connection from 127.0.0.1:5555 has been blocked due to excessive login attempts (limit: 50). The block will be lifted in ${seconds} seconds.`;
 const blockReply = (seconds: number) => ({ send: JSON.stringify({ status: 'ERROR', message: blockText(seconds) }) });
 
-/** Answers like a healthy server: REGISTER echoes, DISCOVER lists `peers`. */
+/** Answers like a healthy server: REGISTER echoes, DISCOVER lists the session's own record (alice's, as startSession registers it) and `peers`. */
 function healthy(body: Record<string, unknown>, peers: unknown[] = []): FakeAnswer {
   const type = String(body.type).toUpperCase();
   if (type === 'REGISTER') return okReply({ ttl: body.ttl, ip: HOST, port: body.port });
-  if (type === 'DISCOVER') return okReply({ peers });
+  if (type === 'DISCOVER') return okReply({ peers: [{ ip: HOST, port: 5000, name: 'alice', namespace: 'CIC', ttl: 600, expires_in: 600 }, ...peers] });
   return okReply();
 }
 
@@ -437,7 +437,8 @@ describe('RendezvousSession when the server blocks this IP', () => {
     expect(h.state()).toBe('registered');
 
     await advanceUntil(() => peers !== undefined, 'the discovery after the block');
-    expect(peers).toEqual([{ peerId: 'bob@CIC', name: 'bob', namespace: 'CIC', ip: HOST, port: 6000, expiresIn: 600 }]);
+    expect(peers?.map((p) => p.peerId)).toEqual(['alice@CIC', 'bob@CIC']);
+    expect(peers?.[1]).toEqual({ peerId: 'bob@CIC', name: 'bob', namespace: 'CIC', ip: HOST, port: 6000, expiresIn: 600 });
     expect(fake.connections).toHaveLength(3);
     expect(fake.connections[2]).toBeGreaterThanOrEqual(blockedAt + 2000);
     expect(h.events.map((e) => e.state)).toEqual(['registering', 'registered']);

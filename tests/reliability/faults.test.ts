@@ -58,13 +58,10 @@ it('peers carry on when the rendezvous server restarts without its records, and 
   expect(carol.messages.map((m) => m.text)).toEqual(['after the restart']);
 });
 
-// BUG (src-main/engine/rendezvous/session.ts, not fixed here): a peer learns that the server lost
-// its record only from DISCOVER's peer_not_registered, which the server answers per IP. Once one
-// peer of an IP (a NAT, one machine) has registered again, DISCOVER succeeds for the others too,
-// and they stay unregistered, invisible to newcomers, until their TTL renewal (96 min by default).
-// A fix: after each DISCOVER, register again when our own record is not in the list. Marked
-// `fails` until then; when it passes, vitest reports it, and `.fails` should go.
-it.fails('every peer of one IP registers again after the server restarts without its records', async () => {
+// The server answers DISCOVER for any registered peer of the caller's IP, so once one peer of an
+// IP (a NAT, one machine) has registered again, DISCOVER succeeds for the others too: each must
+// notice its own record missing from the list, or stay invisible until its TTL renewal.
+it('every peer of one IP registers again after the server restarts without its records', async () => {
   const alice = await startEngine(rdv.port, 'alice', 'CIC');
   // bob DISCOVERs only when asked, so that its first DISCOVER after the restart comes after alice's.
   const bob = await startEngine(rdv.port, 'bob', 'CIC', { rendezvous: { discoverIntervalMs: 60_000 } });
@@ -73,7 +70,6 @@ it.fails('every peer of one IP registers again after the server restarts without
   await waitFor('alice registered again', () => rdv.registrations === 1);
   await new Promise((r) => setTimeout(r, 1_100)); // past the gap within which a DISCOVER is reused
   await bob.engine.discover();
-  // The failing assertion: bob's DISCOVER succeeds on alice's record, and bob never registers again.
   await waitFor('bob registered again', () => rdv.registrations === 2, 1_500);
 });
 

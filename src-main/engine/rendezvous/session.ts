@@ -182,6 +182,13 @@ export class RendezvousSession {
       this.lastDiscover = { at: this.o.now(), peers };
       this.o.log.debug(`DISCOVER -> ${peers.length} peers`);
       if (!this.stopped) this.o.onDiscovered(peers);
+      // The server answers DISCOVER for any registered peer of our IP, so a server that restarted
+      // without our record may still answer us: our own entry missing is the sign.
+      if (!this.stopped && this.view.state === 'registered' && !peers.some((p) => this.isOwnRecord(p))) {
+        this.o.log.warn('DISCOVER: our record is not on the rendezvous server any more; registering again');
+        this.update({ state: 'registering' });
+        void this.register();
+      }
       return peers;
     } catch (err) {
       if (!this.stopped) {
@@ -245,6 +252,10 @@ export class RendezvousSession {
   private describe(err: unknown): string {
     if (err instanceof RendezvousError) return err.code === 'server' ? describeServerError(err.message) : err.message;
     return String(err);
+  }
+
+  private isOwnRecord(p: DiscoveredPeer): boolean {
+    return p.name === this.o.name && p.namespace === this.o.namespace && p.port === this.o.port() && (this.view.ip === undefined || p.ip === this.view.ip);
   }
 
   private update(changes: Partial<RegistrationView>): void {
