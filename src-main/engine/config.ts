@@ -93,7 +93,8 @@ export interface ConfigOverrides {
 }
 
 export function validateIdentityField(field: 'name' | 'namespace', value: string): string | undefined {
-  const length = [...value].length;
+  // Over 128 UTF-16 units is over 64 characters: answer before spreading a huge string.
+  const length = value.length > 128 ? Infinity : [...value].length;
   if (length < 1 || length > 64) return `${field} must be 1 to 64 characters`;
   if (/[\u0000-\u001f\u007f@\s]/u.test(value)) return `${field} must not contain spaces, '@' or control characters`;
   return undefined;

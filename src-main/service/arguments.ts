@@ -12,7 +12,7 @@ import {
   type HistoryQuery,
 } from '../../src-shared/chat-api.ts';
 import { isValidPeerId } from '../engine/wire/messages.ts';
-import { SettingsError, isChannelId, validatePatch, validateProfile } from './settings.ts';
+import { SettingsError, isChannelId, isObject, validatePatch, validateProfile } from './settings.ts';
 
 /** Refused arguments: the message says what is wrong, in words for the user. */
 export class ArgumentError extends Error {}
@@ -48,7 +48,7 @@ function msgId(value: unknown): string {
 /** At most one of before/after/around, each a seq; limit from 1 to LIMITS.maxHistoryPage. */
 function historyQuery(value: unknown): HistoryQuery {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ArgumentError('a history page is asked for with {before, after, around, limit}');
+  if (!isObject(value)) throw new ArgumentError('a history page is asked for with {before, after, around, limit}');
   const query: HistoryQuery = {};
   for (const [key, v] of Object.entries(value)) {
     if (key !== 'before' && key !== 'after' && key !== 'around' && key !== 'limit') throw new ArgumentError(`unknown history option ${JSON.stringify(key.slice(0, 40))}`);

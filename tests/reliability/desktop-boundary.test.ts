@@ -139,15 +139,10 @@ describe('every ChatApi command in the service', () => {
     expect(await notRefused(service, command, [...badCalls(command), ...notLists])).toEqual([]);
   });
 
-  // BUG (src-main/service/settings.ts isObject, arguments.ts historyQuery; not fixed here): an
-  // object argument is checked with `typeof v === 'object'`, so a Date or a Map, which IPC's
-  // structured clone carries as such, passes as an empty settings patch or history query and is
-  // accepted instead of refused. Harmless today (it changes nothing), but not the strict check the
-  // boundary promises: checking for a plain object (prototype Object.prototype or null) fixes it.
-  // Marked `fails` until then; when it passes, vitest reports it, and `.fails` should go.
-  it.fails('refuses objects that are not plain objects where a settings patch or history query goes', async () => {
+  // IPC's structured clone carries a Date or a Map as such: neither may pass as a settings patch
+  // or a history query.
+  it('refuses objects that are not plain objects where a settings patch or history query goes', async () => {
     const problems = [...(await notRefused(service, 'updateSettings', badCalls('updateSettings', true))), ...(await notRefused(service, 'history', badCalls('history', true)))];
-    // Fails today with: updateSettings and history (argument 2) accept a Date and a Map.
     expect(problems).toEqual([]);
   });
 
