@@ -317,8 +317,12 @@ export class Router {
     const oldest = box.inflight.values().next().value;
     if (oldest === undefined) return;
     box.timer = setTimeout(() => {
-      box.timer = undefined;
-      if (this.outboxes.get(peerId) === box) this.expire(peerId, box);
+      // Timers run before sockets are read: after a long busy stretch, ACKs that came in time may
+      // still wait unread. setImmediate runs after the read, so only late ones count as late.
+      setImmediate(() => {
+        box.timer = undefined;
+        if (this.outboxes.get(peerId) === box) this.expire(peerId, box);
+      });
     }, Math.max(0, oldest.deadline - performance.now()));
   }
 
