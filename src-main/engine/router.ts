@@ -12,9 +12,6 @@ import { encodeFrame } from './wire/framing.ts';
 import { namespaceOf, type PeerMessage } from './wire/messages.ts';
 import { isoNow, parseTimestamp } from './wire/timestamp.ts';
 
-/** A timer this late means the event loop was blocked, not that the peer was slow. */
-const STALL_MS = 500;
-
 export interface RouterOptions {
   localPeerId: string;
   ackTimeoutMs: number;
@@ -182,9 +179,11 @@ export class Router {
       const message = pending.message;
       message.state = 'sent';
       message.attempts += 1;
-      conn.sendEncoded(pending.frame, { awaitAck: message.msgId });
       message.error = undefined;
-      box.inflight.set(message.msgId, { ...pending, deadline: performance.now() + this.o.ackTimeoutMs });
+      const entry = { ...pending, deadline: performance.now() + this.o.ackTimeoutMs };
+      box.inflight.set(message.msgId, entry);
+      // The ACK is due ackTimeout after the SEND leaves, however long it waited behind a burst of ours.
+      conn.sendEncoded(pending.frame, { awaitAck: message.msgId, onWritten: () => (entry.deadline = performance.now() + this.o.ackTimeoutMs) });
       this.o.log.debug(() => `SEND ${peerId} (${message.msgId}${message.attempts > 1 ? `, attempt ${message.attempts}` : ''}): ${preview(message.text)}`);
       // Not stored: after a restart an unacknowledged SEND is queued again whatever its row says,
       // and one write fewer per message counts at full speed.
@@ -321,24 +320,14 @@ export class Router {
     if (box.timer !== undefined) return;
     const oldest = box.inflight.values().next().value;
     if (oldest === undefined) return;
-    const due = oldest.deadline;
     box.timer = setTimeout(() => {
       // Timers run before sockets are read: after a long busy stretch, ACKs that came in time may
       // still wait unread. setImmediate runs after the read, so only late ones count as late.
       setImmediate(() => {
         box.timer = undefined;
-        if (this.outboxes.get(peerId) !== box) return;
-        // Time this process spent blocked held our SENDs (and the peer's ACKs) here, not at the
-        // peer: it is added to their deadlines rather than counted against the peer.
-        const stalled = performance.now() - due;
-        if (stalled > STALL_MS) {
-          for (const entry of box.inflight.values()) entry.deadline += stalled;
-          this.armTimer(peerId, box);
-        } else {
-          this.expire(peerId, box);
-        }
+        if (this.outboxes.get(peerId) === box) this.expire(peerId, box);
       });
-    }, Math.max(0, due - performance.now()));
+    }, Math.max(0, oldest.deadline - performance.now()));
   }
 
   /** SENDs past their ACK deadline are retried (same msg_id, ahead of the queue) or parked for the next connection. */

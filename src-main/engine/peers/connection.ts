@@ -64,6 +64,8 @@ interface OutgoingFrame {
   bytes: Buffer;
   /** The answer that proves the peer read this frame. */
   answer?: { type: 'ACK' | 'PONG'; msgId: string };
+  /** Called when the frame is handed to the socket: the peer's clock starts then, not when queued. */
+  onWritten?: () => void;
 }
 
 export class PeerConnection {
@@ -195,9 +197,9 @@ export class PeerConnection {
   }
 
   /** Queues an already-encoded frame (a PUB goes to many connections, a retry reuses its bytes). */
-  sendEncoded(bytes: Buffer, options: { awaitAck?: string; urgent?: boolean } = {}): void {
+  sendEncoded(bytes: Buffer, options: { awaitAck?: string; urgent?: boolean; onWritten?: () => void } = {}): void {
     const answer = options.awaitAck === undefined ? undefined : ({ type: 'ACK', msgId: options.awaitAck } as const);
-    this.enqueue({ bytes, answer }, options.urgent ?? false);
+    this.enqueue({ bytes, answer, onWritten: options.onWritten }, options.urgent ?? false);
   }
 
   /**
@@ -435,6 +437,7 @@ export class PeerConnection {
       this.queuedFrameBytes = 0;
       this.queuedPong = undefined;
       if (frames.length > 0) this.socket.write(frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes)));
+      for (const f of frames) f.onWritten?.();
       return;
     }
     if (this.slot !== undefined) return;
@@ -443,6 +446,7 @@ export class PeerConnection {
     this.queuedFrameBytes -= frame.bytes.length;
     if (frame === this.queuedPong) this.queuedPong = undefined;
     this.socket.write(frame.bytes);
+    frame.onWritten?.();
     const timer = setTimeout(
       () => {
         this.slot = undefined;
