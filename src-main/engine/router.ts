@@ -138,7 +138,7 @@ export class Router {
     box.queue.unshift(...back);
   }
 
-  /** Takes back a DM not yet delivered; false if there is none waiting with that msg_id. */
+  /** Takes back a DM not yet delivered; undefined when none with that msg_id is waiting. */
   cancel(msgId: string): OutgoingMessage | undefined {
     for (const [peerId, box] of this.outboxes) {
       const inflight = box.inflight.get(msgId);
