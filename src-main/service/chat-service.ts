@@ -69,7 +69,6 @@ export class ChatService {
   /** The running (or last) profile's history; it outlives engine restarts of the same profile. */
   private history: { peerId: string; store: SqliteMessageStore } | undefined;
   private lastSummaries: ConversationSummary[] = [];
-  private conversationsQueued = false;
   private readonly peers = new Map<string, ChatPeer>();
   private readonly logLines: LogEvent[] = [];
   private current: Settings;
@@ -78,7 +77,8 @@ export class ChatService {
   private server: RendezvousServer | undefined;
   private startError: string | undefined;
   private active: ConversationId | undefined;
-  private statusQueued = false;
+  /** Events already due at the end of this turn. */
+  private readonly dueThisTurn = new Set<'status' | 'conversations'>();
   /** start/stop/restart run one after another, never interleaved. */
   private lifecycle: Promise<unknown> = Promise.resolve();
 
@@ -268,7 +268,8 @@ export class ChatService {
   };
 
   private snapshot(): Snapshot {
-    return { settings: this.settings, status: this.status(), peers: this.peerList(), conversations: this.summaries(), host: this.o.host };
+    const conversations = this.summaries();
+    return { settings: this.settings, status: this.status(), peers: this.peerList(conversations), conversations, host: this.o.host };
   }
 
   private status(): AppStatus {
@@ -288,9 +289,9 @@ export class ChatService {
   }
 
   /** Discovered peers, and the people we have chats with who are no longer listed (offline). */
-  private peerList(): ChatPeer[] {
+  private peerList(conversations: ConversationSummary[]): ChatPeer[] {
     const list = [...this.peers.values()];
-    for (const summary of this.summaries()) {
+    for (const summary of conversations) {
       if (summary.kind === 'dm' && !this.peers.has(summary.title)) list.push(offlinePeer(summary.title));
     }
     return list;
@@ -452,21 +453,21 @@ export class ChatService {
 
   /** A burst of messages (or deliveries) changes the list once: one summary per turn. */
   private emitConversations(): void {
-    if (this.conversationsQueued) return;
-    this.conversationsQueued = true;
-    setImmediate(() => {
-      this.conversationsQueued = false;
-      this.emit('conversations', this.summaries());
-    });
+    this.oncePerTurn('conversations', () => this.summaries());
   }
 
   /** Peer events come in bursts (a DISCOVER, a PONG per peer): one status per turn is enough. */
   private queueStatus(): void {
-    if (this.statusQueued) return;
-    this.statusQueued = true;
+    this.oncePerTurn('status', () => this.status());
+  }
+
+  /** Emits the event at the end of this turn, once however often it was asked for, with the state then. */
+  private oncePerTurn<K extends 'status' | 'conversations'>(event: K, payload: () => ChatEvents[K]): void {
+    if (this.dueThisTurn.has(event)) return;
+    this.dueThisTurn.add(event);
     setImmediate(() => {
-      this.statusQueued = false;
-      this.emit('status', this.status());
+      this.dueThisTurn.delete(event);
+      this.emit(event, payload());
     });
   }
 
