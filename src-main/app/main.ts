@@ -1,6 +1,6 @@
 // Electron's main process: the only module that imports Electron's values. It wires the service
 // to the window, IPC, tray, notifications and badge; every piece of logic lives in a plain module.
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol, screen, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, protocol, screen, shell, Tray } from 'electron';
 import Store from 'electron-store';
 import { readFileSync } from 'node:fs';
 import { Logger, streamSink } from '../engine/log.ts';
@@ -13,6 +13,7 @@ import { createNotifier } from './notifications.ts';
 import { appPaths } from './paths.ts';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, APP_URL, createAppProtocolHandler } from './protocol.ts';
 import { installQuitSequence, quitOnSignals } from './quit.ts';
+import { startupFailureDialog } from './startup-failure.ts';
 import { settingsStore, windowStateStore } from './stores.ts';
 import { createTray, type AppTray } from './tray.ts';
 import { closeToTray, rememberWindowState, restoreWindowState, showWindow, windowOptions } from './window.ts';
@@ -23,12 +24,30 @@ const APP_USER_MODEL_ID = 'cc.chatp2p.desktop';
 const logger = new Logger({ sink: streamSink() });
 const log = logger.module('App');
 
-// Both must happen before the ready event, so before any await in this module.
+// Both must happen before the ready event.
 app.enableSandbox();
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 
-if (app.requestSingleInstanceLock()) await run();
+/** Once it exists, a failed start still says BYE and UNREGISTERs before the process ends. */
+let running: ChatService | undefined;
+
+// Never `await` at the top level of this module: Electron emits `ready` only once the main module
+// has finished evaluating, so a top-level await on anything that needs `ready` never ends.
+if (app.requestSingleInstanceLock()) void run().catch(startupFailed);
 else app.quit();
+
+/**
+ * A start that failed is said, in a dialog and the log, and the process ends with an error: a
+ * windowless process must not stay behind holding the single-instance lock.
+ */
+async function startupFailed(error: unknown): Promise<void> {
+  log.error(`ChatP2P could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const locale = app.isReady() ? app.getLocale() : Intl.DateTimeFormat().resolvedOptions().locale;
+  const { title, content } = startupFailureDialog(error, locale);
+  dialog.showErrorBox(title, content);
+  await running?.stop().catch(() => undefined);
+  app.exit(1);
+}
 
 async function run(): Promise<void> {
   const paths = appPaths(app.getAppPath());
@@ -43,6 +62,7 @@ async function run(): Promise<void> {
     host: 'electron',
     openExternal: (url) => shell.openExternal(url),
   });
+  running = service;
 
   let window: BrowserWindow | undefined;
   let tray: AppTray | undefined;
@@ -97,5 +117,5 @@ async function run(): Promise<void> {
   service.on('conversations', refreshUnread);
   refreshUnread();
 
-  await window.loadURL(APP_URL).catch((error: unknown) => log.error(`The window did not load: ${String(error)}`));
+  await window.loadURL(APP_URL);
 }

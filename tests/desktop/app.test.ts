@@ -1,0 +1,123 @@
+// The desktop app as a user gets it: the built main, preload and renderer in the stand-in
+// Electron runtime (only Electron's binary is stood in), against our rendezvous server and a real
+// engine peer on 127.0.0.1. If main deadlocks before `ready`, every test here times out.
+import { describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { requestJson } from '../helpers/rendezvous.ts';
+import { startEngine, waitFor, type TestEngine } from '../helpers/peers.ts';
+import { composer, openChat, seedProfile, useDesktopSuite, type DesktopSuite } from './suite.ts';
+import { launchApp, type DesktopApp } from './harness.ts';
+
+let bob: TestEngine;
+const suite: DesktopSuite = useDesktopSuite({ before: async (port) => void (bob = await startEngine(port, 'bob', 'CIC')) });
+
+const bubble = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });
+
+/** The desktop app with a saved profile `name@CIC`, its window open and its peer connected to bob. */
+async function launchAs(name: string): Promise<{ app: DesktopApp; page: Page; windowId: number }> {
+  const app = await launchApp({ configHome: await seedProfile(name, suite.rendezvous.port) });
+  const page = await app.window();
+  await page.getByTestId('own-peer-id').filter({ hasText: `You are ${name}@CIC` }).waitFor();
+  await waitFor(`bob to connect to ${name}`, () => bob.peer(`${name}@CIC`)?.state === 'open', 15_000);
+  const [window] = (await app.state()).windows;
+  return { app, page, windowId: window!.id };
+}
+
+async function listed(peerId: string): Promise<boolean> {
+  const reply = await requestJson(suite.rendezvous.port, { type: 'DISCOVER', namespace: 'CIC' });
+  return (reply.peers as Array<{ name: string; namespace: string }>).some((p) => `${p.name}@${p.namespace}` === peerId);
+}
+
+describe('the desktop app', () => {
+  test('first run opens the window at the profile form; joining puts the user on the network', async () => {
+    const app = await launchApp();
+    const page = await app.window();
+    await page.getByRole('heading', { name: 'Welcome to ChatP2P' }).waitFor();
+    const state = await app.state();
+    expect(state.ready).toBe(true);
+    expect(state.windows).toMatchObject([{ url: 'app://chatp2p/', visible: true, focused: true }]);
+    expect(state.tray?.menu.map((item) => item.label)).toEqual(['Open ChatP2P', 'Mute notifications', '', 'Quit ChatP2P']);
+    expect(state.applicationMenu?.map((item) => item.role)).toEqual(['fileMenu', 'editMenu', 'viewMenu', 'windowMenu']);
+
+    await page.getByLabel('Name', { exact: true }).fill('alice');
+    await page.getByLabel('Namespace', { exact: true }).fill('CIC');
+    await page.getByLabel('Port', { exact: true }).fill('0');
+    await page.getByRole('radio', { name: /Another server/ }).check();
+    await page.getByLabel('Server address').fill(`127.0.0.1:${suite.rendezvous.port}`);
+    await page.getByRole('button', { name: 'Join the network' }).click();
+    await page.getByTestId('own-peer-id').filter({ hasText: 'You are alice@CIC' }).waitFor();
+    await page.getByTestId('registration').filter({ hasText: 'Registered' }).waitFor();
+    await waitFor('bob to connect to alice', () => bob.peer('alice@CIC')?.state === 'open', 15_000);
+    expect(await listed('alice@CIC')).toBe(true);
+  });
+
+  test('a DM typed in the window is delivered, and the reply appears', async () => {
+    const { page } = await launchAs('dora');
+    await openChat(page, 'dm:bob@CIC');
+    await composer(page).fill('Oi bob, pelo app');
+    await composer(page).press('Enter');
+    await expect.poll(() => bubble(page, 'Oi bob, pelo app').getAttribute('data-delivery'), { timeout: 10_000 }).toBe('delivered');
+    await waitFor('bob to receive the DM', () => bob.messages.some((m) => m.from === 'dora@CIC' && m.text === 'Oi bob, pelo app'));
+    bob.engine.sendDirect('dora@CIC', 'Chegou, valeu!');
+    await bubble(page, 'Chegou, valeu!').waitFor();
+  });
+
+  test('with the window unfocused a DM raises a notification; clicking it focuses the window on that chat', async () => {
+    const { app, page, windowId } = await launchAs('erin');
+    await openChat(page, 'dm:bob@CIC');
+    // Focused on bob's chat: reading it, so no notification.
+    bob.engine.sendDirect('erin@CIC', 'first, while you read');
+    await bubble(page, 'first, while you read').waitFor();
+
+    await openChat(page, '*');
+    await app.call('blurWindow', windowId);
+    bob.engine.sendDirect('erin@CIC', 'ping from <b>bob</b>');
+    await expect.poll(async () => (await app.state()).notifications, { timeout: 10_000 }).toHaveLength(1);
+    const [shown] = (await app.state()).notifications;
+    // Linux notification servers read markup: the peer's text stays text.
+    expect(shown).toMatchObject({ title: 'bob@CIC', body: 'ping from &lt;b&gt;bob&lt;/b&gt;', shown: true });
+
+    await app.call('clickNotification', shown!.id);
+    await expect.poll(async () => (await app.state()).windows[0]?.focused).toBe(true);
+    await page.getByTestId('conversation-title').filter({ hasText: 'bob@CIC' }).waitFor();
+    await bubble(page, 'ping from <b>bob</b>').waitFor();
+  });
+
+  test('the badge and the tray count follow unread messages', async () => {
+    const { app, page } = await launchAs('fred');
+    await openChat(page, '*');
+    bob.engine.sendDirect('fred@CIC', 'one');
+    bob.engine.sendDirect('fred@CIC', 'two');
+    await expect.poll(async () => (await app.state()).badgeCount, { timeout: 10_000 }).toBe(2);
+    expect((await app.state()).tray?.tooltip).toBe('ChatP2P: 2 unread messages');
+    await openChat(page, 'dm:bob@CIC');
+    await expect.poll(async () => (await app.state()).badgeCount).toBe(0);
+    expect((await app.state()).tray?.tooltip).toBe('ChatP2P');
+  });
+
+  test("the tray's Quit says BYE to the peer and takes the record off the rendezvous server", async () => {
+    const { app } = await launchAs('gina');
+    expect(await listed('gina@CIC')).toBe(true);
+    await app.call('clickTrayItem', 'Quit ChatP2P');
+    expect(await app.exited()).toBe(0);
+    expect(bob.logs.some((line) => line.includes('gina@CIC said BYE'))).toBe(true);
+    expect(await listed('gina@CIC')).toBe(false);
+  });
+
+  test('closing the last window quits the same way', async () => {
+    const { app, windowId } = await launchAs('hugo');
+    await app.call('closeWindow', windowId);
+    expect(await app.exited()).toBe(0);
+    expect(bob.logs.some((line) => line.includes('hugo@CIC said BYE'))).toBe(true);
+    expect(await listed('hugo@CIC')).toBe(false);
+  });
+
+  test('a second launch focuses the first window and ends', async () => {
+    const { app, windowId } = await launchAs('iris');
+    await app.call('blurWindow', windowId);
+    const second = await launchApp({ configHome: app.configHome });
+    expect(await second.exited()).toBe(0);
+    await expect.poll(async () => (await app.state()).windows[0]?.focused).toBe(true);
+    expect(bob.logs.filter((line) => line.includes('iris@CIC said BYE'))).toEqual([]);
+  });
+});
