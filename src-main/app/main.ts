@@ -43,7 +43,7 @@ else app.quit();
 async function startupFailed(error: unknown): Promise<void> {
   log.error(`ChatP2P could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   const locale = app.isReady() ? app.getLocale() : Intl.DateTimeFormat().resolvedOptions().locale;
-  const { title, content } = startupFailureDialog(error, locale);
+  const { title, content } = startupFailureDialog(error, locale, app.getPath('userData'));
   dialog.showErrorBox(title, content);
   await running?.stop().catch(() => undefined);
   app.exit(1);

@@ -22,11 +22,13 @@ const STRINGS = {
   },
 };
 
-export function startupFailureDialog(error: unknown, locale: string): { title: string; content: string } {
+/** `dataDir`: where the app keeps its files, named when a system call on a file failed. */
+export function startupFailureDialog(error: unknown, locale: string, dataDir: string): { title: string; content: string } {
   const t = locale.toLowerCase().startsWith('pt') ? STRINGS['pt-BR'] : STRINGS.en;
-  const { code, path } = (typeof error === 'object' && error !== null ? error : {}) as NodeJS.ErrnoException;
+  const { code, path, syscall } = (typeof error === 'object' && error !== null ? error : {}) as NodeJS.ErrnoException;
   const detail = error instanceof Error ? error.message : String(error);
   const reason = code === 'ENOSPC' ? t.noSpace : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? t.noPermission : undefined;
-  const headline = typeof path === 'string' ? [t.folder(path), reason].filter(Boolean).join(' ') : t.generic;
+  const fileProblem = typeof code === 'string' && typeof syscall === 'string';
+  const headline = fileProblem ? [t.folder(path ?? dataDir), reason].filter(Boolean).join(' ') : t.generic;
   return { title: t.title, content: `${headline}\n\n${t.next}\n\n${t.details}: ${detail}` };
 }
