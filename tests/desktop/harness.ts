@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { ControlOp, ControlOps, DesktopState, FromRuntime } from './standin/control.ts';
+import { interceptionUrl } from './standin/origin.ts';
 
 export const ROOT = join(import.meta.dirname, '../..');
 const START = join(import.meta.dirname, 'standin/start.ts');
-const APP_ORIGIN = 'https://chatp2p.app.invalid/';
 
 function newestIn(dir: string): number {
   let newest = 0;
@@ -30,6 +30,8 @@ export async function requireFreshBuild(): Promise<void> {
 }
 
 export interface LaunchOptions {
+  /** The folder `electron .` would be run in; this project by default. */
+  appDir?: string;
   /** The $XDG_CONFIG_HOME the app finds its ChatP2P folder in; a fresh one by default. */
   configHome?: string;
   env?: Record<string, string>;
@@ -43,8 +45,8 @@ export interface DesktopApp {
   output(): string;
   call<K extends ControlOp>(op: K, ...args: ControlOps[K]['args']): Promise<ControlOps[K]['result']>;
   state(): Promise<DesktopState>;
-  /** The app's window, once Chromium shows it at the app's address. */
-  window(): Promise<Page>;
+  /** The app's window, once Chromium shows it at the app's address (ChatP2P's by default). */
+  window(appUrl?: string): Promise<Page>;
   /** Resolves with the exit code; rejects if the process is still running after `ms`. */
   exited(ms?: number): Promise<number | null>;
   kill(): Promise<void>;
@@ -54,7 +56,7 @@ const launched = new Set<DesktopApp>();
 
 export async function launchApp(options: LaunchOptions = {}): Promise<DesktopApp> {
   const configHome = options.configHome ?? (await mkdtemp(join(tmpdir(), 'chatp2p-desktop-')));
-  const child = fork(START, [ROOT], {
+  const child = fork(START, [options.appDir ?? ROOT], {
     cwd: ROOT,
     env: { ...process.env, XDG_CONFIG_HOME: configHome, LANG: 'en_US.UTF-8', ...options.env },
     execArgv: ['--disable-warning=ExperimentalWarning'],
@@ -94,7 +96,7 @@ export async function launchApp(options: LaunchOptions = {}): Promise<DesktopApp
       });
     },
     state: () => desktop.call('state'),
-    async window() {
+    async window(appUrl = 'app://chatp2p/') {
       // A main that never lets the app get ready opens no window: say so rather than hang.
       await expect
         .poll(async () => (await desktop.state()).windows.length, { timeout: 15_000, message: `the app opened no window:\n${output}` })
@@ -102,7 +104,7 @@ export async function launchApp(options: LaunchOptions = {}): Promise<DesktopApp
       browser ??= await chromium.connectOverCDP(`http://127.0.0.1:${await devtoolsPort}`);
       let page: Page | undefined;
       await expect
-        .poll(() => (page = browser!.contexts()[0]?.pages().find((p) => p.url().startsWith(APP_ORIGIN))) !== undefined, { timeout: 15_000 })
+        .poll(() => (page = browser!.contexts()[0]?.pages().find((p) => p.url().startsWith(interceptionUrl(appUrl)))) !== undefined, { timeout: 15_000 })
         .toBe(true);
       page!.setDefaultTimeout(10_000);
       return page!;

@@ -1,6 +1,6 @@
-// The stand-in's windows are pages in Debian's Chromium. A page of the app's scheme
-// (`app://chatp2p/...`) is loaded from an interception origin (`https://chatp2p.app.invalid/...`)
-// whose every request is answered by the handler the app gave `protocol.handle`; the built preload
+// The stand-in's windows are pages in Debian's Chromium. A page of the app's scheme is loaded from
+// its interception origin (origin.ts), whose every request is answered by the handler the app
+// gave `protocol.handle`; the built preload
 // runs in the page as Electron runs a sandboxed preload: a function body whose `require` offers
 // only `electron` (contextBridge, ipcRenderer), with IPC carried by bindings that the page itself
 // cannot reach once the preload has taken them.
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { schemeHandler } from './electron.ts';
+import { appUrlOf, interceptionPattern, interceptionUrl } from './origin.ts';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -21,28 +22,6 @@ export const CHROMIUM_ARGS = [
   // The test attaches to the same browser over the DevTools protocol.
   '--remote-debugging-port=0',
 ];
-
-const INTERCEPT_TLD = 'invalid';
-
-/** `app://chatp2p/x` -> `https://chatp2p.app.invalid/x`: a secure origin Chromium can load. */
-export function interceptionUrl(appUrl: string): string {
-  const url = new URL(appUrl);
-  const scheme = url.protocol.slice(0, -1);
-  return `https://${url.host}.${scheme}.${INTERCEPT_TLD}${url.pathname}${url.search}${url.hash}`;
-}
-
-/** The inverse, for the URL a page reports as its own (the IPC sender frame); others pass as they are. */
-export function appUrlOf(pageUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(pageUrl);
-  } catch {
-    return pageUrl;
-  }
-  const labels = url.hostname.split('.');
-  if (url.protocol !== 'https:' || labels.length !== 3 || labels[2] !== INTERCEPT_TLD) return pageUrl;
-  return `${labels[1]}://${labels[0]}${url.pathname}${url.search}${url.hash}`;
-}
 
 let browser: Promise<{ context: BrowserContext; userDataDir: string }> | undefined;
 let devtoolsListener: (port: number) => void = () => undefined;
@@ -61,7 +40,7 @@ function launch(): Promise<{ context: BrowserContext; userDataDir: string }> {
       viewport: null,
       locale: process.env.STANDIN_LOCALE ?? 'en-US',
     });
-    await context.route(`https://*.${INTERCEPT_TLD}/**`, answerFromProtocolHandler);
+    await context.route(interceptionPattern, answerFromProtocolHandler);
     const port = Number(readFileSync(join(userDataDir, 'DevToolsActivePort'), 'utf8').split('\n')[0]);
     devtoolsListener(port);
     return { context, userDataDir };
