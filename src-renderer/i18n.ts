@@ -13,6 +13,9 @@ const en = {
   appName: 'ChatP2P',
   loading: 'Connecting to ChatP2P…',
   disconnected: 'Disconnected from the ChatP2P host. Reconnecting…',
+  inAppNotifications: 'New messages',
+  inAppFrom: (peerId: string) => `New message from ${peerId}`,
+  dismiss: 'Dismiss',
   loadFailed: (error: string) => `Could not load ChatP2P: ${error}`,
 
   // Profile form
@@ -206,6 +209,9 @@ const ptBR: Strings = {
   appName: 'ChatP2P',
   loading: 'Conectando ao ChatP2P…',
   disconnected: 'Sem conexão com o host do ChatP2P. Reconectando…',
+  inAppNotifications: 'Novas mensagens',
+  inAppFrom: (peerId: string) => `Nova mensagem de ${peerId}`,
+  dismiss: 'Dispensar',
   loadFailed: (error) => `Não foi possível carregar o ChatP2P: ${error}`,
 
   welcomeTitle: 'Boas-vindas ao ChatP2P',

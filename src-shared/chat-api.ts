@@ -284,6 +284,8 @@ export interface ChatEvents {
   log: LogEvent;
   /** The host asks the UI to show a conversation (a notification was clicked). */
   'open-conversation': { conversationId: ConversationId };
+  /** The system refused a desktop notification for this message: the UI shows it as a banner instead. */
+  'in-app-notification': ChatMessage;
 }
 
 export type EventName = keyof ChatEvents;

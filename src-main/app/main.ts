@@ -107,7 +107,7 @@ async function run(): Promise<void> {
 
   // Linux servers show no icon unless given one; macOS and Windows use the app's own.
   const notificationIcon = process.platform === 'linux' ? paths.icon : undefined;
-  service.on('message', createNotifier({ Notification, platform: process.platform, service, window: liveWindow, icon: notificationIcon }));
+  service.on('message', createNotifier({ Notification, platform: process.platform, service, window: liveWindow, icon: notificationIcon, log: logger.module('Notify') }));
   const overlay = nativeImage.createFromPath(paths.overlayIcon);
   const refreshUnread = () => {
     const count = service.totalUnread();

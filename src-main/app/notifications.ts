@@ -2,6 +2,7 @@
 // (per platform), and the notifier that shows one and opens its chat when it is clicked.
 import type { NotificationConstructorOptions } from 'electron';
 import { conversationKind, type ChatMessage, type ConversationId, type Settings } from '../../src-shared/chat-api.ts';
+import type { ModuleLogger } from '../engine/log.ts';
 import type { ChatService } from '../service/chat-service.ts';
 import { showWindow, type AppWindow } from './window.ts';
 
@@ -37,6 +38,8 @@ interface ShownNotification {
   show(): void;
   on(event: 'click', listener: () => void): unknown;
   on(event: 'close', listener: () => void): unknown;
+  /** macOS and Windows: the system refused it (since Electron 42, an unsigned app on macOS). */
+  on(event: 'failed', listener: (event: unknown, error: string) => void): unknown;
 }
 
 export interface NotificationConstructor {
@@ -49,16 +52,18 @@ export type NotifierWindow = AppWindow & { isVisible(): boolean; isFocused(): bo
 export interface NotifierDeps {
   Notification: NotificationConstructor;
   platform: NodeJS.Platform;
-  service: Pick<ChatService, 'settings' | 'activeConversation' | 'openConversation'>;
+  service: Pick<ChatService, 'settings' | 'activeConversation' | 'openConversation' | 'notifyInApp'>;
   window: () => NotifierWindow | undefined;
   icon?: string;
+  log: Pick<ModuleLogger, 'warn'>;
 }
 
 /** The listener for the service's 'message' event. */
-export function createNotifier({ Notification, platform, service, window, icon }: NotifierDeps): (message: ChatMessage) => void {
+export function createNotifier({ Notification, platform, service, window, icon, log }: NotifierDeps): (message: ChatMessage) => void {
   // Electron drops a notification's click handler once the object is garbage-collected, so each
   // one is held until it is clicked or closed.
   const live = new Set<ShownNotification>();
+  let failureLogged = false;
   return (message) => {
     const win = window();
     const focused = win !== undefined && !win.isDestroyed() && win.isVisible() && !win.isMinimized() && win.isFocused();
@@ -72,6 +77,13 @@ export function createNotifier({ Notification, platform, service, window, icon }
       service.openConversation(message.conversationId);
     });
     notification.on('close', () => live.delete(notification));
+    // A refused notification still reaches the user, as a banner in the window.
+    notification.on('failed', (_event, error) => {
+      live.delete(notification);
+      if (!failureLogged) log.warn(`The system refused a desktop notification (${error}); new messages show in the window instead`);
+      failureLogged = true;
+      service.notifyInApp(message);
+    });
     notification.show();
   };
 }

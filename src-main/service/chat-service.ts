@@ -96,6 +96,11 @@ export class ChatService {
     return structuredClone(this.current);
   }
 
+  /** A desktop notification the system refused: the window shows the message as a banner. */
+  notifyInApp(message: ChatMessage): void {
+    this.emit('in-app-notification', message);
+  }
+
   get activeConversation(): ConversationId | undefined {
     return this.active;
   }

@@ -12,6 +12,7 @@ import { useNow } from '../state/use-now.ts';
 import { useMessageSearch } from '../state/use-search.ts';
 import { useShortcuts } from '../state/use-shortcuts.ts';
 import { Conversation } from './Conversation.tsx';
+import { InAppNotifications } from './InAppNotifications.tsx';
 import { LogView } from './LogView.tsx';
 import { PeerPanel } from './PeerPanel.tsx';
 import { SettingsView } from './SettingsView.tsx';
@@ -156,6 +157,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
         {peersOpen && <PeerPanel peers={snapshot.peers} queued={queued} now={now} onOpen={open} />}
       </div>
       {logsOpen && <LogView logs={logs} level={snapshot.status.logLevel} onClose={() => setLogsOpen(false)} />}
+      <InAppNotifications activeId={visibleId} onOpen={open} />
       <StatusBar status={snapshot.status} now={now} logsOpen={logsOpen} onToggleLogs={() => setLogsOpen((o) => !o)} peersOpen={peersOpen} onTogglePeers={() => setPeersOpen((o) => !o)} />
     </div>
   );

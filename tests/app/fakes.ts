@@ -2,7 +2,7 @@
 // user would see: whether the window is shown and focused, what a notification says, and so on.
 import { EventEmitter } from 'node:events';
 import type { Rectangle } from 'electron';
-import type { ChatEvents, CommandReply, ConversationId, EventEnvelope, EventName, Settings, SettingsPatch } from '../../src-shared/chat-api.ts';
+import type { ChatEvents, ChatMessage, CommandReply, ConversationId, EventEnvelope, EventName, Settings, SettingsPatch } from '../../src-shared/chat-api.ts';
 import { applyPatch, defaultSettings } from '../../src-main/service/settings.ts';
 
 export class FakeService {
@@ -25,6 +25,9 @@ export class FakeService {
   }
   openConversation(conversationId: ConversationId): void {
     this.emit('open-conversation', { conversationId });
+  }
+  notifyInApp(message: ChatMessage): void {
+    this.emit('in-app-notification', message);
   }
   async dispatch(command: unknown, args: unknown): Promise<CommandReply> {
     this.dispatched.push({ command, args });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultSettings } from '../../src-main/service/settings.ts';
 import { createNotifier, notificationContent, shouldNotify, type NotifyContext } from '../../src-main/app/notifications.ts';
 import type { ChatMessage, ConversationId } from '../../src-shared/chat-api.ts';
-import { FakeService, FakeWindow } from './fakes.ts';
+import { FakeLog, FakeService, FakeWindow } from './fakes.ts';
 
 function incoming(conversationId: ConversationId, text = 'oi', from = 'alice@CIC'): ChatMessage {
   const dm = conversationId.startsWith('dm:');
@@ -78,12 +78,12 @@ describe('createNotifier', () => {
     const shown: FakeNotification[] = [];
     class FakeNotification {
       static isSupported = () => supported;
-      readonly handlers = new Map<string, () => void>();
+      readonly handlers = new Map<string, (event: unknown, error: string) => void>();
       readonly options: NotificationConstructorOptions;
       constructor(options: NotificationConstructorOptions) {
         this.options = options;
       }
-      on(event: string, listener: () => void) {
+      on(event: string, listener: (event: unknown, error: string) => void) {
         this.handlers.set(event, listener);
         return this;
       }
@@ -91,15 +91,21 @@ describe('createNotifier', () => {
         shown.push(this);
       }
       click() {
-        this.handlers.get('click')?.();
+        this.handlers.get('click')?.({}, '');
+      }
+      fail(error: string) {
+        this.handlers.get('failed')?.({}, error);
       }
     }
     const service = new FakeService();
     const window = new FakeWindow();
     const opened: string[] = [];
     service.on('open-conversation', ({ conversationId }) => opened.push(conversationId));
-    const notify = createNotifier({ Notification: FakeNotification, platform: 'linux', service, window: () => window, icon: '/app/icon.png' });
-    return { notify, shown, service, window, opened };
+    const inApp: ChatMessage[] = [];
+    service.on('in-app-notification', (message) => inApp.push(message));
+    const log = new FakeLog();
+    const notify = createNotifier({ Notification: FakeNotification, platform: 'linux', service, window: () => window, icon: '/app/icon.png', log });
+    return { notify, shown, service, window, opened, inApp, log };
   }
 
   it('shows the sender and the escaped text while the window is in the background', () => {
@@ -137,5 +143,17 @@ describe('createNotifier', () => {
     const unsupported = setup({ supported: false });
     unsupported.notify(incoming('dm:alice@CIC'));
     expect(unsupported.shown).toHaveLength(0);
+  });
+
+  it('shows a message the system refused to notify as a banner in the window, and logs it once', () => {
+    const { notify, shown, inApp, log } = setup();
+    const first = incoming('dm:alice@CIC', 'first');
+    const second = incoming('dm:alice@CIC', 'second');
+    notify(first);
+    notify(second);
+    shown[0]!.fail('Notifications are not allowed');
+    shown[1]!.fail('Notifications are not allowed');
+    expect(inApp).toEqual([first, second]);
+    expect(log.lines).toEqual(['The system refused a desktop notification (Notifications are not allowed); new messages show in the window instead']);
   });
 });

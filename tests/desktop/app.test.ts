@@ -83,6 +83,22 @@ describe('the desktop app', () => {
     await bubble(page, 'ping from <b>bob</b>').waitFor();
   });
 
+  test('when the system refuses notifications, the message shows as a banner in the window that opens its chat', async () => {
+    const app = await launchApp({ configHome: await seedProfile('nina', suite.rendezvous.port), env: { STANDIN_NOTIFICATIONS: 'fail' } });
+    const page = await app.window();
+    await waitFor('bob to connect to nina', () => bob.peer('nina@CIC')?.state === 'open', 15_000);
+    await openChat(page, '*');
+    bob.engine.sendDirect('nina@CIC', 'are you getting these?');
+    bob.engine.sendDirect('nina@CIC', 'second try');
+    const banners = page.getByTestId('in-app-notification');
+    await banners.filter({ hasText: 'second try' }).waitFor();
+    expect(await banners.first().textContent()).toBe('New message from bob@CICare you getting these?');
+    expect(app.output().match(/refused a desktop notification/g)).toHaveLength(1);
+    await banners.first().getByRole('button', { name: /New message from bob@CIC/ }).click();
+    await page.getByTestId('conversation-title').filter({ hasText: 'bob@CIC' }).waitFor();
+    await banners.first().waitFor({ state: 'detached' });
+  });
+
   test('the badge and the tray count follow unread messages', async () => {
     const { app, page } = await launchAs('fred');
     await openChat(page, '*');
