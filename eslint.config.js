@@ -18,6 +18,18 @@ export default tseslint.config(
     },
   },
   {
+    // Electron emits `ready` only once the main module has settled: an await at its top level that
+    // waits for anything needing `ready` never ends, and the app never opens (DEVELOPERS.md).
+    files: ['src-main/app/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'AwaitExpression:not(:function AwaitExpression)', message: 'No top-level await in Electron main: start from a function and .catch() it.' },
+        { selector: 'ForOfStatement[await=true]:not(:function ForOfStatement)', message: 'No top-level await in Electron main: start from a function and .catch() it.' },
+      ],
+    },
+  },
+  {
     files: ['src-renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
   },

@@ -12,7 +12,7 @@ export default defineConfig(({ mode }): UserConfig => {
         emptyOutDir: true,
         // Readable stack traces in the user's logs matter more than a few kilobytes here.
         minify: false,
-        target: 'node22',
+        target: 'node24',
         ssr: 'src-main/app/main.ts',
         rolldownOptions: { external: ['electron'], output: { format: 'es', entryFileNames: 'main.js' } },
       },
@@ -24,7 +24,7 @@ export default defineConfig(({ mode }): UserConfig => {
         outDir: 'dist/preload',
         emptyOutDir: true,
         minify: false,
-        target: 'node22',
+        target: 'node24',
         lib: { entry: 'src-preload/preload.ts', formats: ['cjs'], fileName: () => 'preload.cjs' },
         rolldownOptions: { external: ['electron'] },
       },

@@ -106,7 +106,13 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose }: Settin
                 ))}
               </div>
             </fieldset>
-            {snapshot.host === 'electron' && <Toggle label={t.tray} checked={settings.minimizeToTray} onChange={(minimizeToTray) => update({ minimizeToTray })} />}
+            {snapshot.host === 'electron' && (
+              <>
+                <Toggle label={t.tray} checked={settings.minimizeToTray} onChange={(minimizeToTray) => update({ minimizeToTray })} />
+                {/* A window hidden where no tray icon shows would be a trap: say how to get it back. */}
+                <p className="-mt-1 pl-11.5 text-xs text-zinc-600 dark:text-zinc-400">{t.trayHint}</p>
+              </>
+            )}
           </Group>
 
           <Group title={t.network}>

@@ -128,6 +128,20 @@ describe('the desktop app', () => {
     expect(await listed('hugo@CIC')).toBe(false);
   });
 
+  test('kept in the tray, a closed window hides (the Settings say how to get it back) and a second launch shows it', async () => {
+    const { app, page, windowId } = await launchAs('lara');
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await page.getByRole('switch', { name: 'Keep running in the tray when the window is closed' }).check();
+    await page.getByText('Stock GNOME shows no tray icon').waitFor();
+    await app.call('closeWindow', windowId);
+    await expect.poll(async () => (await app.state()).windows[0]?.visible).toBe(false);
+    expect(bob.peer('lara@CIC')?.state).toBe('open');
+
+    const second = await launchApp({ configHome: app.configHome });
+    expect(await second.exited()).toBe(0);
+    await expect.poll(async () => (await app.state()).windows[0]).toMatchObject({ visible: true, focused: true });
+  });
+
   test('a second launch focuses the first window and ends', async () => {
     const { app, windowId } = await launchAs('iris');
     await app.call('blurWindow', windowId);

@@ -112,7 +112,7 @@ const CHROMIUM_ARGS = [
 ];
 
 function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: process.env.CHATP2P_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
 /** A fresh context (no storage shared with other tests) and one page in it. */

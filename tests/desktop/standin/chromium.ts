@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
-import { schemeHandler } from './electron.ts';
+import { app, schemeHandler } from './electron.ts';
 import { appUrlOf, interceptionPattern, interceptionUrl } from './origin.ts';
 
 export const CHROMIUM_ARGS = [
@@ -34,11 +34,12 @@ function launch(): Promise<{ context: BrowserContext; userDataDir: string }> {
   browser ??= (async () => {
     const userDataDir = mkdtempSync(join(tmpdir(), 'chatp2p-standin-chromium-'));
     const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.STANDIN_CHROMIUM ?? '/usr/bin/chromium',
+      executablePath: process.env.CHATP2P_CHROMIUM ?? '/usr/bin/chromium',
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: null,
-      locale: process.env.STANDIN_LOCALE ?? 'en-US',
+      // The page's language is the system's, as in Electron.
+      locale: app.getLocale(),
     });
     await context.route(interceptionPattern, answerFromProtocolHandler);
     const port = Number(readFileSync(join(userDataDir, 'DevToolsActivePort'), 'utf8').split('\n')[0]);
