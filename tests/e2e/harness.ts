@@ -14,6 +14,7 @@ import { historyPath } from '../../src-main/service/history-path.ts';
 import { startWebHost, type WebHost } from '../../src-main/web/host.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
 import type { Profile, Settings } from '../../src-shared/chat-api.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.ts';
 import { stopEngines } from '../helpers/peers.ts';
 import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
@@ -100,19 +101,8 @@ export async function startAppHost(rendererDir: string, dataDir: string, web: { 
   };
 }
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHATP2P_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
 /** A fresh context (no storage shared with other tests) and one page in it. */

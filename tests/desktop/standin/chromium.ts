@@ -8,20 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../helpers/chromium.ts';
 import { app, schemeHandler } from './electron.ts';
 import { appUrlOf, interceptionPattern, interceptionUrl } from './origin.ts';
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // The test attaches to the same browser over the DevTools protocol.
-  '--remote-debugging-port=0',
-];
 
 let browser: Promise<{ context: BrowserContext; userDataDir: string }> | undefined;
 let devtoolsListener: (port: number) => void = () => undefined;
@@ -34,9 +23,10 @@ function launch(): Promise<{ context: BrowserContext; userDataDir: string }> {
   browser ??= (async () => {
     const userDataDir = mkdtempSync(join(tmpdir(), 'chatp2p-standin-chromium-'));
     const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHATP2P_CHROMIUM ?? '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: CHROMIUM_ARGS,
+      // The test attaches to the same browser over the DevTools protocol.
+      args: [...CHROMIUM_ARGS, '--remote-debugging-port=0'],
       viewport: null,
       // The page's language is the system's, as in Electron.
       locale: app.getLocale(),
