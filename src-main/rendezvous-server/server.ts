@@ -41,7 +41,8 @@ export interface RendezvousServer {
 
 const TIMEOUT_REPLY = errorReply('Timeout: no data received, closing connection');
 const EMPTY_REPLY = errorReply('Empty request line');
-const LINE_TOO_LONG_REPLY = pyJsonDumps({ status: 'ERROR', error: 'line_too_long', limit: MAX_LINE_BYTES });
+// The newest reference server's reply: the text under "message" like every other error, plus the limit.
+const LINE_TOO_LONG_REPLY = pyJsonDumps({ status: 'ERROR', message: 'line_too_long', limit: MAX_LINE_BYTES });
 
 /** Bytes Python's bytes.strip() removes: a line of only these is an empty request. */
 const isBlank = (buf: Buffer) => buf.every((b) => b === 0x20 || (b >= 0x09 && b <= 0x0d));

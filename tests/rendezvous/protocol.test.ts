@@ -12,7 +12,9 @@ async function start(options: Parameters<typeof startTestServer>[0] = {}) {
   return server.port;
 }
 
+// Every error reply, byte for byte as the reference server's json.dumps writes it (PROTOCOL.md §2).
 const ERROR = (message: string) => `{"status": "ERROR", "message": "${message}"}\n`;
+const LINE_TOO_LONG = '{"status": "ERROR", "message": "line_too_long", "limit": 32768}\n';
 
 describe('REGISTER', () => {
   it('answers with the TTL, the IP the server saw and the port, formatted like the reference', async () => {
@@ -232,14 +234,14 @@ describe('requests that are not requests', () => {
     };
     expect(Buffer.byteLength(padded(32768))).toBe(32768);
     expect((await exchange(port, padded(32768))).reply).toContain('"status": "OK"');
-    expect((await exchange(port, padded(32769))).reply).toBe('{"status": "ERROR", "error": "line_too_long", "limit": 32768}\n');
+    expect((await exchange(port, padded(32769))).reply).toBe(LINE_TOO_LONG);
   });
 
   it('answers line_too_long as soon as 32768 bytes pass without a newline, and closes', async () => {
     const port = await start();
     // Far more than the limit in one go: the server must answer and close, not buffer it all.
     const { reply } = await exchange(port, Buffer.alloc(1024 * 1024, 'a'));
-    expect(reply).toBe('{"status": "ERROR", "error": "line_too_long", "limit": 32768}\n');
+    expect(reply).toBe(LINE_TOO_LONG);
   });
 
   it('times out a client that sends no complete line', async () => {
