@@ -297,7 +297,7 @@ export class RedisBackend implements RendezvousBackend {
     this.failedSince ??= now;
     this.failures++;
     if (now - this.lastReport < 1000) return;
-    this.options.log.error(`Redis unavailable (${this.failures} failure(s) in the last second, requests answered ${UNAVAILABLE}): ${err.message || err.name}`);
+    this.options.log.error(`Redis unavailable (${this.failures} failure(s) since the last report; requests are answered ${UNAVAILABLE}): ${err.message || err.name}`);
     this.lastReport = now;
     this.failures = 0;
   }
