@@ -201,7 +201,12 @@ export class RedisBackend implements RendezvousBackend {
   /** Connects, or fails with the reason when Redis cannot be reached at start. */
   static async connect(options: RedisBackendOptions): Promise<RedisBackend> {
     const backend = new RedisBackend(options);
-    await backend.client.connect();
+    try {
+      await backend.client.connect();
+    } catch (err) {
+      backend.client.destroy();
+      throw new BackendUnavailableError(`cannot reach Redis at ${options.url}: ${(err as Error).message}`);
+    }
     options.log.info(`registry and rate limit in Redis at ${options.url}, keys under ${backend.prefix}`);
     return backend;
   }
@@ -212,9 +217,10 @@ export class RedisBackend implements RendezvousBackend {
     this.prefix = options.prefix ?? 'chatp2p:';
     this.registry = `${this.prefix}{registry}:`;
     let ready = false;
-    // At start a failure is the answer; once running, reconnect for as long as it takes.
+    // At start a failure is the answer (connect rejects with it); once running, reconnect for as
+    // long as it takes.
     this.client = connectClient(options.url, (retries, cause) => (ready ? Math.min(50 * 2 ** retries, 1000) : cause));
-    this.client.on('error', (err: Error) => this.report(err));
+    this.client.on('error', (err: Error) => ready && this.report(err));
     this.client.on('ready', () => {
       ready = true;
       if (this.failedSince === undefined) return;
