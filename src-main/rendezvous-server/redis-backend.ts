@@ -3,19 +3,23 @@
 // the rate limit at connect, then one script for the request.
 //
 // Key layout (docs/rendezvous-redis.md), with P the prefix (default "chatp2p:"):
+//   P{registry}:rec:<id>         the record, expiring with its TTL: Redis expiry is the TTL
 //   P{registry}:seq              counter: the order of last REGISTER
-//   P{registry}:order            sorted set of record ids by seq: DISCOVER of every namespace
-//   P{registry}:ns:<ns json>     sorted set of the namespace's record ids by seq
-//   P{registry}:ip:<ip>          set of the IP's record ids: "holds a live record", UNREGISTER
-//   P{registry}:rec:<id>         the record, expiring with its TTL (Redis expiry is the TTL)
+//   P{registry}:order            sorted set of every record by seq: DISCOVER of all namespaces
+//   P{registry}:ns:<ns as JSON>  sorted set of the namespace's records by seq
+//   P{registry}:ip:<ip>          sorted set of the IP's record ids by expiry: "holds a live
+//                                record" in O(log n), and UNREGISTER
 //   P{rl:<ip>}:hits              sorted set of the IP's connection times in the window
 //   P{rl:<ip>}:block             present while the IP is blocked, expiring with the block
-// A record id is `<ip>\n<namespace as JSON>\n<name as JSON>`: JSON escapes every newline, so the
-// parts split back, and JSON keeps any string exactly (lone surrogates too).
+// A record id is `<ip>\n<namespace as JSON>\n<name as JSON>`, and a record `<id>\n<port>\n<ttl>\n
+// <expires at, Redis ms>`: JSON escapes every newline, so the parts split back, and keeps any
+// string exactly (lone surrogates too). The listing indexes hold the records themselves, so that
+// DISCOVER reads one sorted set and touches no record key; a record listed after its expiry
+// instant is left out when read, and the sweep drops every entry that is no longer its record's
+// current value.
 // The registry shares one hash tag: DISCOVER of every namespace and the "live record" check read
 // across namespaces in one atomic script, which Redis Cluster allows only within one slot. The
-// rate limit has a tag per IP, so it spreads over the cluster. Index entries of an expired
-// record are skipped when read and dropped by the sweep.
+// rate limit has a tag per IP, so it spreads over the cluster.
 
 import { randomUUID } from 'node:crypto';
 import { createClient, defineScript } from 'redis';
@@ -44,12 +48,17 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-// KEYS[1] is the IP's index, ARGV[1] the prefix of record keys.
-const REGISTERED = `local function registered()
-  for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-    if redis.call('EXISTS', ARGV[1] .. id) == 1 then return true end
-  end
-  return false
+// KEYS[1] is the IP's index, scored by each record's expiry: the instant Redis expires it at.
+const REGISTERED = `${NOW}local function registered()
+  return #redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'LIMIT', 0, 1) > 0
+end
+`;
+
+// The positions of the three newlines of a record id (the third ends it inside a record).
+const SPLIT = `local function split(s)
+  local a = string.find(s, '\\n', 1, true)
+  local b = string.find(s, '\\n', a + 1, true)
+  return a, b, string.find(s, '\\n', b + 1, true)
 end
 `;
 
@@ -74,66 +83,64 @@ return 0`,
     },
     transformReply: (reply: unknown) => reply as number,
   }),
-  /** KEYS: seq, order, namespace index, IP index, record. ARGV: id, the record's JSON without its expiry, ttl ms. */
+  /** KEYS: seq, order, namespace index, IP index, record. ARGV: id, port, ttl s. */
   register: defineScript({
     NUMBER_OF_KEYS: 5,
-    SCRIPT: `${NOW}local ttl = tonumber(ARGV[3])
+    SCRIPT: `${NOW}local ttl = tonumber(ARGV[3]) * 1000
+local expires = string.format('%d', now + ttl)
+local old = redis.call('GET', KEYS[5])
+if old then
+  redis.call('ZREM', KEYS[2], old)
+  redis.call('ZREM', KEYS[3], old)
+end
+local record = ARGV[1] .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3] .. '\\n' .. expires
+redis.call('SET', KEYS[5], record, 'PX', ttl)
 local seq = redis.call('INCR', KEYS[1])
-redis.call('SET', KEYS[5], ARGV[2] .. string.format('%d', now + ttl) .. ']', 'PX', ttl)
-redis.call('ZADD', KEYS[2], seq, ARGV[1])
-redis.call('ZADD', KEYS[3], seq, ARGV[1])
-redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[2], seq, record)
+redis.call('ZADD', KEYS[3], seq, record)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+redis.call('ZADD', KEYS[4], expires, ARGV[1])
 -- An index lives as long as its longest record, so one that nobody reads again goes as well.
 for i = 3, 4 do
   if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 return 1`,
-    parseCommand(parser, keys: string[], id: string, head: string, ttlMs: string) {
+    parseCommand(parser, keys: string[], id: string, port: string, ttl: string) {
       parser.pushKeys(keys);
-      parser.push(id, head, ttlMs);
+      parser.push(id, port, ttl);
     },
     transformReply: (reply: unknown) => reply as number,
   }),
-  /** KEYS: IP index, the index to list. ARGV: record key prefix, 'list' or 'none'. Nil when not registered, else {now, records as one JSON array}. */
+  /** KEYS: IP index, the index to list. ARGV: 'list' or 'none'. Nil when not registered, else {now, records}. */
   discover: defineScript({
     NUMBER_OF_KEYS: 2,
     SCRIPT: `${REGISTERED}if not registered() then return false end
-${NOW}if ARGV[2] == 'none' then return {string.format('%d', now), '[]'} end
-local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
-local out = {}
-for i = 1, #ids, 1000 do
-  local keys = {}
-  for j = i, math.min(i + 999, #ids) do keys[#keys + 1] = ARGV[1] .. ids[j] end
-  for _, v in ipairs(redis.call('MGET', unpack(keys))) do
-    if v then out[#out + 1] = v end
-  end
-end
-return {string.format('%d', now), '[' .. table.concat(out, ',') .. ']'}`,
-    parseCommand(parser, ipIndex: string, list: string, recordPrefix: string, mode: string) {
+if ARGV[1] == 'none' then return {string.format('%d', now), {}} end
+return {string.format('%d', now), redis.call('ZRANGE', KEYS[2], 0, -1)}`,
+    parseCommand(parser, ipIndex: string, list: string, mode: string) {
       parser.pushKeys([ipIndex, list]);
-      parser.push(recordPrefix, mode);
+      parser.push(mode);
     },
     transformReply(reply: unknown) {
-      const r = reply as [string, string] | null;
+      const r = reply as [string, string[]] | null;
       return r && { now: Number(r[0]), records: r[1] };
     },
   }),
   /** KEYS: IP index, order, namespace index. ARGV: record key prefix, 'match' or 'none', namespace JSON, name JSON or '', port or ''. Nil when not registered, else how many went. */
   unregister: defineScript({
     NUMBER_OF_KEYS: 3,
-    SCRIPT: `${REGISTERED}if not registered() then return false end
+    SCRIPT: `${REGISTERED}${SPLIT}if not registered() then return false end
 if ARGV[2] == 'none' then return 0 end
 local removed = 0
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local a = string.find(id, '\\n', 1, true)
-  local b = string.find(id, '\\n', a + 1, true)
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  local a, b = split(id .. '\\n')
   if string.sub(id, a + 1, b - 1) == ARGV[3] and (ARGV[4] == '' or string.sub(id, b + 1) == ARGV[4]) then
     local record = redis.call('GET', ARGV[1] .. id)
-    if record and (ARGV[5] == '' or string.match(record, ',(%d+),%d+,%d+%]$') == ARGV[5]) then
+    if record and (ARGV[5] == '' or string.match(record, '\\n(%d+)\\n%d+\\n%d+$') == ARGV[5]) then
       redis.call('DEL', ARGV[1] .. id)
-      redis.call('SREM', KEYS[1], id)
-      redis.call('ZREM', KEYS[2], id)
-      redis.call('ZREM', KEYS[3], id)
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('ZREM', KEYS[2], record)
+      redis.call('ZREM', KEYS[3], record)
       removed = removed + 1
     end
   end
@@ -145,17 +152,15 @@ return removed`,
     },
     transformReply: (reply: unknown) => reply as number | null,
   }),
-  /** KEYS: order. ARGV: the registry's key prefix. Drops the index entries of expired records: {dropped, left}. */
+  /** KEYS: order. ARGV: the registry's key prefix. Drops listing entries that are no longer their record's value: {dropped, left}. */
   sweep: defineScript({
     NUMBER_OF_KEYS: 1,
-    SCRIPT: `local dropped = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if redis.call('EXISTS', ARGV[1] .. 'rec:' .. id) == 0 then
-    local a = string.find(id, '\\n', 1, true)
-    local b = string.find(id, '\\n', a + 1, true)
-    redis.call('ZREM', KEYS[1], id)
-    redis.call('ZREM', ARGV[1] .. 'ns:' .. string.sub(id, a + 1, b - 1), id)
-    redis.call('SREM', ARGV[1] .. 'ip:' .. string.sub(id, 1, a - 1), id)
+    SCRIPT: `${SPLIT}local dropped = 0
+for _, record in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local a, b, c = split(record)
+  if redis.call('GET', ARGV[1] .. 'rec:' .. string.sub(record, 1, c - 1)) ~= record then
+    redis.call('ZREM', KEYS[1], record)
+    redis.call('ZREM', ARGV[1] .. 'ns:' .. string.sub(record, a + 1, b - 1), record)
     dropped = dropped + 1
   end
 end
@@ -182,8 +187,6 @@ const connectClient = (url: string, reconnectStrategy: (retries: number, cause: 
 
 type Client = ReturnType<typeof connectClient>;
 
-/** A record as stored: [ip, namespace, name, port, ttl, expiresAt]. */
-type StoredRecord = [string, string, string, number, number, number];
 
 export class RedisBackend implements RendezvousBackend {
   readonly maxConnections: number;
@@ -194,6 +197,8 @@ export class RedisBackend implements RendezvousBackend {
   private readonly instance = randomUUID();
   private connections = 0;
   private size = 0;
+  private entries = new Map<string, PeerEntry>();
+  private previousEntries = new Map<string, PeerEntry>();
   private failedSince: number | undefined;
   private failures = 0;
   private lastReport = 0;
@@ -243,21 +248,39 @@ export class RedisBackend implements RendezvousBackend {
   }
 
   async register(ip: string, namespace: string, name: string, port: number, ttl: number): Promise<void> {
-    const id = recordId(ip, namespace, name);
+    const id = `${ip}\n${JSON.stringify(namespace)}\n${JSON.stringify(name)}`;
     const r = this.registry;
     const keys = [r + 'seq', r + 'order', r + 'ns:' + JSON.stringify(namespace), r + 'ip:' + ip, r + 'rec:' + id];
-    const head = JSON.stringify([ip, namespace, name, port, ttl]).slice(0, -1) + ',';
-    await this.call(this.client.register(keys, id, head, String(ttl * 1000)));
+    await this.call(this.client.register(keys, id, String(port), String(ttl)));
   }
 
   async discover(ip: string, selection: DiscoverSelection): Promise<Listing | undefined> {
     const r = this.registry;
     const list = selection === 'none' ? r + 'order' : 'all' in selection ? r + 'order' : r + 'ns:' + JSON.stringify(selection.namespace);
-    const reply = await this.call(this.client.discover(r + 'ip:' + ip, list, r + 'rec:', selection === 'none' ? 'none' : 'list'));
+    const reply = await this.call(this.client.discover(r + 'ip:' + ip, list, selection === 'none' ? 'none' : 'list'));
     if (reply === null) return undefined;
-    const records = JSON.parse(reply.records) as StoredRecord[];
-    const peers = records.map(([ip, namespace, name, port, ttl, expiresAt]): PeerEntry => ({ ip, namespace, name, port, ttl, expiresAt }));
+    const peers: PeerEntry[] = [];
+    for (const record of reply.records) {
+      const entry = this.entry(record);
+      // Listed until the sweep drops it; expired from the instant Redis expires its key.
+      if (entry.expiresAt > reply.now) peers.push(entry);
+    }
     return { now: reply.now, peers };
+  }
+
+  /**
+   * The entry a stored record holds. A record names one registration exactly (its expiry included),
+   * so it is parsed once and the object reused by every DISCOVER that lists it; the handler then
+   * serialises it once too. Two generations, turned over at each sweep, keep the cache to the
+   * records seen lately.
+   */
+  private entry(record: string): PeerEntry {
+    let entry = this.entries.get(record);
+    if (entry === undefined) {
+      entry = this.previousEntries.get(record) ?? parseRecord(record);
+      this.entries.set(record, entry);
+    }
+    return entry;
   }
 
   async unregister(ip: string, match: UnregisterMatch | 'none'): Promise<number | undefined> {
@@ -273,6 +296,8 @@ export class RedisBackend implements RendezvousBackend {
   async sweep(): Promise<number> {
     const { dropped, left } = await this.call(this.client.sweep(this.registry + 'order', this.registry));
     this.size = left;
+    this.previousEntries = this.entries;
+    this.entries = new Map();
     return dropped;
   }
 
@@ -309,4 +334,7 @@ export class RedisBackend implements RendezvousBackend {
   }
 }
 
-const recordId = (ip: string, namespace: string, name: string) => `${ip}\n${JSON.stringify(namespace)}\n${JSON.stringify(name)}`;
+function parseRecord(record: string): PeerEntry {
+  const [ip, namespace, name, port, ttl, expiresAt] = record.split('\n') as [string, string, string, string, string, string];
+  return { ip, namespace: JSON.parse(namespace) as string, name: JSON.parse(name) as string, port: Number(port), ttl: Number(ttl), expiresAt: Number(expiresAt) };
+}
