@@ -65,21 +65,28 @@ async function startSplitter(ports: number[]): Promise<Server> {
   return server;
 }
 
-type Stats = Map<string, number>;
+/** Calls and microseconds per command, from INFO commandstats. */
+type Stats = Map<string, { calls: number; usec: number }>;
 
 async function commandStats(info: () => Promise<string>): Promise<Stats> {
   const stats: Stats = new Map();
-  for (const m of (await info()).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) stats.set(m[1]!, Number(m[2]));
+  for (const m of (await info()).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) stats.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
   return stats;
 }
 
+/**
+ * Per request: `scripts` (round trips), `commands` (all Redis ran, the scripts' inner calls
+ * included) and `usec`, the CPU time Redis spent (a script's time includes its inner calls):
+ * what sizes the one Redis thread a deployment shares.
+ */
 function perRequest(before: Stats, after: Stats, requests: number) {
-  const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+  const delta = (name: string, field: 'calls' | 'usec') => (after.get(name)?.[field] ?? 0) - (before.get(name)?.[field] ?? 0);
   let commands = 0;
   // INFO itself is the bench's, not the server's.
-  for (const name of after.keys()) if (name !== 'info') commands += delta(name);
-  const scripts = delta('evalsha') + delta('eval');
-  return { scripts: round(scripts / requests, 2), commands: round(commands / requests, 1) };
+  for (const name of after.keys()) if (name !== 'info') commands += delta(name, 'calls');
+  const scripts = delta('evalsha', 'calls') + delta('eval', 'calls');
+  const usec = delta('evalsha', 'usec') + delta('eval', 'usec');
+  return { scripts: round(scripts / requests, 2), commands: round(commands / requests, 1), usec: round(usec / requests, 1) };
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -213,6 +213,7 @@ export class RedisBackend implements RendezvousBackend {
       throw new BackendUnavailableError(`cannot reach Redis at ${options.url}: ${(err as Error).message}`);
     }
     options.log.info(`registry and rate limit in Redis at ${options.url}, keys under ${backend.prefix}`);
+    await backend.sweep();
     return backend;
   }
 

@@ -87,6 +87,10 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
       onLine = then;
       if (admitted) then();
     };
+    const deadline = setTimeout(() => {
+      log.warn(`${peer} sent no complete request within ${requestTimeoutMs} ms`);
+      answer(TIMEOUT_REPLY);
+    }, requestTimeoutMs);
     backend.admit(ip).then(
       (admission) => {
         if (answered) return;
@@ -105,10 +109,6 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
       },
       (err: Error) => fail(err),
     );
-    const deadline = setTimeout(() => {
-      log.warn(`${peer} sent no complete request within ${requestTimeoutMs} ms`);
-      answer(TIMEOUT_REPLY);
-    }, requestTimeoutMs);
 
     socket.on('data', (chunk: Buffer) => {
       if (answered || onLine) return; // only the first line is answered; the rest is drained and dropped
