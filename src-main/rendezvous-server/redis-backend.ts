@@ -35,10 +35,11 @@ export interface RedisBackendOptions {
   maxConnections: number;
   windowMs: number;
   blockMs: number;
-  /** How long a script may take before the request is answered with an error; default 2000. */
-  commandTimeoutMs?: number;
   log: ModuleLogger;
 }
+
+/** How long a script may take before its request is answered with an error. */
+const SCRIPT_TIMEOUT_MS = 2000;
 
 /** The reply to every request while Redis cannot be reached. */
 export const UNAVAILABLE = 'registry_unavailable';
@@ -227,12 +228,7 @@ export class RedisBackend implements RendezvousBackend {
     // long as it takes.
     this.client = connectClient(options.url, (retries, cause) => (ready ? Math.min(50 * 2 ** retries, 1000) : cause));
     this.client.on('error', (err: Error) => ready && this.report(err));
-    this.client.on('ready', () => {
-      ready = true;
-      if (this.failedSince === undefined) return;
-      options.log.info(`Redis is reachable again after ${((Date.now() - this.failedSince) / 1000).toFixed(1)} s`);
-      this.failedSince = undefined;
-    });
+    this.client.on('ready', () => (ready = true));
   }
 
   get registrations(): number {
@@ -309,12 +305,16 @@ export class RedisBackend implements RendezvousBackend {
   /** One script with a deadline: whatever goes wrong, the request gets an answer. */
   private async call<T>(script: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
-    const timeoutMs = this.options.commandTimeoutMs ?? 2000;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`no answer within ${SCRIPT_TIMEOUT_MS} ms`)), SCRIPT_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([script, deadline]);
+      const reply = await Promise.race([script, deadline]);
+      if (this.failedSince !== undefined) {
+        this.options.log.info(`Redis is reachable again after ${((Date.now() - this.failedSince) / 1000).toFixed(1)} s`);
+        this.failedSince = undefined;
+      }
+      return reply;
     } catch (err) {
       this.report(err as Error);
       throw new BackendUnavailableError(UNAVAILABLE);

@@ -4,7 +4,7 @@ import { BackendUnavailableError, type RendezvousBackend } from './backend.ts';
 import { errorReply, handleRequest } from './handler.ts';
 import { pyJsonDumps } from './python-compat.ts';
 import { blockedMessage } from './rate-limiter.ts';
-import { RedisBackend, type RedisBackendOptions } from './redis-backend.ts';
+import type { RedisBackendOptions } from './redis-backend.ts';
 import { SqliteBackend } from './sqlite-backend.ts';
 
 /** A request line may hold at most this many bytes, its newline included (PROTOCOL.md §2). */
@@ -60,8 +60,9 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   const lingerMs = options.lingerMs ?? 5000;
   const limit = { maxConnections: options.maxRequests ?? 50, windowMs: options.windowMs ?? 60_000, blockMs: options.blockMs ?? 60_000 };
+  // Redis's client is loaded only when asked for: the desktop app embeds this server and does not ship it.
   const backend: RendezvousBackend = options.redis
-    ? await RedisBackend.connect({ ...options.redis, ...limit, log })
+    ? await (await import('./redis-backend.ts')).RedisBackend.connect({ ...options.redis, ...limit, log })
     : new SqliteBackend({ db: options.db ?? ':memory:', ...limit, now });
   const sockets = new Set<Socket>();
 
