@@ -150,6 +150,14 @@ describe.each(BACKENDS)('on %s', (backend) => {
       );
     });
 
+    it('counts the TTL from the last REGISTER, even one that shortens it', async () => {
+      const port = await start();
+      await register(port, 'alice', 'CIC', 5000, { ttl: 100 });
+      await register(port, 'alice', 'CIC', 5000, { ttl: 1 });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await request(port, { type: 'DISCOVER' })).toBe(ERROR('peer_not_registered'));
+    });
+
     it('never returns a record whose TTL has run out', async () => {
       const port = await start();
       await register(port, 'keeper', 'CIC', 5000);
