@@ -70,6 +70,14 @@ it('lets a record expire for both instances at once', async () => {
   expect(await send(b.port, { type: 'DISCOVER' }, '127.0.0.3')).toBe(ERROR('peer_not_registered'));
 });
 
+it('sweeps what expired out of the shared indexes, so that they do not grow', async () => {
+  const [a, b] = await twoInstances({ sweepIntervalMs: 200 });
+  await registerFrom(a.port, '127.0.0.2', 'keeper');
+  for (let i = 0; i < 20; i++) await registerFrom(b.port, '127.0.0.3', `brief-${i}`, 1);
+  await waitFor('swept on both', () => a.registrations === 1 && b.registrations === 1, 5_000);
+  expect(await names(b.port, '127.0.0.2')).toEqual(['keeper']);
+});
+
 it('blocks an address on both instances after 30 connections to A and 21 to B', async () => {
   const [a, b] = await twoInstances({ maxRequests: 50 });
   const flood = (port: number) => exchange(port, '{"type": "DISCOVER"}\n', { from: '127.0.0.10' });
