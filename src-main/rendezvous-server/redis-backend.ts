@@ -4,7 +4,8 @@
 //
 // Key layout (docs/rendezvous-redis.md), with P the prefix (default "chatp2p:"):
 //   P{registry}:rec:<id>         the record, expiring with its TTL: Redis expiry is the TTL
-//   P{registry}:seq              counter: the order of last REGISTER
+//   P{registry}:seq              counter: the order of last REGISTER, bumped by every change
+//                                to a listing, so it is also the registry's version
 //   P{registry}:order            sorted set of every record by seq: DISCOVER of all namespaces
 //   P{registry}:ns:<ns as JSON>  sorted set of the namespace's records by seq
 //   P{registry}:ip:<ip>          sorted set of the IP's record ids by expiry: "holds a live
@@ -112,24 +113,31 @@ return 1`,
     },
     transformReply: (reply: unknown) => reply as number,
   }),
-  /** KEYS: IP index, the index to list. ARGV: 'list' or 'none'. Nil when not registered, else {now, records}. */
+  /**
+   * KEYS: IP index, the index to list, seq. ARGV: 'list' or 'none', the registry version the
+   * caller holds that listing at. Nil when not registered, else {now, version, records unless the
+   * version is the caller's}.
+   */
   discover: defineScript({
-    NUMBER_OF_KEYS: 2,
+    NUMBER_OF_KEYS: 3,
     SCRIPT: `${REGISTERED}if not registered() then return false end
-if ARGV[1] == 'none' then return {string.format('%d', now), {}} end
-return {string.format('%d', now), redis.call('ZRANGE', KEYS[2], 0, -1)}`,
-    parseCommand(parser, ipIndex: string, list: string, mode: string) {
-      parser.pushKeys([ipIndex, list]);
-      parser.push(mode);
+local at = string.format('%d', now)
+if ARGV[1] == 'none' then return {at, '', {}} end
+local version = redis.call('GET', KEYS[3]) or '0'
+if version == ARGV[2] then return {at, version} end
+return {at, version, redis.call('ZRANGE', KEYS[2], 0, -1)}`,
+    parseCommand(parser, keys: string[], mode: string, version: string) {
+      parser.pushKeys(keys);
+      parser.push(mode, version);
     },
     transformReply(reply: unknown) {
-      const r = reply as [string, string[]] | null;
-      return r && { now: Number(r[0]), records: r[1] };
+      const r = reply as [string, string, string[]?] | null;
+      return r && { now: Number(r[0]), version: r[1], records: r[2] };
     },
   }),
-  /** KEYS: IP index, order, namespace index. ARGV: record key prefix, 'match' or 'none', namespace JSON, name JSON or '', port or ''. Nil when not registered, else how many went. */
+  /** KEYS: IP index, order, namespace index, seq. ARGV: record key prefix, 'match' or 'none', namespace JSON, name JSON or '', port or ''. Nil when not registered, else how many went. */
   unregister: defineScript({
-    NUMBER_OF_KEYS: 3,
+    NUMBER_OF_KEYS: 4,
     SCRIPT: `${REGISTERED}${SPLIT}if not registered() then return false end
 if ARGV[2] == 'none' then return 0 end
 local removed = 0
@@ -146,6 +154,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
     end
   end
 end
+if removed > 0 then redis.call('INCR', KEYS[4]) end
 return removed`,
     parseCommand(parser, keys: string[], recordPrefix: string, mode: string, namespace: string, name: string, port: string) {
       parser.pushKeys(keys);
@@ -153,9 +162,9 @@ return removed`,
     },
     transformReply: (reply: unknown) => reply as number | null,
   }),
-  /** KEYS: order. ARGV: the registry's key prefix. Drops listing entries that are no longer their record's value: {dropped, left}. */
+  /** KEYS: order, seq. ARGV: the registry's key prefix. Drops listing entries that are no longer their record's value: {dropped, left}. */
   sweep: defineScript({
-    NUMBER_OF_KEYS: 1,
+    NUMBER_OF_KEYS: 2,
     SCRIPT: `${SPLIT}local dropped = 0
 for _, record in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local a, b, c = split(record)
@@ -165,9 +174,10 @@ for _, record in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     dropped = dropped + 1
   end
 end
+if dropped > 0 then redis.call('INCR', KEYS[2]) end
 return {dropped, redis.call('ZCARD', KEYS[1])}`,
-    parseCommand(parser, order: string, registryPrefix: string) {
-      parser.pushKey(order);
+    parseCommand(parser, keys: string[], registryPrefix: string) {
+      parser.pushKeys(keys);
       parser.push(registryPrefix);
     },
     transformReply(reply: unknown) {
@@ -198,6 +208,8 @@ export class RedisBackend implements RendezvousBackend {
   private readonly instance = randomUUID();
   private connections = 0;
   private size = 0;
+  private listings = new Map<string, { version: string; entries: PeerEntry[] }>();
+  private version = '';
   private entries = new Map<string, PeerEntry>();
   private previousEntries = new Map<string, PeerEntry>();
   private failedSince: number | undefined;
@@ -254,15 +266,27 @@ export class RedisBackend implements RendezvousBackend {
   async discover(ip: string, selection: DiscoverSelection): Promise<Listing | undefined> {
     const r = this.registry;
     const list = selection === 'none' ? r + 'order' : 'all' in selection ? r + 'order' : r + 'ns:' + JSON.stringify(selection.namespace);
-    const reply = await this.call(this.client.discover(r + 'ip:' + ip, list, selection === 'none' ? 'none' : 'list'));
+    const held = selection === 'none' ? undefined : this.listings.get(list);
+    const reply = await this.call(this.client.discover([r + 'ip:' + ip, list, r + 'seq'], selection === 'none' ? 'none' : 'list', held?.version ?? ''));
     if (reply === null) return undefined;
-    const peers: PeerEntry[] = [];
-    for (const record of reply.records) {
-      const entry = this.entry(record);
-      // Listed until the sweep drops it; expired from the instant Redis expires its key.
-      if (entry.expiresAt > reply.now) peers.push(entry);
+    let entries = held?.entries ?? [];
+    if (reply.records !== undefined) {
+      entries = reply.records.map((record) => this.entry(record));
+      this.hold(list, reply.version, entries);
     }
-    return { now: reply.now, peers };
+    // Listed until the sweep drops it; expired from the instant Redis expires its key.
+    return { now: reply.now, peers: entries.filter((entry) => entry.expiresAt > reply.now) };
+  }
+
+  /**
+   * Keeps a listing at the registry's version, which every change to any listing bumps: while
+   * Redis says the version is unchanged, DISCOVER does not send the records again. A newer version
+   * makes every listing held stale; a bound keeps DISCOVERs of made-up namespaces from piling up.
+   */
+  private hold(list: string, version: string, entries: PeerEntry[]): void {
+    if (version !== this.version || this.listings.size >= 1000) this.listings.clear();
+    this.version = version;
+    this.listings.set(list, { version, entries });
   }
 
   /**
@@ -285,13 +309,13 @@ export class RedisBackend implements RendezvousBackend {
     const namespace = match === 'none' ? '' : JSON.stringify(match.namespace);
     const name = match === 'none' || match.name === undefined ? '' : JSON.stringify(match.name);
     const port = match === 'none' || match.port === undefined ? '' : String(match.port);
-    const keys = [r + 'ip:' + ip, r + 'order', r + 'ns:' + namespace];
+    const keys = [r + 'ip:' + ip, r + 'order', r + 'ns:' + namespace, r + 'seq'];
     const removed = await this.call(this.client.unregister(keys, r + 'rec:', match === 'none' ? 'none' : 'match', namespace, name, port));
     return removed ?? undefined;
   }
 
   async sweep(): Promise<number> {
-    const { dropped, left } = await this.call(this.client.sweep(this.registry + 'order', this.registry));
+    const { dropped, left } = await this.call(this.client.sweep([this.registry + 'order', this.registry + 'seq'], this.registry));
     this.size = left;
     this.previousEntries = this.entries;
     this.entries = new Map();
