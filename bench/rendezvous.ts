@@ -3,6 +3,7 @@
 // Baselines come from the same run: a "floor" server that answers every request with a constant line
 // of the real reply's size, i.e. the cost of TCP connection handling alone; the reference figures
 // are the issue's measurement of the Python server on this machine.
+// With `-- --redis` it compares the backends instead (bench/rendezvous-redis.ts).
 
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { Logger, streamSink } from '../src-main/engine/log.ts';
 import { startRendezvousServer } from '../src-main/rendezvous-server/server.ts';
 import type { LoadResult, LoadSpec } from './load-worker.ts';
+import { benchRedis } from './rendezvous-redis.ts';
 
 const CLIENTS = 8;
 const LIVE_RECORDS = 500;
@@ -84,6 +86,14 @@ async function phase(port: number, lines: string[], referencePerSecond: number) 
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
+if (process.argv.includes('--redis')) {
+  try {
+    const result = await benchRedis(load, { registerLines, discoverLines, measured: MEASURED, warmup: WARMUP, liveRecords: LIVE_RECORDS });
+    console.log(JSON.stringify({ benchmark: 'rendezvous backends', node: process.version, clients: CLIENTS, liveRecords: LIVE_RECORDS, ...result }, null, 2));
+  } finally {
+    await worker.terminate();
+  }
+} else {
 const dir = mkdtempSync(join(tmpdir(), 'chatp2p-bench-'));
 try {
   const server = await startRendezvousServer({
@@ -121,4 +131,5 @@ try {
 } finally {
   await worker.terminate();
   rmSync(dir, { recursive: true, force: true });
+}
 }

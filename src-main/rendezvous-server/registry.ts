@@ -1,16 +1,11 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { GroupCommit, openDatabase, type SchemaSpec } from '../engine/store/sqlite-file.ts';
+import type { PeerEntry } from './backend.ts';
 
 /** One registration. Immutable: registering again replaces the object. */
-export interface PeerRecord {
-  readonly ip: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly port: number;
-  readonly ttl: number;
+export interface PeerRecord extends PeerEntry {
   /** Epoch milliseconds of the last REGISTER. */
   readonly registeredAt: number;
-  readonly expiresAt: number;
 }
 
 export class RegistryError extends Error {}

@@ -1,9 +1,11 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Logger, streamSink, type ModuleLogger } from '../engine/log.ts';
+import { BackendUnavailableError, type RendezvousBackend } from './backend.ts';
 import { errorReply, handleRequest } from './handler.ts';
 import { pyJsonDumps } from './python-compat.ts';
-import { blockedMessage, RateLimiter } from './rate-limiter.ts';
-import { Registry } from './registry.ts';
+import { blockedMessage } from './rate-limiter.ts';
+import type { RedisBackendOptions } from './redis-backend.ts';
+import { SqliteBackend } from './sqlite-backend.ts';
 
 /** A request line may hold at most this many bytes, its newline included (PROTOCOL.md §2). */
 export const MAX_LINE_BYTES = 32768;
@@ -15,6 +17,8 @@ export interface RendezvousServerOptions {
   port?: number;
   /** SQLite file that keeps registrations across restarts; default ':memory:' (none). */
   db?: string;
+  /** Keep the registry and the rate limit in Redis instead, shared with every instance that uses it. */
+  redis?: Pick<RedisBackendOptions, 'url' | 'prefix'>;
   /** Connections one IP may open per window before it is blocked; default 50. */
   maxRequests?: number;
   windowMs?: number;
@@ -24,7 +28,7 @@ export interface RendezvousServerOptions {
   /** After replying, how long a client has to read the reply and close before it is dropped. */
   lingerMs?: number;
   sweepIntervalMs?: number;
-  /** Wall clock in epoch milliseconds; injected so tests can move time. */
+  /** Wall clock in epoch milliseconds; injected so tests can move time. Redis keeps its own clock. */
   now?: () => number;
   logger?: Logger;
 }
@@ -41,7 +45,8 @@ export interface RendezvousServer {
 
 const TIMEOUT_REPLY = errorReply('Timeout: no data received, closing connection');
 const EMPTY_REPLY = errorReply('Empty request line');
-const LINE_TOO_LONG_REPLY = pyJsonDumps({ status: 'ERROR', error: 'line_too_long', limit: MAX_LINE_BYTES });
+// The newest reference server's reply: the text under "message" like every other error, plus the limit.
+const LINE_TOO_LONG_REPLY = pyJsonDumps({ status: 'ERROR', message: 'line_too_long', limit: MAX_LINE_BYTES });
 
 /** Bytes Python's bytes.strip() removes: a line of only these is an empty request. */
 const isBlank = (buf: Buffer) => buf.every((b) => b === 0x20 || (b >= 0x09 && b <= 0x0d));
@@ -54,8 +59,11 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
   const log: ModuleLogger = (options.logger ?? new Logger({ sink: streamSink() })).module('Rendezvous');
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   const lingerMs = options.lingerMs ?? 5000;
-  const registry = new Registry(options.db ?? ':memory:', now());
-  const limiter = new RateLimiter(options.maxRequests ?? 50, options.windowMs ?? 60_000, options.blockMs ?? 60_000);
+  const limit = { maxConnections: options.maxRequests ?? 50, windowMs: options.windowMs ?? 60_000, blockMs: options.blockMs ?? 60_000 };
+  // Redis's client is loaded only when asked for: the desktop app embeds this server and does not ship it.
+  const backend: RendezvousBackend = options.redis
+    ? await (await import('./redis-backend.ts')).RedisBackend.connect({ ...options.redis, ...limit, log })
+    : new SqliteBackend({ db: options.db ?? ':memory:', ...limit, now });
   const sockets = new Set<Socket>();
 
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
@@ -70,42 +78,60 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     if (socket.remoteAddress === undefined) return void socket.destroy();
     const ip = plainIp(socket.remoteAddress);
     const peer = `${ip}:${socket.remotePort}`;
-    const admission = limiter.admit(ip, now());
-    if (admission.kind === 'drop') {
-      log.warn(`${peer} exceeded ${limiter.maxConnections} connections per window: closed and blocked`);
-      return void socket.destroy();
-    }
-    if (admission.kind === 'blocked') {
-      log.debug(`${peer} is blocked for ${admission.secondsLeft} s more`);
-      const message = blockedMessage(ip, socket.remotePort ?? 0, limiter.maxConnections, admission.secondsLeft);
-      return replyAndClose(socket, errorReply(message));
-    }
-
     const chunks: Buffer[] = [];
     let size = 0;
     let answered = false;
+    // The line is read while the rate limit is asked; it is answered once the connection is admitted.
+    let admitted = false;
+    let onLine: (() => void) | undefined;
+    const lineRead = (then: () => void) => {
+      onLine = then;
+      if (admitted) then();
+    };
     const deadline = setTimeout(() => {
       log.warn(`${peer} sent no complete request within ${requestTimeoutMs} ms`);
       answer(TIMEOUT_REPLY);
     }, requestTimeoutMs);
+    backend.admit(ip).then(
+      (admission) => {
+        if (answered) return;
+        if (admission.kind === 'drop') {
+          log.warn(`${peer} exceeded ${backend.maxConnections} connections per window: closed and blocked`);
+          answered = true;
+          clearTimeout(deadline);
+          return void socket.destroy();
+        }
+        if (admission.kind === 'blocked') {
+          log.debug(`${peer} is blocked for ${admission.secondsLeft} s more`);
+          return answer(errorReply(blockedMessage(ip, socket.remotePort ?? 0, backend.maxConnections, admission.secondsLeft)));
+        }
+        admitted = true;
+        onLine?.();
+      },
+      (err: Error) => fail(err),
+    );
 
     socket.on('data', (chunk: Buffer) => {
-      if (answered) return; // only the first line is answered; the rest is drained and dropped
+      if (answered || onLine) return; // only the first line is answered; the rest is drained and dropped
       const newline = chunk.indexOf(0x0a);
       if (newline !== -1 && size + newline + 1 <= MAX_LINE_BYTES) {
         chunks.push(chunk.subarray(0, newline));
-        return respond(Buffer.concat(chunks));
+        const line = Buffer.concat(chunks);
+        return lineRead(() => respond(line));
       }
       if (newline !== -1 || size + chunk.length > MAX_LINE_BYTES) {
         log.warn(`${peer} sent a request line over ${MAX_LINE_BYTES} bytes`);
-        return answer(LINE_TOO_LONG_REPLY);
+        return lineRead(() => answer(LINE_TOO_LONG_REPLY));
       }
       chunks.push(chunk);
       size += chunk.length;
     });
     socket.on('end', () => {
       // End of stream also ends a request that had no newline.
-      if (!answered) respond(Buffer.concat(chunks));
+      if (!answered && !onLine) {
+        const line = Buffer.concat(chunks);
+        lineRead(() => respond(line));
+      }
     });
 
     function respond(line: Buffer): void {
@@ -114,21 +140,16 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
         return answer(EMPTY_REPLY);
       }
       clearTimeout(deadline);
-      try {
-        const outcome = handleRequest(line.toString('utf8'), ip, registry, now());
-        registry.whenCommitted((err) => {
-          if (err) return fail(err);
-          log.info(outcome.summary);
-          answer(outcome.reply);
-        });
-      } catch (err) {
-        fail(err as Error);
-      }
+      handleRequest(line.toString('utf8'), ip, backend).then((outcome) => {
+        log.info(outcome.summary);
+        answer(outcome.reply);
+      }, fail);
     }
 
     /** Like the reference: a failure inside a request (disk full, say) is that request's error. */
     function fail(err: Error): void {
-      log.error(`${peer} request failed: ${err.stack ?? String(err)}`);
+      // An unavailable backend has logged its cause already, at most once a second.
+      if (!(err instanceof BackendUnavailableError)) log.error(`${peer} request failed: ${err.stack ?? String(err)}`);
       answer(errorReply(String(err.message ?? err)));
     }
 
@@ -155,10 +176,10 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
   }
 
   const sweep = setInterval(() => {
-    const t = now();
-    const expired = registry.sweep(t);
-    limiter.sweep(t);
-    if (expired > 0) log.info(`swept ${expired} expired registration(s)`);
+    backend.sweep().then(
+      (expired) => expired > 0 && log.info(`swept ${expired} expired registration(s)`),
+      (err: Error) => err instanceof BackendUnavailableError || log.error(`sweep failed: ${err.message}`),
+    );
   }, options.sweepIntervalMs ?? 30_000);
   sweep.unref();
 
@@ -172,7 +193,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     });
   } catch (err) {
     clearInterval(sweep);
-    registry.close();
+    await backend.close();
     throw err;
   }
   server.on('error', (err) => log.error(`listener error: ${err.message}`));
@@ -182,7 +203,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     host: address.address,
     port: address.port,
     get registrations() {
-      return registry.size;
+      return backend.registrations;
     },
     get connections() {
       return sockets.size;
@@ -190,10 +211,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweep);
-        server.close(() => {
-          registry.close();
-          resolve();
-        });
+        server.close(() => void backend.close().then(resolve));
         for (const s of sockets) s.destroy();
       }),
   };

@@ -1,6 +1,8 @@
 import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import { Logger, formatLogRecord } from '../../src-main/engine/log.ts';
 import { startRendezvousServer, type RendezvousServer, type RendezvousServerOptions } from '../../src-main/rendezvous-server/server.ts';
+import { startRedis, type TestRedis } from './redis.ts';
 
 /** What a client observed on one rendezvous connection. */
 export interface Exchange {
@@ -17,12 +19,14 @@ export interface ExchangeOptions {
   drip?: { bytes: string | Buffer; everyMs: number };
   /** Do not close our side when the server closes its own: only the server can end it. */
   halfOpen?: boolean;
+  /** The client's address, 127.0.0.1 unless given. */
+  from?: string;
 }
 
 /** Connects to 127.0.0.1, writes `data`, reads until the server closes the connection. */
 export function exchange(port: number, data: string | Buffer, options: ExchangeOptions = {}): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect({ host: '127.0.0.1', port, allowHalfOpen: options.halfOpen ?? false });
+    const socket: Socket = connect({ host: '127.0.0.1', port, localAddress: options.from, allowHalfOpen: options.halfOpen ?? false });
     const received: Buffer[] = [];
     let localPort = 0;
     let drip: NodeJS.Timeout | undefined;
@@ -71,3 +75,22 @@ export async function startTestServer(options: RendezvousServerOptions = {}): Pr
 
 export const register = (port: number, name: string, namespace: string, peerPort: number, extra: Record<string, unknown> = {}) =>
   requestJson(port, { type: 'REGISTER', name, namespace, port: peerPort, ...extra });
+
+export type BackendName = 'sqlite' | 'redis';
+export const BACKENDS: BackendName[] = ['sqlite', 'redis'];
+
+/**
+ * Call inside a describe block: returns the server options for that backend. For Redis it starts
+ * a redis-server for the block and gives each call keys of their own, so servers started from
+ * one result share nothing with the next; `shared` returns the same keys as the call before.
+ */
+export function useBackend(name: BackendName): (shared?: 'shared') => RendezvousServerOptions {
+  if (name === 'sqlite') return () => ({});
+  let redis: TestRedis | undefined;
+  let registry = 0;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+  return (shared) => ({ redis: { url: redis!.url, prefix: `test${shared ? registry : ++registry}:` } });
+}

@@ -11,7 +11,7 @@ import { LineReader, MAX_LINE_BYTES, encodeFrame } from '../../src-main/engine/w
 import { FEATURE_PIPELINE, isValidPeerId, parsePeerMessage, type PeerMessage } from '../../src-main/engine/wire/messages.ts';
 import { handleRequest } from '../../src-main/rendezvous-server/handler.ts';
 import { pyJsonLoads } from '../../src-main/rendezvous-server/python-compat.ts';
-import { Registry } from '../../src-main/rendezvous-server/registry.ts';
+import { SqliteBackend } from '../../src-main/rendezvous-server/sqlite-backend.ts';
 import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
 import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
@@ -344,26 +344,26 @@ describe('a running engine fed arbitrary bytes', () => {
 });
 
 describe('the rendezvous request handler under arbitrary input', () => {
-  const registry = new Registry(':memory:', Date.now());
-  afterAll(() => registry.close());
+  const backend = new SqliteBackend({ db: ':memory:', maxConnections: 50, windowMs: 60_000, blockMs: 60_000, now: Date.now });
+  afterAll(() => backend.close());
 
   /** A request line must always get a JSON object reply with a status, never an exception. */
-  function expectAnswered(line: string): void {
-    const outcome = handleRequest(line, '127.0.0.1', registry, Date.now());
+  async function expectAnswered(line: string): Promise<void> {
+    const outcome = await handleRequest(line, '127.0.0.1', backend);
     const reply = pyJsonLoads(outcome.reply) as Record<string, unknown>;
     expect(['OK', 'ERROR']).toContain(reply.status);
     expect(outcome.summary).not.toMatch(/[\n\r]/);
   }
 
-  it('answers any text, and any JSON value, with OK or ERROR', () => {
-    fc.assert(fc.property(anyText, (text) => expectAnswered(text)), { numRuns: 300 });
-    fc.assert(fc.property(json, (value) => expectAnswered(JSON.stringify(value) ?? 'null')), { numRuns: 300 });
+  it('answers any text, and any JSON value, with OK or ERROR', async () => {
+    await fc.assert(fc.asyncProperty(anyText, (text) => expectAnswered(text)), { numRuns: 300 });
+    await fc.assert(fc.asyncProperty(json, (value) => expectAnswered(JSON.stringify(value) ?? 'null')), { numRuns: 300 });
   });
 
-  it('answers every request type with any value in any field', () => {
+  it('answers every request type with any value in any field', async () => {
     const value = fc.oneof(json, anyText, fc.constantFrom('NaN', 'Infinity', '-1', '65536', '4007', ''));
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.constantFrom('REGISTER', 'register', 'DISCOVER', 'UNREGISTER', 'Unregister'),
         fc.dictionary(fc.constantFrom('name', 'namespace', 'port', 'ttl', '__proto__', 'constructor', 'extra'), value, { maxKeys: 6 }),
         (type, fields) => expectAnswered(JSON.stringify({ type, ...fields })),
@@ -372,22 +372,22 @@ describe('the rendezvous request handler under arbitrary input', () => {
     );
   });
 
-  it('keeps a value the client sent out of the log line as it is, even inside an error it quotes', () => {
-    expectAnswered(JSON.stringify({ type: 'REGISTER', name: 'a', namespace: 'CIC', port: 5000 }));
+  it('keeps a value the client sent out of the log line as it is, even inside an error it quotes', async () => {
+    await expectAnswered(JSON.stringify({ type: 'REGISTER', name: 'a', namespace: 'CIC', port: 5000 }));
     for (const port of ['\n', '1\r\n2026-01-01T00:00:00.000Z INFO  [Rendezvous] forged', '\u2028', 'x'.repeat(10_000)]) {
-      const outcome = handleRequest(JSON.stringify({ type: 'UNREGISTER', namespace: 'CIC', port }), '127.0.0.1', registry, Date.now());
+      const outcome = await handleRequest(JSON.stringify({ type: 'UNREGISTER', namespace: 'CIC', port }), '127.0.0.1', backend);
       expect(outcome.reply).toContain('bad_port');
       expect(outcome.summary).not.toMatch(/[\n\r\u2028]/);
       expect(outcome.summary.length).toBeLessThan(200);
     }
   });
 
-  it('answers deeply nested JSON as invalid instead of overflowing the stack', () => {
+  it('answers deeply nested JSON as invalid instead of overflowing the stack', async () => {
     const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
     for (const n of [2000, 16_000]) {
       for (const field of ['name', 'namespace', 'port', 'ttl', 'type']) {
         const line = `{"type":"REGISTER","name":"a","namespace":"CIC","port":5000,"${field}":${deep(n)}}`;
-        const outcome = handleRequest(line, '127.0.0.1', registry, Date.now());
+        const outcome = await handleRequest(line, '127.0.0.1', backend);
         expect(outcome.reply).toBe('{"status": "ERROR", "message": "Unknown command"}');
       }
     }

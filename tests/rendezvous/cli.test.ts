@@ -5,6 +5,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { startRedis } from '../helpers/redis.ts';
 import { exchange, register } from '../helpers/rendezvous.ts';
 
 const MAIN = join(import.meta.dirname, '../../src-main/rendezvous-server/main.ts');
@@ -125,3 +126,32 @@ it('holds 10,000 silent connections at once, serves others meanwhile, and times 
   expect(server.child.exitCode).toBe(null);
   expect((await exchange(port, '{"type": "DISCOVER"}\n')).reply).toContain('"name": "alice"');
 }, 60_000);
+
+it('serves from Redis with --redis, and says why it cannot when Redis is not there', async () => {
+  const redis = await startRedis();
+  try {
+    const server = run(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url, '--redis-prefix', 'cli:']);
+    const port = await server.listening;
+    expect(server.out()).toBe(`Rendezvous server listening on 127.0.0.1:${port} (registrations: in Redis at ${redis.url}, keys cli:*)\n`);
+    expect(await register(port, 'alice', 'CIC', 5000)).toEqual({ status: 'OK', ttl: 7200, ip: '127.0.0.1', port: 5000 });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  } finally {
+    await redis.stop();
+  }
+
+  const gone = run(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url]);
+  expect(await gone.exited).toBe(1);
+  expect(gone.err()).toMatch(new RegExp(`^rendezvous: cannot reach Redis at ${redis.url}: .*ECONNREFUSED.*\\n$`));
+
+  for (const [args, message] of [
+    [['--redis', 'localhost:6379'], "--redis must look like redis://HOST:PORT/DB, got 'localhost:6379'"],
+    [['--redis', redis.url, '--redis-prefix', 'a{b}:'], "--redis-prefix may not hold braces or spaces, got 'a{b}:'"],
+    [['--redis-prefix', 'x:'], '--redis-prefix needs --redis'],
+    [['--redis', redis.url, '--db', ':memory:'], '--db and --redis exclude each other: registrations are kept in one place'],
+  ] as const) {
+    const bad = run([...args]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.err()).toBe(`rendezvous: ${message}\n`);
+  }
+});
