@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Logger, streamSink, type ModuleLogger } from '../engine/log.ts';
+import { ConnectionAdmission } from './admission.ts';
 import { errorReply, handleRequest } from './handler.ts';
 import { pyJsonDumps } from './python-compat.ts';
 import { blockedMessage, RateLimiter } from './rate-limiter.ts';
@@ -23,6 +24,8 @@ export interface RendezvousServerOptions {
   requestTimeoutMs?: number;
   /** After replying, how long a client has to read the reply and close before it is dropped. */
   lingerMs?: number;
+  /** Connections held at once; at the cap a newcomer takes the place of a silent one (admission.ts). Default 16384. */
+  maxConnections?: number;
   sweepIntervalMs?: number;
   /** Wall clock in epoch milliseconds; injected so tests can move time. */
   now?: () => number;
@@ -57,6 +60,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
   const registry = new Registry(options.db ?? ':memory:', now());
   const limiter = new RateLimiter(options.maxRequests ?? 50, options.windowMs ?? 60_000, options.blockMs ?? 60_000);
   const sockets = new Set<Socket>();
+  const held = new ConnectionAdmission(options.maxConnections ?? 16_384, log, now);
 
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     sockets.add(socket);
@@ -70,6 +74,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     if (socket.remoteAddress === undefined) return void socket.destroy();
     const ip = plainIp(socket.remoteAddress);
     const peer = `${ip}:${socket.remotePort}`;
+    held.admit(socket, ip, peer);
     const admission = limiter.admit(ip, now());
     if (admission.kind === 'drop') {
       log.warn(`${peer} exceeded ${limiter.maxConnections} connections per window: closed and blocked`);
@@ -109,6 +114,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     });
 
     function respond(line: Buffer): void {
+      held.answering(socket);
       if (isBlank(line)) {
         log.warn(`${peer} sent an empty request line`);
         return answer(EMPTY_REPLY);
@@ -148,6 +154,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
    * not closed its side `lingerMs` later is dropped whatever it does.
    */
   function replyAndClose(socket: Socket, reply: string): void {
+    held.answered(socket);
     socket.end(reply + '\n');
     socket.resume();
     const linger = setTimeout(() => socket.destroy(), lingerMs);
