@@ -17,12 +17,14 @@ export interface ExchangeOptions {
   drip?: { bytes: string | Buffer; everyMs: number };
   /** Do not close our side when the server closes its own: only the server can end it. */
   halfOpen?: boolean;
+  /** The loopback address to connect from (default: the OS's choice, 127.0.0.1). */
+  from?: string;
 }
 
 /** Connects to 127.0.0.1, writes `data`, reads until the server closes the connection. */
 export function exchange(port: number, data: string | Buffer, options: ExchangeOptions = {}): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect({ host: '127.0.0.1', port, allowHalfOpen: options.halfOpen ?? false });
+    const socket: Socket = connect({ host: '127.0.0.1', port, allowHalfOpen: options.halfOpen ?? false, localAddress: options.from });
     const received: Buffer[] = [];
     let localPort = 0;
     let drip: NodeJS.Timeout | undefined;
