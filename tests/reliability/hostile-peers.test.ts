@@ -10,7 +10,7 @@
 // from the connection's peer; an inbound HELLO claiming our own peer_id is refused.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -248,6 +248,46 @@ describe('connection floods from many addresses', () => {
   });
 });
 
+
+describe('outbound dials', () => {
+  it('dials at most max_concurrent_dials of a 500-peer DISCOVER at once, queues the rest, and reaches a real peer listed last', async () => {
+    // 500 names registered at one address that accepts and never answers: each dial waits out
+    // the handshake timeout. A real peer is listed after them.
+    const held = new Set<Socket>();
+    let peak = 0;
+    const tarpit = createServer((socket) => {
+      held.add(socket);
+      peak = Math.max(peak, held.size);
+      socket.on('error', () => undefined);
+      socket.on('close', () => held.delete(socket));
+      // Reading is how it notices the dialer gave up.
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => tarpit.listen(0, '127.0.0.1', resolve));
+    const tarpitPort = (tarpit.address() as { port: number }).port;
+    const real = new ScriptedPeer({ peerId: 'zoe@CIC' });
+    peers.push(real);
+    try {
+      for (let i = 0; i < 500; i += 100) await Promise.all(Array.from({ length: 100 }, (_, j) => register(rdv.port, `listed${i + j}`, 'CIC', tarpitPort)));
+      await real.listen();
+      await real.register(rdv.port);
+      const t = await startEngine(rdv.port, 'alice', 'CIC', { network: { handshakeTimeoutMs: 300 }, peerConnection: { maxReconnectAttempts: 0 } });
+      const max = t.engine.config.network.maxConcurrentDials;
+      await waitFor('the first dials held', () => held.size === max);
+      expect(stats(t)).toMatchObject({ dialing: max, dialsQueued: 501 - max });
+      expect(t.engine.peers().filter((p) => p.state === 'connecting')).toHaveLength(501);
+      await waitFor('zoe reached', () => t.peer('zoe@CIC')?.state === 'open', 20_000);
+      expect(stats(t).peakDialing).toBe(max);
+      // The listener's view lags by the closes still on their way to it.
+      expect(peak).toBeLessThan(2 * max);
+      await waitFor('every listed peer tried once', () => t.engine.peers().filter((p) => p.state === 'failed').length === 500, 20_000);
+      expect(stats(t)).toMatchObject({ dialing: 0, dialsQueued: 0 });
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => tarpit.close(resolve));
+    }
+  });
+});
 
 describe('peers that do not play along', () => {
   it('drops a peer that says HELLO and then falls silent, as stale, and forgets it', async () => {

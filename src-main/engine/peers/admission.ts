@@ -134,6 +134,7 @@ export class DialQueue<K> {
   private readonly max: number;
   private readonly inFlight = new Set<K>();
   private readonly waiting = new Map<K, () => boolean>();
+  private peak = 0;
 
   constructor(max: number) {
     this.max = max;
@@ -145,6 +146,11 @@ export class DialQueue<K> {
 
   get queued(): number {
     return this.waiting.size;
+  }
+
+  /** The most dials ever in flight at once. */
+  get peakDialing(): number {
+    return this.peak;
   }
 
   /** Runs `start` now if there is room, else once there is; `start` says whether it dialed after all. */
@@ -171,7 +177,8 @@ export class DialQueue<K> {
       if (this.inFlight.size >= this.max) return;
       this.waiting.delete(key);
       this.inFlight.add(key);
-      if (!start()) this.inFlight.delete(key);
+      if (start()) this.peak = Math.max(this.peak, this.inFlight.size);
+      else this.inFlight.delete(key);
     }
   }
 }

@@ -44,6 +44,7 @@ export interface PeerManagerStats {
   /** Our dials waiting for a HELLO_OK now, and those waiting their turn (max_concurrent_dials). */
   dialing: number;
   dialsQueued: number;
+  peakDialing: number;
   /** Refused sockets still closing. */
   refusing: number;
   /** Bytes queued now for the peer with the most. */
@@ -205,6 +206,7 @@ export class PeerManager {
       evicted: this.evictedCount,
       dialing: this.dials.dialing,
       dialsQueued: this.dials.queued,
+      peakDialing: this.dials.peakDialing,
       refusing: this.refusing.size,
       maxQueuedBytes,
       peakQueuedBytes: peak,
