@@ -153,10 +153,12 @@ export class DialQueue<K> {
     return this.peak;
   }
 
-  /** Runs `start` now if there is room, else once there is; `start` says whether it dialed after all. */
+  /**
+   * Runs `start` now if there is room, else once there is, in the order asked (asking again keeps
+   * the place); `start` says whether it dialed after all.
+   */
   request(key: K, start: () => boolean): void {
-    if (this.inFlight.has(key)) return;
-    this.waiting.delete(key);
+    if (this.inFlight.has(key) || this.waiting.has(key)) return;
     this.waiting.set(key, start);
     this.pump();
   }
