@@ -67,9 +67,9 @@ describe('the bounds in config.json', () => {
         writeFileSync(path, JSON.stringify({ network }));
         return path;
       };
-      const bounds = { max_pending_handshakes: 10, max_pending_per_ip: 5, max_connections_per_ip: 20, max_write_queue_bytes: 65_536 };
-      expect(readConfigFile(file(bounds)).network).toMatchObject({ maxPendingHandshakes: 10, maxPendingPerIp: 5, maxConnectionsPerIp: 20, maxWriteQueueBytes: 65_536 });
-      for (const bad of [{ max_pending_handshakes: 0 }, { max_pending_per_ip: -1 }, { max_connections_per_ip: 1.5 }, { max_write_queue_bytes: 32_768 }, { max_write_queue_bytes: '4MB' }]) {
+      const bounds = { max_pending_handshakes: 10, max_pending_per_ip: 5, max_connections_per_ip: 20, max_write_queue_bytes: 65_536, max_concurrent_dials: 8 };
+      expect(readConfigFile(file(bounds)).network).toMatchObject({ maxPendingHandshakes: 10, maxPendingPerIp: 5, maxConnectionsPerIp: 20, maxWriteQueueBytes: 65_536, maxConcurrentDials: 8 });
+      for (const bad of [{ max_pending_handshakes: 0 }, { max_pending_per_ip: -1 }, { max_connections_per_ip: 1.5 }, { max_write_queue_bytes: 32_768 }, { max_write_queue_bytes: '4MB' }, { max_concurrent_dials: 0 }]) {
         expect(() => readConfigFile(file(bad))).toThrow(ConfigError);
       }
     } finally {
