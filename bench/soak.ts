@@ -411,3 +411,7 @@ const result = {
 writeFileSync(RESULT, JSON.stringify(result, null, 2) + '\n');
 log(`wrote ${RESULT}`);
 process.stdout.write(JSON.stringify(result) + '\n');
+if (result.lost > 0 || result.duplicated > 0) {
+  log(`FAILED: ${result.lost} DM(s) lost, ${result.duplicated} stored more than once`);
+  process.exitCode = 1;
+}
