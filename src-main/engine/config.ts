@@ -33,6 +33,8 @@ export interface EngineConfig {
     maxConnectionsPerIp: number;
     /** Bytes waiting to reach one peer (socket buffer + our queue); over it, the peer is not reading and is dropped. */
     maxWriteQueueBytes: number;
+    /** Our dials waiting for HELLO_OK at once; the rest of a long DISCOVER list waits its turn. */
+    maxConcurrentDials: number;
   };
   keepalive: { pingIntervalMs: number; maxMissedPongs: number };
   peerConnection: {
@@ -69,6 +71,7 @@ export function defaultConfig(identity: Identity): EngineConfig {
       maxPendingPerIp: 64,
       maxConnectionsPerIp: 1024,
       maxWriteQueueBytes: 4 * 1024 * 1024,
+      maxConcurrentDials: 32,
     },
     keepalive: { pingIntervalMs: 30_000, maxMissedPongs: 3 },
     peerConnection: { retryAttempts: 3, maxReconnectAttempts: 5, backoffBaseMs: 1_000, backoffMaxMs: 60_000, policy: 'all' },
@@ -139,6 +142,7 @@ export function readConfigFile(path: string): ConfigOverrides {
       maxConnectionsPerIp: file.integer('network.max_connections_per_ip', 1, 1_000_000),
       // At least two of the largest frames, so that one frame alone never counts as not reading.
       maxWriteQueueBytes: file.integer('network.max_write_queue_bytes', 65_536, 2 ** 30),
+      maxConcurrentDials: file.integer('network.max_concurrent_dials', 1, 10_000),
     },
     keepalive: {
       pingIntervalMs: file.seconds('keepalive.ping_interval'),

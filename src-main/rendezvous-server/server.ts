@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Logger, streamSink, type ModuleLogger } from '../engine/log.ts';
+import { ConnectionAdmission } from './admission.ts';
 import { BackendUnavailableError, type RendezvousBackend } from './backend.ts';
 import { errorReply, handleRequest } from './handler.ts';
 import { pyJsonDumps } from './python-compat.ts';
@@ -27,6 +28,8 @@ export interface RendezvousServerOptions {
   requestTimeoutMs?: number;
   /** After replying, how long a client has to read the reply and close before it is dropped. */
   lingerMs?: number;
+  /** Connections held at once; at the cap a newcomer takes the place of a silent one (admission.ts). Default 16384. */
+  maxConnections?: number;
   sweepIntervalMs?: number;
   /** Wall clock in epoch milliseconds; injected so tests can move time. Redis keeps its own clock. */
   now?: () => number;
@@ -65,6 +68,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     ? await (await import('./redis-backend.ts')).RedisBackend.connect({ ...options.redis, ...limit, log })
     : new SqliteBackend({ db: options.db ?? ':memory:', ...limit, now });
   const sockets = new Set<Socket>();
+  const held = new ConnectionAdmission(options.maxConnections ?? 16_384, log, now);
 
   const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     sockets.add(socket);
@@ -78,6 +82,8 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     if (socket.remoteAddress === undefined) return void socket.destroy();
     const ip = plainIp(socket.remoteAddress);
     const peer = `${ip}:${socket.remotePort}`;
+    held.admit(socket, ip, peer);
+
     const chunks: Buffer[] = [];
     let size = 0;
     let answered = false;
@@ -135,6 +141,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
     });
 
     function respond(line: Buffer): void {
+      held.answering(socket);
       if (isBlank(line)) {
         log.warn(`${peer} sent an empty request line`);
         return answer(EMPTY_REPLY);
@@ -169,6 +176,7 @@ export async function startRendezvousServer(options: RendezvousServerOptions = {
    * not closed its side `lingerMs` later is dropped whatever it does.
    */
   function replyAndClose(socket: Socket, reply: string): void {
+    held.answered(socket);
     socket.end(reply + '\n');
     socket.resume();
     const linger = setTimeout(() => socket.destroy(), lingerMs);

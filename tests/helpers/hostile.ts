@@ -1,5 +1,6 @@
-// Hostile and faulty parties on 127.0.0.1, for tests/reliability and bench/reliability.ts: many raw
-// connections at once, floods that do not read, and a proxy that drops a connection mid-frame.
+// Hostile and faulty parties on loopback, for tests/reliability and bench/reliability.ts: many raw
+// connections at once (from one address or many: attackers use 127.0.0.10 and up), floods that do
+// not read, and a proxy that drops a connection mid-frame.
 // Node only (no vitest), so the benchmark's worker thread can use them too.
 
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -24,7 +25,12 @@ export interface OpenOptions {
   batch?: number;
   /** Called once connected; e.g. to write a HELLO. */
   onConnect?: (socket: Socket, index: number) => void;
+  /** The address connection `index` comes from (default: the OS's choice, 127.0.0.1). */
+  from?: (index: number) => string;
 }
+
+/** Attacker `index` of a flood spread over `addresses` loopback addresses from 127.0.0.10 up. */
+export const attackerAddress = (addresses: number) => (index: number) => `127.0.0.${10 + (index % addresses)}`;
 
 /**
  * Opens `count` connections to 127.0.0.1:port, in batches that the listen backlog can take, and
@@ -36,7 +42,7 @@ export async function openClients(port: number, count: number, options: OpenOpti
   for (let start = 0; start < count; start += batch) {
     const connected: Promise<void>[] = [];
     for (let i = start; i < Math.min(count, start + batch); i++) {
-      const socket = connect({ host: '127.0.0.1', port });
+      const socket = connect({ host: '127.0.0.1', port, localAddress: options.from?.(i) });
       const client: RawClient = { socket, received: 0, text: '', ended: false, error: undefined, closed: undefined as never, isClosed: false };
       client.closed = new Promise((resolve) =>
         socket.once('close', () => {

@@ -129,10 +129,10 @@ export class ScriptedPeer {
     if (reply.status !== 'OK') throw new Error(`REGISTER failed: ${JSON.stringify(reply)}`);
   }
 
-  /** Dials an engine and says HELLO; resolves with the socket once connected. */
-  dial(port: number, peerId = this.options.peerId): Promise<Socket> {
+  /** Dials an engine (from `from`, default the OS's choice) and says HELLO; resolves with the socket once connected. */
+  dial(port: number, peerId = this.options.peerId, from?: string): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port });
+      const socket = connect({ host: '127.0.0.1', port, localAddress: from });
       socket.once('error', reject);
       socket.once('connect', () => {
         this.attach(socket, 'outbound');

@@ -7,6 +7,7 @@ import type { ConnectionPolicy, EngineConfig } from '../config.ts';
 import type { ModuleLogger } from '../log.ts';
 import type { DiscoveredPeer } from '../rendezvous/session.ts';
 import { nameOf, namespaceOf, type PeerMessage } from '../wire/messages.ts';
+import { DialQueue, HandshakeAdmission } from './admission.ts';
 import { PeerConnection, type CloseInfo, type ConnectionTimers } from './connection.ts';
 
 interface PeerRecord {
@@ -25,7 +26,7 @@ interface PeerRecord {
 }
 
 /** The bounds on what peers can make us hold (see EngineConfig.network). */
-export type PeerLimits = Pick<EngineConfig['network'], 'maxPendingHandshakes' | 'maxPendingPerIp' | 'maxConnectionsPerIp' | 'maxWriteQueueBytes'>;
+export type PeerLimits = Pick<EngineConfig['network'], 'maxPendingHandshakes' | 'maxPendingPerIp' | 'maxConnectionsPerIp' | 'maxWriteQueueBytes' | 'maxConcurrentDials'>;
 
 /** What the peer layer holds right now: for tests, benchmarks and the log. */
 export interface PeerManagerStats {
@@ -36,8 +37,14 @@ export interface PeerManagerStats {
   /** Inbound connections, before and after HELLO. */
   inbound: number;
   open: number;
-  /** Connections refused at accept since the start (over a cap). */
+  /** Connections refused at accept since the start (over a per-IP cap). */
   refused: number;
+  /** Pending handshakes closed since the start to make room for a newcomer (the global cap). */
+  evicted: number;
+  /** Our dials waiting for a HELLO_OK now, and those waiting their turn (max_concurrent_dials). */
+  dialing: number;
+  dialsQueued: number;
+  peakDialing: number;
   /** Refused sockets still closing. */
   refusing: number;
   /** Bytes queued now for the peer with the most. */
@@ -87,12 +94,10 @@ export class PeerManager {
   private readonly messaged = new Set<string>();
   /** Our own dials we cancelled because the peer's simultaneous dial won. */
   private readonly aborted = new WeakSet<PeerConnection>();
-  /** Inbound connections not yet past HELLO, with the IP they came from. */
-  private readonly pending = new Map<PeerConnection, string>();
-  private readonly pendingByIp = new Map<string, number>();
-  private readonly inboundByIp = new Map<string, number>();
-  private inboundCount = 0;
-  private peakPending = 0;
+  /** Inbound connections not yet past HELLO, and inbound connections per IP. */
+  private readonly admission: HandshakeAdmission<PeerConnection>;
+  private readonly dials: DialQueue<PeerRecord>;
+  private evictedCount = 0;
   /** Every connection not yet closed, inbound or outbound. */
   private readonly live = new Set<PeerConnection>();
   private peakQueued = 0;
@@ -106,6 +111,8 @@ export class PeerManager {
   constructor(options: PeerManagerOptions) {
     this.o = options;
     this.random = options.random ?? Math.random;
+    this.admission = new HandshakeAdmission(options.limits);
+    this.dials = new DialQueue(options.limits.maxConcurrentDials);
   }
 
   /** Starts accepting peers; resolves with the bound port (the configured one, or a free one for 0). */
@@ -191,11 +198,15 @@ export class PeerManager {
       peak = Math.max(peak, conn.peakQueuedBytes);
     }
     return {
-      pendingHandshakes: this.pending.size,
-      peakPendingHandshakes: this.peakPending,
-      inbound: this.inboundCount,
+      pendingHandshakes: this.admission.pending,
+      peakPendingHandshakes: this.admission.peakPending,
+      inbound: this.admission.inboundCount,
       open: this.openConnections().length,
       refused: this.refusedCount,
+      evicted: this.evictedCount,
+      dialing: this.dials.dialing,
+      dialsQueued: this.dials.queued,
+      peakDialing: this.dials.peakDialing,
       refusing: this.refusing.size,
       maxQueuedBytes,
       peakQueuedBytes: peak,
@@ -208,6 +219,7 @@ export class PeerManager {
     this.server?.close();
     for (const socket of this.refusing) socket.destroy();
     this.flushRefusalLog();
+    this.dials.clear();
     const closing: Promise<unknown>[] = [];
     for (const rec of this.records.values()) {
       clearTimeout(rec.retryTimer);
@@ -215,7 +227,7 @@ export class PeerManager {
       rec.dialing?.destroy('local', 'shutting down');
       if (rec.conn) closing.push(rec.conn.close('shutting down'));
     }
-    for (const conn of [...this.pending.keys()]) conn.destroy('local', 'shutting down');
+    for (const conn of this.admission.pendingConnections()) conn.destroy('local', 'shutting down');
     await Promise.all(closing);
   }
 
@@ -243,11 +255,19 @@ export class PeerManager {
     return this.o.policy === 'all' || namespaceOf(rec.peerId) === namespaceOf(this.o.localPeerId) || this.messaged.has(rec.peerId);
   }
 
+  /** Dials now if fewer than max_concurrent_dials are in flight, else once one ends. */
   private dial(rec: PeerRecord): void {
     if (this.stopping || rec.conn || rec.dialing || !rec.address) return;
     clearTimeout(rec.retryTimer);
     rec.retryTimer = undefined;
     rec.nextRetryAt = undefined;
+    rec.state = 'connecting';
+    this.dials.request(rec, () => this.startDial(rec));
+    if (!rec.dialing) this.emit(rec);
+  }
+
+  private startDial(rec: PeerRecord): boolean {
+    if (this.stopping || rec.conn || rec.dialing || !rec.address || this.records.get(rec.peerId) !== rec) return false;
     const { ip, port } = rec.address;
     this.o.log.debug(`Dialing ${rec.peerId} at ${ip}:${port}`);
     const socket = connect({ host: ip, port });
@@ -256,6 +276,13 @@ export class PeerManager {
     rec.dialing = conn;
     rec.state = 'connecting';
     this.emit(rec);
+    return true;
+  }
+
+  /** Our dial with this peer is over, whichever way: the next waiting one may go. */
+  private endDial(rec: PeerRecord): void {
+    rec.dialing = undefined;
+    this.dials.done(rec);
   }
 
   private connection(socket: Socket, direction: 'inbound' | 'outbound', expectedPeerId: string | undefined): PeerConnection {
@@ -280,7 +307,7 @@ export class PeerManager {
         closed: (conn, info) => {
           this.live.delete(conn);
           this.peakQueued = Math.max(this.peakQueued, conn.peakQueuedBytes);
-          this.settlePending(conn);
+          this.admission.settle(conn);
           this.closed(conn, info);
         },
       },
@@ -290,9 +317,10 @@ export class PeerManager {
   }
 
   /**
-   * A new inbound socket. Within the caps it becomes a pending connection (so that stop() can end
-   * it too); over any of them it is refused before a byte is read, as nginx or OpenSSH refuse
-   * past their connection limits, so that a flood can hold neither memory nor sockets.
+   * A new inbound socket. Over a per-IP cap it is refused before a byte is read, as nginx or
+   * OpenSSH refuse past their connection limits, so that a flood can hold neither memory nor
+   * sockets. With every handshake slot taken, it takes the place of the oldest pending connection
+   * of the IP holding the most (admission.ts): a slot is a turn to say HELLO, not a lock.
    */
   private accept(socket: Socket): void {
     if (this.stopping || socket.remoteAddress === undefined) {
@@ -300,29 +328,20 @@ export class PeerManager {
       return;
     }
     const ip = plainIp(socket.remoteAddress);
-    const refusal = this.overCap(ip);
-    if (refusal !== undefined) {
-      this.refuse(socket, ip, refusal);
+    const admission = this.admission.decide(ip);
+    if (admission.kind === 'refuse') {
+      this.refuse(socket, ip, admission.reason);
       return;
     }
-    this.inboundCount += 1;
-    this.inboundByIp.set(ip, (this.inboundByIp.get(ip) ?? 0) + 1);
-    this.pendingByIp.set(ip, (this.pendingByIp.get(ip) ?? 0) + 1);
+    if (admission.evict) {
+      this.evictedCount += 1;
+      const reason = `${this.o.limits.maxPendingHandshakes} handshakes already pending (max_pending_handshakes)`;
+      this.logRefusal(`Evicted the pending connection from ${admission.evict.remoteAddress} for a newcomer from ${ip}: ${reason}`, reason);
+      admission.evict.destroy('rejected', 'evicted: max_pending_handshakes');
+    }
     const conn = this.connection(socket, 'inbound', undefined);
-    this.pending.set(conn, ip);
-    this.peakPending = Math.max(this.peakPending, this.pending.size);
-    void conn.closed.then(() => {
-      this.inboundCount -= 1;
-      decrement(this.inboundByIp, ip);
-    });
-  }
-
-  private overCap(ip: string): string | undefined {
-    const l = this.o.limits;
-    if ((this.inboundByIp.get(ip) ?? 0) >= l.maxConnectionsPerIp) return `${l.maxConnectionsPerIp} connections from ${ip} already (max_connections_per_ip)`;
-    if ((this.pendingByIp.get(ip) ?? 0) >= l.maxPendingPerIp) return `${l.maxPendingPerIp} handshakes from ${ip} already pending (max_pending_per_ip)`;
-    if (this.pending.size >= l.maxPendingHandshakes) return `${l.maxPendingHandshakes} handshakes already pending (max_pending_handshakes)`;
-    return undefined;
+    this.admission.add(conn, ip);
+    void conn.closed.then(() => this.admission.release(ip));
   }
 
   /**
@@ -332,7 +351,7 @@ export class PeerManager {
    */
   private refuse(socket: Socket, ip: string, reason: string): void {
     this.refusedCount += 1;
-    this.logRefusal(`${ip}:${socket.remotePort ?? '?'}`, reason);
+    this.logRefusal(`Refused a connection from ${ip}:${socket.remotePort ?? '?'}: ${reason}`, reason);
     socket.on('error', () => socket.destroy());
     if (this.refusing.size >= MAX_REFUSING) {
       socket.destroy();
@@ -348,14 +367,14 @@ export class PeerManager {
     socket.resume();
   }
 
-  /** The first refusal of a period is logged as it is; the rest are counted into one line. */
-  private logRefusal(who: string, reason: string): void {
+  /** The first refusal or eviction of a period is logged as it is; the rest are counted into one line. */
+  private logRefusal(line: string, reason: string): void {
     if (this.refusalLog) {
       this.refusalLog.more += 1;
       this.refusalLog.reason = reason;
       return;
     }
-    this.o.log.warn(`Refused a connection from ${who}: ${reason}`);
+    this.o.log.warn(line);
     const timer = setTimeout(() => this.flushRefusalLog(), REFUSAL_LOG_PERIOD_MS);
     timer.unref();
     this.refusalLog = { timer, more: 0, reason };
@@ -366,15 +385,7 @@ export class PeerManager {
     if (!pending) return;
     clearTimeout(pending.timer);
     this.refusalLog = undefined;
-    if (pending.more > 0) this.o.log.warn(`Refused ${pending.more} more connection(s) in the last second (latest: ${pending.reason})`);
-  }
-
-  /** An inbound connection is past HELLO (or gone): it no longer holds a handshake slot. */
-  private settlePending(conn: PeerConnection): void {
-    const ip = this.pending.get(conn);
-    if (ip === undefined) return;
-    this.pending.delete(conn);
-    decrement(this.pendingByIp, ip);
+    if (pending.more > 0) this.o.log.warn(`Refused or evicted ${pending.more} more connection(s) in the last second (latest: ${pending.reason})`);
   }
 
   /**
@@ -387,18 +398,19 @@ export class PeerManager {
     if (rec?.conn) return 'already connected';
     if (rec?.dialing) {
       if (this.o.localPeerId < peerId) return 'simultaneous dial: ours wins';
-      this.aborted.add(rec.dialing);
-      rec.dialing.destroy('rejected', 'simultaneous dial: theirs wins');
-      rec.dialing = undefined;
+      const ours = rec.dialing;
+      this.aborted.add(ours);
+      this.endDial(rec);
+      ours.destroy('rejected', 'simultaneous dial: theirs wins');
     }
-    this.settlePending(conn);
+    this.admission.settle(conn);
     return undefined;
   }
 
   private opened(conn: PeerConnection): void {
     const peerId = conn.peerId!;
     const rec = this.record(peerId);
-    if (rec.dialing === conn) rec.dialing = undefined;
+    if (rec.dialing === conn) this.endDial(rec);
     if (rec.conn && rec.conn !== conn) {
       void conn.close('duplicate connection');
       return;
@@ -416,7 +428,7 @@ export class PeerManager {
     const rec = conn.peerId === undefined ? undefined : this.records.get(conn.peerId);
     if (!rec) return;
     if (rec.dialing === conn) {
-      rec.dialing = undefined;
+      this.endDial(rec);
       if (this.aborted.has(conn)) return;
       rec.lastError = info.reason;
       this.o.log.info(`Dial to ${rec.peerId} failed: ${info.reason}`);
@@ -484,6 +496,7 @@ export class PeerManager {
 
   private forget(rec: PeerRecord): void {
     clearTimeout(rec.retryTimer);
+    this.dials.done(rec);
     this.records.delete(rec.peerId);
     this.o.onPeerRemoved(rec.peerId);
     this.o.onUnreachable(rec.peerId, 'no longer registered');
@@ -512,8 +525,3 @@ export class PeerManager {
   }
 }
 
-function decrement(counts: Map<string, number>, key: string): void {
-  const n = (counts.get(key) ?? 0) - 1;
-  if (n > 0) counts.set(key, n);
-  else counts.delete(key);
-}

@@ -1,7 +1,9 @@
 // One rendezvous request: connect, write one JSON line, read one JSON line, close (PROTOCOL.md §2).
 
 import { connect } from 'node:net';
-import { MAX_LINE_BYTES } from '../wire/framing.ts';
+
+/** A DISCOVER reply of 10,000 peers is about 1 MB (replies are not held to the 32 KiB request line): room for twice that. */
+const MAX_REPLY_BYTES = 2 * 1024 * 1024;
 
 /**
  * `unreachable`: no TCP connection; `timeout`: no reply in time; `no_reply`: closed without a
@@ -54,7 +56,7 @@ export function rendezvousRequest(endpoint: RendezvousEndpoint, body: Record<str
       chunks.push(chunk);
       size += chunk.length;
       if (chunk.includes(0x0a)) settle(readReply(Buffer.concat(chunks).toString('utf8'), server));
-      else if (size > 16 * MAX_LINE_BYTES) settle(new RendezvousError('bad_reply', `rendezvous server ${server} sent an oversized reply`));
+      else if (size > MAX_REPLY_BYTES) settle(new RendezvousError('bad_reply', `rendezvous server ${server} sent an oversized reply`));
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (chunks.length > 0) settle(readReply(Buffer.concat(chunks).toString('utf8'), server));
