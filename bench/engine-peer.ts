@@ -12,7 +12,8 @@
 
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { FEATURE_PIPELINE } from '../src-main/engine/wire/messages.ts';
+import { CHALLENGE_FIELD, answerFields } from '../src-main/engine/extensions/negotiation.ts';
+import { FEATURE_PIPELINE } from '../src-main/engine/extensions/pipeline.ts';
 
 // The parent imports only types from here: importing this module runs a role.
 const ACK_PEERS = [
@@ -68,7 +69,8 @@ function serveLines(socket: Socket, onFrame: (message: Frame) => string | undefi
 function answerCommon(socket: Socket, message: Frame, self: string, features: readonly string[]): string | undefined {
   switch (message.type) {
     case 'HELLO':
-      return frame({ type: 'HELLO_OK', peer_id: self, version: '1.0', features, ttl: 1 });
+      // A pipelining peer proves it as ChatP2P does: an answer to the dialer's challenge.
+      return frame({ type: 'HELLO_OK', peer_id: self, version: '1.0', features, ...answerFields(message[CHALLENGE_FIELD], features), ttl: 1 });
     case 'PING':
       return frame({ type: 'PONG', msg_id: message.msg_id, timestamp: now(), ttl: 1 });
     case 'BYE':

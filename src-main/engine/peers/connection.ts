@@ -4,14 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { ModuleLogger } from '../log.ts';
+import { CHALLENGE_FIELD, EXTENSIONS, OUR_FEATURES, answerFields, negotiate, newChallenge } from '../extensions/negotiation.ts';
+import { FEATURE_PIPELINE } from '../extensions/pipeline.ts';
 import { LineReader, encodeFrame } from '../wire/framing.ts';
-import {
-  FEATURE_PIPELINE,
-  OUR_FEATURES,
-  PROTOCOL_VERSION,
-  parsePeerMessage,
-  type PeerMessage,
-} from '../wire/messages.ts';
+import { PROTOCOL_VERSION, parsePeerMessage, type PeerMessage } from '../wire/messages.ts';
 import { isoNow } from '../wire/timestamp.ts';
 
 export type Direction = 'inbound' | 'outbound';
@@ -46,6 +42,8 @@ export interface ConnectionHooks {
   /** SEND, ACK and PUB once the connection is open. */
   message(conn: PeerConnection, message: PeerMessage): void;
   rtt(conn: PeerConnection): void;
+  /** Something odd but tolerated about this peer (PROTOCOL.md §4), worth one log line per peer. */
+  quirk(conn: PeerConnection, what: string): void;
   /** A frame that was not a valid message (counted for `status`). */
   invalidFrame(conn: PeerConnection): void;
   closed(conn: PeerConnection, info: CloseInfo): void;
@@ -75,6 +73,8 @@ export class PeerConnection {
   peerId: string | undefined;
   state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
   features: string[] = [];
+  /** Our extensions this connection uses, as negotiation/ decided from the handshake. */
+  extensions: ReadonlySet<string> = new Set();
   lastRttMs: number | undefined;
   private rttSamples: number[] = [];
   strikes = 0;
@@ -92,7 +92,8 @@ export class PeerConnection {
   private awaitingPong = false;
   private missedPongs = 0;
 
-  private pipelined = false;
+  /** The challenge our HELLO carried (outbound). */
+  private challenge: string | undefined;
   private readonly urgent: OutgoingFrame[] = [];
   private readonly normal: OutgoingFrame[] = [];
   /** Bytes of the frames in `urgent` and `normal`, not yet handed to the socket. */
@@ -158,9 +159,9 @@ export class PeerConnection {
     return this.peerId ?? this.remoteAddress;
   }
 
-  /** Both sides advertised `chatp2p-pipeline`: many frames in flight, no pacing. */
+  /** `chatp2p-pipeline` is on: many frames in flight, no pacing. */
   get isPipelined(): boolean {
-    return this.pipelined;
+    return this.extensions.has(FEATURE_PIPELINE);
   }
 
   get avgRttMs(): number | undefined {
@@ -185,7 +186,8 @@ export class PeerConnection {
 
   /** Outbound: the socket is connected; say HELLO and nothing else until HELLO_OK. */
   sendHello(): void {
-    this.writeNow({ type: 'HELLO', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ttl: 1 });
+    this.challenge = newChallenge();
+    this.writeNow({ type: 'HELLO', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, [CHALLENGE_FIELD]: this.challenge, ttl: 1 });
   }
 
   /**
@@ -269,7 +271,10 @@ export class PeerConnection {
         this.finish({ kind: 'bye', reason: message.reason ? `left: ${message.reason}` : 'left' });
         return;
       case 'BYE_OK':
-        if (this.byeMsgId !== undefined && (message.msgId === undefined || message.msgId === this.byeMsgId)) this.byeDone?.();
+        // Some answer with a msg_id of their own (and `dest` for `dst`): any BYE_OK ends it.
+        if (this.byeMsgId === undefined) return;
+        if (message.msgId !== this.byeMsgId) this.hooks.quirk(this, 'answers BYE with a BYE_OK of its own msg_id');
+        this.byeDone?.();
         return;
       case 'ACK':
         this.releaseSlot('ACK', message.msgId);
@@ -300,31 +305,40 @@ export class PeerConnection {
         return;
       }
       this.peerId = message.peerId;
-      this.open(message.features);
-      this.enqueue({ bytes: encodeFrame({ type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ttl: 1 }) }, true);
+      this.open(message.features, negotiate({ direction: 'inbound', features: message.features }));
+      const helloOk = { type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ...answerFields(message.challenge), ttl: 1 };
+      this.enqueue({ bytes: encodeFrame(helloOk) }, true);
       this.hooks.opened(this);
       return;
     }
     if (message.type === 'HELLO_REJECT') {
       this.finish({ kind: 'rejected', reason: `HELLO_REJECT${message.reason ? `: ${message.reason}` : ''}` });
     } else if (message.type === 'HELLO_OK') {
-      if (message.peerId !== undefined && this.peerId !== undefined && message.peerId !== this.peerId) {
-        this.finish({ kind: 'handshake', reason: `answered as ${message.peerId}` });
-        return;
+      const answeredAs = message.peerId;
+      if (answeredAs !== undefined && this.peerId !== undefined && answeredAs !== this.peerId) {
+        // Some peers put the dialer's peer_id in HELLO_OK: the peer we dialed is who it is.
+        if (answeredAs !== this.localPeerId) {
+          this.finish({ kind: 'handshake', reason: `answered as ${answeredAs}` });
+          return;
+        }
+        this.hooks.quirk(this, `answers HELLO with our own peer_id (${answeredAs}); taken as the peer we dialed`);
       }
-      this.peerId ??= message.peerId;
-      this.open(message.features);
+      this.peerId ??= answeredAs;
+      const extensions = negotiate({ direction: 'outbound', challenge: this.challenge, features: message.features, proof: message.proof });
+      const unproven = EXTENSIONS.filter((f) => message.features.includes(f) && !extensions.has(f));
+      if (unproven.length > 0) this.hooks.quirk(this, `advertises ${unproven.join(', ')} without the proof (an echo of our HELLO?): plain protocol`);
+      this.open(message.features, extensions);
       this.hooks.opened(this);
     } else {
       this.log.debug(`${this.label}: ignoring ${message.type} before HELLO_OK`);
     }
   }
 
-  private open(features: string[]): void {
+  private open(features: string[], extensions: ReadonlySet<string>): void {
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
     this.features = features;
-    this.pipelined = features.includes(FEATURE_PIPELINE);
+    this.extensions = extensions;
     this.pingTimer = setInterval(() => this.keepAlive(), this.timers.pingIntervalMs);
   }
 
@@ -396,7 +410,7 @@ export class PeerConnection {
     if (this.state === 'closed') return;
     (urgent ? this.urgent : this.normal).push(frame);
     this.queuedFrameBytes += frame.bytes.length;
-    if (!this.pipelined) {
+    if (!this.isPipelined) {
       this.flush();
       this.checkQueue();
     } else if (!this.flushScheduled) {
@@ -432,7 +446,7 @@ export class PeerConnection {
    */
   private flush(): void {
     if (this.socket.destroyed || !this.socket.writable) return;
-    if (this.pipelined) {
+    if (this.isPipelined) {
       const frames = this.urgent.splice(0).concat(this.normal.splice(0));
       this.queuedFrameBytes = 0;
       this.queuedPong = undefined;
