@@ -42,6 +42,31 @@ describe('toward course clients that keep only the first line of each read', () 
     expect(peer.of('SEND').map((f) => f.payload)).toEqual(sent.map((_, i) => `message ${i}`));
   });
 
+  it('ACKs a stop-and-wait sender at once, and it reads all 300 ACKs, in order', async () => {
+    const { peer, t } = await engineWithPeer({ peerId: 'legacy@CIC', firstLineOnly: true });
+    const s = socketOf(peer);
+    for (let i = 0; i < 300; i++) {
+      const acked = peer.nextFrame((f) => f.type === 'ACK' && f.msg_id === `saw-${i}`, 2_000);
+      peer.write(s, { type: 'SEND', msg_id: `saw-${i}`, src: 'legacy@CIC', dst: 'alice@CIC', payload: `line ${i}`, require_ack: true, ttl: 1 });
+      await acked;
+    }
+    expect(peer.of('ACK').map((f) => f.msg_id)).toEqual(Array.from({ length: 300 }, (_, i) => `saw-${i}`));
+    expect(t.messages.map((m) => m.text)).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i}`));
+  });
+
+  it('spaces the ACKs of SENDs that came in one read, so a first-line reader loses none', async () => {
+    const { peer, t } = await engineWithPeer({ peerId: 'legacy@CIC', firstLineOnly: true });
+    const burst = Array.from({ length: 20 }, (_, i) => ({ type: 'SEND', msg_id: `b-${i}`, src: 'legacy@CIC', dst: 'alice@CIC', payload: `b ${i}`, require_ack: true, ttl: 1 }));
+    const oneRead = burst.map((f) => JSON.stringify(f) + '\n').join('');
+    socketOf(peer).write(oneRead);
+    await waitFor('every ACK read', () => peer.of('ACK').length === 20);
+    // Again, as retries: each is already stored, so its ACK is due at once, in the same read.
+    socketOf(peer).write(oneRead);
+    await waitFor('every ACK read again', () => peer.of('ACK').length === 40);
+    expect(peer.of('ACK').map((f) => f.msg_id)).toEqual([...burst, ...burst].map((f) => f.msg_id));
+    expect(t.messages).toHaveLength(20);
+  });
+
   it('takes an echoed chatp2p-pipeline for no proof: 50 DMs at once arrive in order, none retried', async () => {
     const { peer, t } = await engineWithPeer({ peerId: 'echo@CIC', firstLineOnly: true, echoHello: true });
     expect(peer.of('HELLO')[0]!.features).toContain('chatp2p-pipeline');

@@ -116,6 +116,7 @@ export class ScriptedPeer {
   readonly sockets = new Set<Socket>();
   server: Server | undefined;
   port = 0;
+  private readonly waiters = new Set<(frame: Frame) => void>();
 
   constructor(options: ScriptedPeerOptions) {
     this.options = options;
@@ -146,6 +147,23 @@ export class ScriptedPeer {
         socket.write(JSON.stringify({ type: 'HELLO', peer_id: peerId, version: '1.0', features: this.options.features ?? ['ack'], ttl: 1 }) + '\n');
         resolve(socket);
       });
+    });
+  }
+
+  /** Resolves with the next frame read that matches (frames read before the call do not count). */
+  nextFrame(match: (frame: Frame) => boolean, timeoutMs = 8_000): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error('no matching frame'));
+      }, timeoutMs);
+      const waiter = (frame: Frame) => {
+        if (!match(frame)) return;
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(frame);
+      };
+      this.waiters.add(waiter);
     });
   }
 
@@ -192,6 +210,7 @@ export class ScriptedPeer {
 
   private onFrame(socket: Socket, frame: Frame, direction: 'inbound' | 'outbound'): void {
     this.frames.push(frame);
+    for (const waiter of this.waiters) waiter(frame);
     const o = this.options;
     switch (frame.type) {
       case 'HELLO': {

@@ -52,8 +52,9 @@ export interface ConnectionHooks {
 /** How long a frame that expects an answer (SEND→ACK, PING→PONG) holds a legacy peer's line. */
 const LEGACY_ANSWER_HOLD_MS = 1000;
 /**
- * Pause after a frame that gets no answer, toward a peer whose reader keeps only the first line
- * of each socket read (PROTOCOL.md §4): long enough for it to read one frame before the next.
+ * Pause after a frame that nothing shows read (a PUB; our ACK when no request of the peer's
+ * followed it), toward a peer whose reader keeps only the first line of each socket read
+ * (PROTOCOL.md §4): long enough for it to read one frame before the next.
  */
 const LEGACY_FRAME_GAP_MS = 20;
 const RTT_SAMPLES = 10;
@@ -62,6 +63,11 @@ interface OutgoingFrame {
   bytes: Buffer;
   /** The answer that proves the peer read this frame. */
   answer?: { type: 'ACK' | 'PONG'; msgId: string };
+  /**
+   * This frame answers a request of the peer's (ACK, PONG, HELLO_OK): the peer waits for it, so
+   * its next request, read after this frame was written, shows it was read.
+   */
+  reply?: boolean;
   /** Called when the frame is handed to the socket: the peer's clock starts then, not when queued. */
   onWritten?: () => void;
 }
@@ -105,7 +111,13 @@ export class PeerConnection {
   private queuedPong: OutgoingFrame | undefined;
   /** PINGs answered by a later PONG instead of their own (a PING flood). */
   private coalescedPings = 0;
-  private slot: { answer: OutgoingFrame['answer']; timer: NodeJS.Timeout } | undefined;
+  /**
+   * Toward a legacy peer, our last frame while nothing shows the peer read it: the next one waits.
+   * `read` is the socket read during which it was written.
+   */
+  private slot: { answer: OutgoingFrame['answer']; reply: boolean; read: number; timer: NodeJS.Timeout } | undefined;
+  /** Socket reads so far: a request that came in a later read than our reply was sent after it arrived. */
+  private reads = 0;
   private flushScheduled = false;
 
   private byeMsgId: string | undefined;
@@ -192,7 +204,8 @@ export class PeerConnection {
 
   /**
    * Queues a frame. `awaitAck`: a legacy peer's line is held until that ACK comes. `urgent`: an
-   * answer the peer is waiting for (ACK), ahead of our own messages.
+   * answer the peer is waiting for (ACK), ahead of our own messages; toward a legacy peer the
+   * peer's next request counts as having read it.
    */
   send(message: Record<string, unknown>, options: { awaitAck?: string; urgent?: boolean } = {}): void {
     this.sendEncoded(encodeFrame(message), options);
@@ -201,7 +214,8 @@ export class PeerConnection {
   /** Queues an already-encoded frame (a PUB goes to many connections, a retry reuses its bytes). */
   sendEncoded(bytes: Buffer, options: { awaitAck?: string; urgent?: boolean; onWritten?: () => void } = {}): void {
     const answer = options.awaitAck === undefined ? undefined : ({ type: 'ACK', msgId: options.awaitAck } as const);
-    this.enqueue({ bytes, answer, onWritten: options.onWritten }, options.urgent ?? false);
+    const urgent = options.urgent ?? false;
+    this.enqueue({ bytes, answer, reply: urgent && answer === undefined, onWritten: options.onWritten }, urgent);
   }
 
   /**
@@ -235,6 +249,7 @@ export class PeerConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.reads += 1;
     const fits = this.reader.push(chunk, (line) => {
       // A peer being dropped for not reading gets nothing more done for it.
       if (this.state !== 'closed' && !this.overflowing) this.onLine(line);
@@ -258,6 +273,7 @@ export class PeerConnection {
       this.onHandshakeMessage(message);
       return;
     }
+    if (message.type === 'SEND' || message.type === 'PING') this.peerRequested();
     switch (message.type) {
       case 'PING':
         this.answerPing(message.msgId);
@@ -307,7 +323,7 @@ export class PeerConnection {
       this.peerId = message.peerId;
       this.open(message.features, negotiate({ direction: 'inbound', features: message.features }));
       const helloOk = { type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ...answerFields(message.challenge), ttl: 1 };
-      this.enqueue({ bytes: encodeFrame(helloOk) }, true);
+      this.enqueue({ bytes: encodeFrame(helloOk), reply: true }, true);
       this.hooks.opened(this);
       return;
     }
@@ -371,7 +387,7 @@ export class PeerConnection {
       waiting.bytes = bytes;
       return;
     }
-    const pong = { bytes };
+    const pong = { bytes, reply: true };
     this.queuedPong = pong;
     this.enqueue(pong, true);
   }
@@ -469,7 +485,20 @@ export class PeerConnection {
       // Never hold longer than half a PING period, so that keep-alive PINGs still go out on time.
       frame.answer ? Math.min(LEGACY_ANSWER_HOLD_MS, this.timers.pingIntervalMs / 2) : LEGACY_FRAME_GAP_MS,
     );
-    this.slot = { answer: frame.answer, timer };
+    this.slot = { answer: frame.answer, reply: frame.reply ?? false, read: this.reads, timer };
+  }
+
+  /**
+   * A SEND or PING of the peer's. A stop-and-wait peer sends its next request only once it has our
+   * reply to the last, so one read after our reply went out shows the reply was read and the line
+   * is free. One from the same read crossed our reply, and shows nothing.
+   */
+  private peerRequested(): void {
+    const slot = this.slot;
+    if (slot === undefined || !slot.reply || slot.read >= this.reads) return;
+    clearTimeout(slot.timer);
+    this.slot = undefined;
+    this.flush();
   }
 
   private releaseSlot(type: 'ACK' | 'PONG', msgId: string): void {
