@@ -1,7 +1,7 @@
 // The message history on real SQLite files in a temp folder: what survives reopening, search as a
 // user types it, paging, and files that are not ours (or not healthy) being refused untouched.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,29 @@ describe('history that outlives the app', () => {
     expect(s.pendingOutgoing().map((m) => m.msgId)).toEqual([waiting.msgId]);
     expect(s.hasIncoming('bob@CIC', page.messages[2]!.msgId)).toBe(true);
     expect(s.hasIncoming('carol@UnB', page.messages[2]!.msgId)).toBe(false);
+  });
+
+  it('has every commit in the database file itself soon after, not only in the unsynced WAL', async () => {
+    const s = store();
+    s.addOutgoing(outgoing('bia@CIC', 'before the power cut'), ME);
+    s.addIncoming(incoming('bia@CIC', 'and its answer'));
+    await new Promise<void>((resolve) => s.whenDurable(() => resolve()));
+    // What a power loss leaves for sure: the file as fsynced, without the WAL written since.
+    const copy = join(dir, 'after-power-loss.sqlite');
+    const texts = () => {
+      copyFileSync(path, copy);
+      const db = new DatabaseSync(copy, { readOnly: true });
+      try {
+        return (db.prepare('SELECT text FROM messages ORDER BY seq').all() as { text: string }[]).map((r) => r.text);
+      } catch {
+        return []; // not even the schema has reached the file yet
+      } finally {
+        db.close();
+      }
+    };
+    const deadline = Date.now() + 2_000;
+    while (texts().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(texts()).toEqual(['before the power cut', 'and its answer']);
   });
 
   it('marks a conversation read once, and a new message makes it unread again', () => {

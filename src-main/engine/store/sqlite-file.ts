@@ -1,6 +1,6 @@
 // What every ChatP2P SQLite file shares: it is marked as ours (a foreign file is refused, never
 // altered), held by one process, migrated step by step from its first schema, and written in one
-// transaction per event-loop turn (group commit) with callbacks once the changes are on disk.
+// transaction per event-loop turn (group commit) with callbacks once the changes are committed.
 
 import { DatabaseSync } from 'node:sqlite';
 
@@ -13,8 +13,16 @@ export interface SchemaSpec {
   description: string;
   /** Who holds the file while it is open, for the error a second opener gets. */
   holder: string;
-  /** FULL fsyncs every commit (messages); NORMAL may lose the last commits on power loss (soft state). */
+  /**
+   * FULL fsyncs every commit. NORMAL writes each commit to the WAL without an fsync: it survives
+   * a crash or kill of the process, and only a power loss or an OS crash can lose it.
+   */
   synchronous: 'FULL' | 'NORMAL';
+  /**
+   * With NORMAL: an fsync (a WAL checkpoint) follows every commit within this many ms, which
+   * bounds what a power loss can take. Unset: the last commits are soft state.
+   */
+  syncWithinMs?: number;
 }
 
 /** Opens (creating if needed) and migrates `path`; throws a `Refusal` when it cannot be used. */
@@ -76,12 +84,16 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
 export class GroupCommit {
   private readonly db: DatabaseSync;
   private readonly onError: (err: Error) => void;
+  private readonly syncWithinMs: number | undefined;
   private open = false;
   private callbacks: ((err?: Error) => void)[] = [];
+  private syncTimer: NodeJS.Timeout | undefined;
 
-  constructor(db: DatabaseSync, onError: (err: Error) => void) {
+  /** `syncWithinMs`: the SchemaSpec's, for a file opened with synchronous NORMAL. */
+  constructor(db: DatabaseSync, onError: (err: Error) => void, syncWithinMs?: number) {
     this.db = db;
     this.onError = onError;
+    this.syncWithinMs = syncWithinMs;
   }
 
   run<T>(statement: () => T): T {
@@ -113,7 +125,27 @@ export class GroupCommit {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       this.onError(error);
     }
+    if (error === undefined && this.syncWithinMs !== undefined && this.syncTimer === undefined) {
+      this.syncTimer = setTimeout(() => this.sync(), this.syncWithinMs);
+      // Only a power loss needs it, and a process that ends unclosed has its WAL in the OS cache.
+      this.syncTimer.unref();
+    }
     for (const done of callbacks) done(error);
     return error;
+  }
+
+  /**
+   * Commits what is pending and makes every commit so far survive a power loss: a checkpoint
+   * fsyncs the WAL (then copies it into the database file and fsyncs that).
+   */
+  sync(): void {
+    if (!this.db.isOpen || this.commit() !== undefined) return;
+    clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      this.onError(err as Error);
+    }
   }
 }

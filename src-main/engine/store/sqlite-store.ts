@@ -1,6 +1,11 @@
-// The message history in one SQLite file per profile (node:sqlite, WAL, synchronous FULL): every
-// message sent and received, the durable outbox (our DMs until delivered or cancelled), read
-// positions, and an FTS5 index for accent-insensitive search.
+// The message history in one SQLite file per profile (node:sqlite, WAL): every message sent and
+// received, the durable outbox (our DMs until delivered or cancelled), read positions, and an
+// FTS5 index for accent-insensitive search.
+//
+// Durability (docs/DURABILITY.md): each commit goes to the WAL with synchronous NORMAL before a
+// message is ACKed or sendDirect returns, so it survives a crash or kill of the process; an fsync
+// (a WAL checkpoint) follows within SYNC_WITHIN_MS and at close, so a power loss or an OS crash
+// can take at most the last SYNC_WITHIN_MS. This is Redis's `appendfsync everysec`, tighter.
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { IncomingMessage, OutgoingMessage } from '../api.ts';
@@ -17,12 +22,16 @@ import {
   type StoredMessage,
 } from './store.ts';
 
+/** The most a power loss can take: 100 ms promised, half of it so that a busy loop still keeps it. */
+export const SYNC_WITHIN_MS = 50;
+
 export const HISTORY_SCHEMA: SchemaSpec = {
   // 'CP2H' marks the file as a ChatP2P history, so a foreign SQLite database is refused.
   applicationId: 0x43503248,
   description: 'message history file',
   holder: 'ChatP2P process (the app or a terminal client on this profile)',
-  synchronous: 'FULL',
+  synchronous: 'NORMAL',
+  syncWithinMs: SYNC_WITHIN_MS,
   migrations: [
     // 1: messages, in the order we stored them (`seq`), and how far each conversation was read.
     `CREATE TABLE messages (
@@ -94,9 +103,13 @@ const COLUMNS = 'seq, conversation, msg_id, direction, kind, sender, recipient, 
 const MATCH_START = '\u{F0000}';
 const MATCH_END = '\u{F0001}';
 
-/** Opens the history at `path` (':memory:' for one that ends with the process). */
-export function openMessageStore(path: string, onError: (err: Error) => void = () => undefined): SqliteMessageStore {
-  return new SqliteMessageStore(openDatabase(path, HISTORY_SCHEMA, StoreError), onError);
+/**
+ * Opens the history at `path` (':memory:' for one that ends with the process). `synchronous`
+ * FULL (an fsync per commit) is for comparing against, as bench:engine does.
+ */
+export function openMessageStore(path: string, onError: (err: Error) => void = () => undefined, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteMessageStore {
+  const spec = options.synchronous === 'FULL' ? { ...HISTORY_SCHEMA, synchronous: 'FULL' as const, syncWithinMs: undefined } : HISTORY_SCHEMA;
+  return new SqliteMessageStore(openDatabase(path, spec, StoreError), onError, spec.syncWithinMs);
 }
 
 export class SqliteMessageStore implements MessageStore {
@@ -122,9 +135,9 @@ export class SqliteMessageStore implements MessageStore {
     StatementSync
   >;
 
-  constructor(db: DatabaseSync, onError: (err: Error) => void) {
+  constructor(db: DatabaseSync, onError: (err: Error) => void, syncWithinMs?: number) {
     this.db = db;
-    this.batch = new GroupCommit(db, onError);
+    this.batch = new GroupCommit(db, onError, syncWithinMs);
     const select = `SELECT ${COLUMNS} FROM messages`;
     const q = (sql: string) => db.prepare(sql);
     this.stmt = {
@@ -263,7 +276,7 @@ export class SqliteMessageStore implements MessageStore {
 
   close(): void {
     if (!this.db.isOpen) return;
-    this.batch.commit();
+    this.batch.sync();
     this.db.close();
   }
 
