@@ -245,6 +245,33 @@ describe('schema migrations', () => {
     expect(tables).toHaveLength(3);
   });
 
+  it('completes a search index that a crash left behind its messages, on open', () => {
+    const s = store();
+    s.addIncoming(incoming('bob@CIC', 'indexada antes'));
+    s.addIncoming(incoming('bob@CIC', 'quase perdida no índice'));
+    s.close();
+    // What a crash between a commit and its indexing leaves: the index behind the messages.
+    const db = new DatabaseSync(path);
+    db.exec("INSERT INTO messages_fts (messages_fts) VALUES ('delete-all'); UPDATE search_progress SET indexed_seq = 0");
+    db.close();
+    const again = store();
+    const db2 = (again as unknown as { db: DatabaseSync }).db;
+    expect(db2.prepare('SELECT indexed_seq FROM search_progress').get()).toEqual({ indexed_seq: 2 });
+    expect(again.search('indice', 10).map((h) => h.message.text)).toEqual(['quase perdida no índice']);
+    expect(again.search('indexada', 10)).toHaveLength(1);
+  });
+
+  it('indexes a stored message for search by itself, soon after its commit', async () => {
+    const s = store();
+    s.addIncoming(incoming('bob@CIC', 'procure por mim'));
+    await new Promise<void>((resolve) => s.whenDurable(() => resolve()));
+    const db = (s as unknown as { db: DatabaseSync }).db;
+    const indexed = () => Number((db.prepare("SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'procure'").get() as { n: number }).n);
+    const deadline = Date.now() + 1_000;
+    while (indexed() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(indexed()).toBe(1);
+  });
+
   it('brings a history from before search up to date, and finds its old messages', () => {
     // A file as the first schema left it, with messages in it.
     const db = new DatabaseSync(path);
