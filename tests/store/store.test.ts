@@ -93,27 +93,27 @@ describe('history that outlives the app', () => {
     expect(s.hasIncoming('carol@UnB', page.messages[2]!.msgId)).toBe(false);
   });
 
-  it('has every commit in the database file itself soon after, not only in the unsynced WAL', async () => {
+  it('fsyncs every commit soon after it, by itself', async () => {
     const s = store();
     s.addOutgoing(outgoing('bia@CIC', 'before the power cut'), ME);
     s.addIncoming(incoming('bia@CIC', 'and its answer'));
-    await new Promise<void>((resolve) => s.whenDurable(() => resolve()));
-    // What a power loss leaves for sure: the file as fsynced, without the WAL written since.
+    const synced = new Promise<string>((resolve) => s.whenSynced(() => resolve('synced')));
+    const late = new Promise<string>((resolve) => setTimeout(() => resolve('not synced within 2 s'), 2_000).unref());
+    expect(await Promise.race([synced, late])).toBe('synced');
+  });
+
+  it('leaves every commit in the database file itself on close, none only in the WAL', () => {
+    const s = store();
+    s.addOutgoing(outgoing('bia@CIC', 'before quitting'), ME);
+    s.addIncoming(incoming('bia@CIC', 'and its answer'));
+    s.close();
+    // What a power loss right after quitting leaves for sure: the database file without its WAL.
     const copy = join(dir, 'after-power-loss.sqlite');
-    const texts = () => {
-      copyFileSync(path, copy);
-      const db = new DatabaseSync(copy, { readOnly: true });
-      try {
-        return (db.prepare('SELECT text FROM messages ORDER BY seq').all() as { text: string }[]).map((r) => r.text);
-      } catch {
-        return []; // not even the schema has reached the file yet
-      } finally {
-        db.close();
-      }
-    };
-    const deadline = Date.now() + 2_000;
-    while (texts().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(texts()).toEqual(['before the power cut', 'and its answer']);
+    copyFileSync(path, copy);
+    const db = new DatabaseSync(copy, { readOnly: true });
+    const texts = (db.prepare('SELECT text FROM messages ORDER BY seq').all() as { text: string }[]).map((r) => r.text);
+    db.close();
+    expect(texts).toEqual(['before quitting', 'and its answer']);
   });
 
   it('marks a conversation read once, and a new message makes it unread again', () => {

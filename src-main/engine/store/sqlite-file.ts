@@ -2,6 +2,7 @@
 // altered), held by one process, migrated step by step from its first schema, and written in one
 // transaction per event-loop turn (group commit) with callbacks once the changes are committed.
 
+import { closeSync, fsync, open as fsOpen } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 
 export interface SchemaSpec {
@@ -19,8 +20,8 @@ export interface SchemaSpec {
    */
   synchronous: 'FULL' | 'NORMAL';
   /**
-   * With NORMAL: an fsync (a WAL checkpoint) follows every commit within this many ms, which
-   * bounds what a power loss can take. Unset: the last commits are soft state.
+   * With NORMAL: an fsync of the WAL follows every commit within this many ms, which bounds what
+   * a power loss can take. Unset: the last commits are soft state.
    */
   syncWithinMs?: number;
 }
@@ -84,16 +85,24 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
 export class GroupCommit {
   private readonly db: DatabaseSync;
   private readonly onError: (err: Error) => void;
-  private readonly syncWithinMs: number | undefined;
+  private readonly durable: { withinMs: number; walPath: string } | undefined;
   private open = false;
   private callbacks: ((err?: Error) => void)[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
+  private walFd: number | undefined;
+  /** Callbacks of the fsync running now, and of the commits made since it started. */
+  private syncing: (() => void)[] | undefined;
+  private unsynced: (() => void)[] = [];
+  private dirty = false;
 
-  /** `syncWithinMs`: the SchemaSpec's, for a file opened with synchronous NORMAL. */
-  constructor(db: DatabaseSync, onError: (err: Error) => void, syncWithinMs?: number) {
+  /**
+   * `durable`: for a file opened with synchronous NORMAL, the WAL is fsynced within `withinMs` of
+   * every commit (the SchemaSpec's `syncWithinMs`).
+   */
+  constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; walPath: string }) {
     this.db = db;
     this.onError = onError;
-    this.syncWithinMs = syncWithinMs;
+    this.durable = durable;
   }
 
   run<T>(statement: () => T): T {
@@ -111,6 +120,13 @@ export class GroupCommit {
     this.callbacks.push(done);
   }
 
+  /** Calls `done` once every commit so far is fsynced, so that a power loss cannot take it either. */
+  whenSynced(done: () => void): void {
+    this.commit();
+    if (!this.dirty) return done();
+    this.unsynced.push(done);
+  }
+
   /** Commits now what is pending: for writes that must be durable before we answer, and on close. */
   commit(): Error | undefined {
     if (!this.open) return undefined;
@@ -125,27 +141,67 @@ export class GroupCommit {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       this.onError(error);
     }
-    if (error === undefined && this.syncWithinMs !== undefined && this.syncTimer === undefined) {
-      this.syncTimer = setTimeout(() => this.sync(), this.syncWithinMs);
-      // Only a power loss needs it, and a process that ends unclosed has its WAL in the OS cache.
-      this.syncTimer.unref();
+    if (error === undefined && this.durable !== undefined) {
+      this.dirty = true;
+      if (this.syncTimer === undefined) {
+        this.syncTimer = setTimeout(() => this.fsyncWal(), this.durable.withinMs);
+        // Only a power loss needs it, and a process that ends unclosed has its WAL in the OS cache.
+        this.syncTimer.unref();
+      }
     }
     for (const done of callbacks) done(error);
     return error;
   }
 
   /**
-   * Commits what is pending and makes every commit so far survive a power loss: a checkpoint
-   * fsyncs the WAL (then copies it into the database file and fsyncs that).
+   * Makes the commits so far survive a power loss without holding the event loop: an fsync of the
+   * WAL in libuv's thread pool (F_FULLFSYNC on macOS). What a checkpoint moved out of the WAL was
+   * fsynced by SQLite itself, in the database file.
+   */
+  private fsyncWal(): void {
+    this.syncTimer = undefined;
+    // One fsync at a time; the next starts as this one ends, for the commits made meanwhile.
+    if (this.syncing !== undefined || !this.dirty) return;
+    const walPath = this.durable!.walPath;
+    const waiting = this.unsynced;
+    this.unsynced = [];
+    this.dirty = false;
+    this.syncing = waiting;
+    const done = (err: NodeJS.ErrnoException | null) => {
+      if (err && err.code !== 'ENOENT') this.onError(new Error(`cannot fsync ${walPath}: ${err.message}`));
+      this.syncing = undefined;
+      for (const callback of waiting) callback();
+      if (this.dirty) this.fsyncWal();
+      else if (!this.db.isOpen) this.closeWal();
+    };
+    if (this.walFd !== undefined) return fsync(this.walFd, done);
+    fsOpen(walPath, 'r+', (err, fd) => {
+      if (err) return done(err);
+      this.walFd = fd;
+      fsync(fd, done);
+    });
+  }
+
+  /**
+   * On close: commits what is pending and checkpoints, which fsyncs the WAL and then the database
+   * file, so every commit survives a power loss from here on.
    */
   sync(): void {
     if (!this.db.isOpen || this.commit() !== undefined) return;
     clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
     try {
-      this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      this.dirty = false;
     } catch (err) {
       this.onError(err as Error);
     }
+    for (const callback of this.unsynced.splice(0)) callback();
+    if (this.syncing === undefined) this.closeWal();
+  }
+
+  private closeWal(): void {
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 }

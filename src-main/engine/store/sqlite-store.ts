@@ -4,8 +4,8 @@
 //
 // Durability (docs/DURABILITY.md): each commit goes to the WAL with synchronous NORMAL before a
 // message is ACKed or sendDirect returns, so it survives a crash or kill of the process; an fsync
-// (a WAL checkpoint) follows within SYNC_WITHIN_MS and at close, so a power loss or an OS crash
-// can take at most the last SYNC_WITHIN_MS. This is Redis's `appendfsync everysec`, tighter.
+// of the WAL follows within SYNC_WITHIN_MS (off the event loop), and a checkpoint at close, so a
+// power loss or an OS crash can take at most the last 100 ms. Redis's `appendfsync everysec`, tighter.
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { IncomingMessage, OutgoingMessage } from '../api.ts';
@@ -120,7 +120,8 @@ const MATCH_END = '\u{F0001}';
  */
 export function openMessageStore(path: string, onError: (err: Error) => void = () => undefined, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteMessageStore {
   const spec = options.synchronous === 'FULL' ? { ...HISTORY_SCHEMA, synchronous: 'FULL' as const, syncWithinMs: undefined } : HISTORY_SCHEMA;
-  return new SqliteMessageStore(openDatabase(path, spec, StoreError), onError, spec.syncWithinMs);
+  const durable = spec.syncWithinMs === undefined || path === ':memory:' ? undefined : { withinMs: spec.syncWithinMs, walPath: `${path}-wal` };
+  return new SqliteMessageStore(openDatabase(path, spec, StoreError), onError, durable);
 }
 
 export class SqliteMessageStore implements MessageStore {
@@ -151,9 +152,9 @@ export class SqliteMessageStore implements MessageStore {
   >;
   private indexTimer: NodeJS.Timeout | undefined;
 
-  constructor(db: DatabaseSync, onError: (err: Error) => void, syncWithinMs?: number) {
+  constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; walPath: string }) {
     this.db = db;
-    this.batch = new GroupCommit(db, onError, syncWithinMs);
+    this.batch = new GroupCommit(db, onError, durable);
     const select = `SELECT ${COLUMNS} FROM messages`;
     const q = (sql: string) => db.prepare(sql);
     this.stmt = {
@@ -256,6 +257,11 @@ export class SqliteMessageStore implements MessageStore {
 
   whenDurable(callback: (err?: Error) => void): void {
     this.batch.whenCommitted(callback);
+  }
+
+  /** Runs `callback` once everything committed so far is fsynced (survives a power loss). */
+  whenSynced(callback: () => void): void {
+    this.batch.whenSynced(callback);
   }
 
   hasIncoming(from: string, msgId: string): boolean {
