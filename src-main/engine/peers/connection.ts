@@ -79,7 +79,7 @@ export class PeerConnection {
   peerId: string | undefined;
   state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
   features: string[] = [];
-  /** Our extensions this connection uses, as negotiation/ decided from the handshake. */
+  /** Our extensions this connection uses, as extensions/negotiation.ts decided from the handshake. */
   extensions: ReadonlySet<string> = new Set();
   lastRttMs: number | undefined;
   private rttSamples: number[] = [];
@@ -458,7 +458,8 @@ export class PeerConnection {
 
   /**
    * Toward a pipelining peer every queued frame goes out at once. Toward any other, one frame at
-   * a time: the next waits for the answer to the last, or for a short gap when it has none.
+   * a time: the next waits for evidence that the peer read the last (its answer to our request,
+   * its next request after our reply), or else for a timeout: a short gap when nothing answers.
    */
   private flush(): void {
     if (this.socket.destroyed || !this.socket.writable) return;
