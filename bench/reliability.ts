@@ -422,7 +422,7 @@ async function engineScenarios(rdv: RendezvousServer): Promise<void> {
       scenario: 'A peer claims another src in its SENDs; another dials claiming our own peer_id',
       bound: 'a message is attributed to the peer_id its connection proved in HELLO; a HELLO with our own peer_id is refused before HELLO_OK',
       measured: `${messages.filter((m) => m.from === 'mallory@CIC').length} of 3 spoofed SENDs shown as from mallory@CIC (claimed src kept aside, ${state.counters!.spoofed} counted as spoofed); the HELLO as ourselves got ${impostor.frames.length} frames back and its socket closed`,
-      test: 'hostile-peers: shows a SEND whose src is our own peer_id…; gives up on a peer whose HELLO_OK claims our own peer_id…; peer-behaviour: handshakes',
+      test: 'hostile-peers: shows a SEND whose src is our own peer_id…; takes a peer whose HELLO_OK claims our own peer_id as the peer it dialed…; peer-behaviour: handshakes',
       data: { attributed: messages.map((m) => [m.from, m.claimedSrc]), spoofed: state.counters!.spoofed },
     });
     await Promise.all([mallory.close(), impostor.close()]);

@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { EngineCounters, IncomingMessage, OutgoingMessage } from './api.ts';
+import { sendWindow } from './extensions/pipeline.ts';
 import type { ModuleLogger } from './log.ts';
 import type { PeerConnection } from './peers/connection.ts';
 import type { MessageStore } from './store/store.ts';
@@ -173,7 +174,7 @@ export class Router {
     const box = this.outboxes.get(peerId);
     const conn = this.o.connectionFor(peerId);
     if (!box || !conn) return;
-    const window = conn.isPipelined ? this.o.pipelineWindow : 1;
+    const window = sendWindow(conn.extensions, this.o.pipelineWindow);
     while (box.inflight.size < window && box.queue.length > 0) {
       const pending = box.queue.shift()!;
       const message = pending.message;

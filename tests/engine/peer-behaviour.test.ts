@@ -30,13 +30,51 @@ async function engineWithPeer(options: ConstructorParameters<typeof ScriptedPeer
 const socketOf = (peer: ScriptedPeer) => [...peer.sockets][0]!;
 
 describe('toward course clients that keep only the first line of each read', () => {
-  it('sends one SEND at a time, so 500 back-to-back messages all arrive, in order', async () => {
-    const { peer, t } = await engineWithPeer({ peerId: 'legacy@CIC', firstLineOnly: true });
+  it.each([
+    ['that answers HELLO plainly', {}],
+    ['that echoes our HELLO, chatp2p-pipeline and all, as its HELLO_OK', { echoHello: true }],
+  ])('sends one SEND at a time to one %s, so 500 back-to-back messages all arrive, in order', async (_, quirk) => {
+    const { peer, t } = await engineWithPeer({ peerId: 'legacy@CIC', firstLineOnly: true, ...quirk });
     expect(t.peer('legacy@CIC')!.pipelined).toBe(false);
     const sent = Array.from({ length: 500 }, (_, i) => t.engine.sendDirect('legacy@CIC', `message ${i}`));
     await t.engine.whenIdle();
     expect(sent.map((m) => t.deliveries.filter((d) => d.msgId === m.msgId).at(-1)!.state)).toEqual(sent.map(() => 'delivered'));
     expect(peer.of('SEND').map((f) => f.payload)).toEqual(sent.map((_, i) => `message ${i}`));
+  });
+
+  it('ACKs a stop-and-wait sender at once, and it reads all 300 ACKs, in order', async () => {
+    const { peer, t } = await engineWithPeer({ peerId: 'legacy@CIC', firstLineOnly: true });
+    const s = socketOf(peer);
+    for (let i = 0; i < 300; i++) {
+      const acked = peer.nextFrame((f) => f.type === 'ACK' && f.msg_id === `saw-${i}`, 2_000);
+      peer.write(s, { type: 'SEND', msg_id: `saw-${i}`, src: 'legacy@CIC', dst: 'alice@CIC', payload: `line ${i}`, require_ack: true, ttl: 1 });
+      await acked;
+    }
+    expect(peer.of('ACK').map((f) => f.msg_id)).toEqual(Array.from({ length: 300 }, (_, i) => `saw-${i}`));
+    expect(t.messages.map((m) => m.text)).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i}`));
+  });
+
+  it('spaces the ACKs of SENDs that came in one read, so a first-line reader loses none', async () => {
+    const { peer, t } = await engineWithPeer({ peerId: 'legacy@CIC', firstLineOnly: true });
+    const burst = Array.from({ length: 20 }, (_, i) => ({ type: 'SEND', msg_id: `b-${i}`, src: 'legacy@CIC', dst: 'alice@CIC', payload: `b ${i}`, require_ack: true, ttl: 1 }));
+    const oneRead = burst.map((f) => JSON.stringify(f) + '\n').join('');
+    socketOf(peer).write(oneRead);
+    await waitFor('every ACK read', () => peer.of('ACK').length === 20);
+    // Again, as retries: each is already stored, so its ACK is due at once, in the same read.
+    socketOf(peer).write(oneRead);
+    await waitFor('every ACK read again', () => peer.of('ACK').length === 40);
+    expect(peer.of('ACK').map((f) => f.msg_id)).toEqual([...burst, ...burst].map((f) => f.msg_id));
+    expect(t.messages).toHaveLength(20);
+  });
+
+  it('takes an echoed chatp2p-pipeline for no proof: 50 DMs at once arrive in order, none retried', async () => {
+    const { peer, t } = await engineWithPeer({ peerId: 'echo@CIC', firstLineOnly: true, echoHello: true });
+    expect(peer.of('HELLO')[0]!.features).toContain('chatp2p-pipeline');
+    const sent = Array.from({ length: 50 }, (_, i) => t.engine.sendDirect('echo@CIC', `burst-${i + 1}`));
+    await t.engine.whenIdle();
+    expect(peer.of('SEND').map((f) => f.payload)).toEqual(sent.map((m) => m.text));
+    expect(sent.map((m) => t.deliveries.filter((d) => d.msgId === m.msgId).at(-1))).toEqual(sent.map(() => expect.objectContaining({ state: 'delivered', attempts: 1 })));
+    expect(t.logs.filter((l) => l.includes('echo@CIC advertises chatp2p-pipeline without the proof'))).toHaveLength(1);
   });
 
   it('does not burst a PUB right behind a SEND', async () => {
@@ -156,6 +194,56 @@ describe('what peers send', () => {
 });
 
 describe('handshakes', () => {
+  it('pipelines toward a peer that answers our challenge, and says so in the peer list', async () => {
+    const alice = await startEngine(rdv.port, 'alice', 'CIC');
+    await startEngine(rdv.port, 'bob', 'CIC');
+    await waitFor('connected', () => alice.peer('bob@CIC')?.state === 'open');
+    expect(alice.peer('bob@CIC')!.pipelined).toBe(true);
+  });
+
+  it('talks to a responder whose HELLO_OK names us, as the peer it dialed, and says so once', async () => {
+    const { peer, t } = await engineWithPeer({ peerId: 'mirror@CIC', helloOkPeerId: 'dialer' });
+    expect(t.peer('alice@CIC')).toBeUndefined();
+    const first = t.engine.sendDirect('mirror@CIC', 'oi');
+    await nextEvent(t.engine, 'delivery', (d) => d.msgId === first.msgId && d.state === 'delivered');
+    peer.kill();
+    await waitFor('connected again', () => peer.of('HELLO').length === 2 && t.peer('mirror@CIC')?.state === 'open');
+    const second = t.engine.sendDirect('mirror@CIC', 'de novo');
+    await nextEvent(t.engine, 'delivery', (d) => d.msgId === second.msgId && d.state === 'delivered');
+    expect(peer.of('SEND').map((f) => [f.payload, f.dst])).toEqual([
+      ['oi', 'mirror@CIC'],
+      ['de novo', 'mirror@CIC'],
+    ]);
+    expect(t.logs.filter((l) => l.includes('answers HELLO with our own peer_id'))).toEqual([
+      'INFO [Peers] mirror@CIC answers HELLO with our own peer_id (alice@CIC); taken as the peer we dialed',
+    ]);
+  });
+
+  it('refuses a responder whose HELLO_OK names a third peer', async () => {
+    const peer = new ScriptedPeer({ peerId: 'bob@CIC', helloOkPeerId: 'carol@CIC' });
+    peers.push(peer);
+    await peer.listen();
+    await peer.register(rdv.port);
+    const t = await startEngine(rdv.port, 'alice', 'CIC');
+    const failed = await nextEvent(t.engine, 'peer', (p) => p.peerId === 'bob@CIC' && p.state === 'failed');
+    expect(failed.lastError).toBe('answered as carol@CIC');
+    expect(t.peer('carol@CIC')).toBeUndefined();
+    expect(peer.of('SEND')).toEqual([]);
+  });
+
+  it('quits at once on a BYE_OK with a msg_id of its own and `dest` for `dst`', async () => {
+    const peer = new ScriptedPeer({ peerId: 'odd@CIC', oddByeOk: true });
+    peers.push(peer);
+    await peer.listen();
+    await peer.register(rdv.port);
+    const t = await startEngine(rdv.port, 'alice', 'CIC', { network: { byeTimeoutMs: 5_000 } });
+    await waitFor('connected', () => t.peer('odd@CIC')?.state === 'open');
+    const started = performance.now();
+    await t.engine.stop();
+    expect(performance.now() - started).toBeLessThan(2_500);
+    expect(peer.of('BYE')).toHaveLength(1);
+  });
+
   it.each([
     ['an already-connected peer dialing again', 'bob@CIC'],
     ['a peer claiming our own peer_id', 'alice@CIC'],

@@ -186,10 +186,14 @@ describe('rendezvousRequest', () => {
     expect(badName).toMatchObject({ code: 'server', message: 'bad_name' });
   });
 
-  it("reads an ERROR whose text is under 'error' rather than 'message' (line_too_long)", async () => {
-    const server = await realServer();
-    const err = await rejection(rendezvousRequest(endpoint(server.port), { type: 'REGISTER', name: 'x'.repeat(40_000) }));
+  it.each([
+    ['the reference server (`message`)', '{"status": "ERROR", "message": "line_too_long", "limit": 32768}'],
+    ['an older server (`error`)', '{"status": "ERROR", "error": "line_too_long"}'],
+  ])('reads the line_too_long ERROR of %s', async (_, reply) => {
+    const fake = await fakeServer(() => ({ send: reply }));
+    const err = await rejection(rendezvousRequest(endpoint(fake.port), { type: 'DISCOVER' }));
     expect(err).toMatchObject({ code: 'server', message: 'line_too_long' });
+    expect(describeServerError(err.message)).toBe('the request was over the server line limit (line_too_long)');
   });
 
   it("rejects with 'no_reply' when the server closes without answering", async () => {

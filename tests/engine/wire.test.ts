@@ -265,8 +265,9 @@ describe('parsePeerMessage', () => {
       peerId: 'alice@CIC',
       version: '1.0',
       features: ['ack', 'metrics'],
+      challenge: undefined,
     });
-    expect(ok({ type: 'HELLO', peer_id: 'alice@CIC' })).toEqual({ type: 'HELLO', peerId: 'alice@CIC', version: undefined, features: [] });
+    expect(ok({ type: 'HELLO', peer_id: 'alice@CIC' })).toEqual({ type: 'HELLO', peerId: 'alice@CIC', version: undefined, features: [], challenge: undefined });
     expect(ok({ type: 'HELLO', peer_id: 'alice@CIC', features: 'ack' })).toMatchObject({ features: [] });
   });
 
@@ -290,8 +291,16 @@ describe('parsePeerMessage', () => {
       peerId: 'bob@CIC',
       version: '1.0',
       features: ['ack'],
+      proof: undefined,
     });
-    expect(ok({ type: 'HELLO_OK' })).toEqual({ type: 'HELLO_OK', peerId: undefined, version: undefined, features: [] });
+    expect(ok({ type: 'HELLO_OK' })).toEqual({ type: 'HELLO_OK', peerId: undefined, version: undefined, features: [], proof: undefined });
+  });
+
+  it('reads the challenge of a HELLO and the proof of a HELLO_OK (chatp2p extensions), bounded', () => {
+    expect(ok({ type: 'HELLO', peer_id: 'alice@CIC', chatp2p_challenge: 'c1' })).toMatchObject({ challenge: 'c1' });
+    expect(ok({ type: 'HELLO_OK', peer_id: 'bob@CIC', chatp2p_proof: 'p1' })).toMatchObject({ proof: 'p1' });
+    expect(ok({ type: 'HELLO', peer_id: 'alice@CIC', chatp2p_challenge: 'c'.repeat(65) })).toMatchObject({ challenge: undefined });
+    expect(ok({ type: 'HELLO_OK', chatp2p_proof: 7 })).toMatchObject({ proof: undefined });
   });
 
   it('reads BYE and BYE_OK with or without their optional fields', () => {

@@ -6,6 +6,7 @@ import type { PeerManager } from '../../src-main/engine/peers/manager.ts';
 import { defaultConfig, mergeConfig, type ConfigOverrides } from '../../src-main/engine/config.ts';
 import type { EngineEvents, IncomingMessage, OutgoingMessage, PeerView } from '../../src-main/engine/api.ts';
 import type { MessageStore } from '../../src-main/engine/store/store.ts';
+import { CHALLENGE_FIELD, answerFields } from '../../src-main/engine/extensions/negotiation.ts';
 import { register } from './rendezvous.ts';
 
 /** An engine with fast timers, and everything it emitted. */
@@ -97,6 +98,12 @@ export interface ScriptedPeerOptions {
   pong?: boolean;
   /** Extra fields for our ACKs, or fields to drop (undefined). */
   ackShape?: (frame: Frame) => Frame;
+  /** Answers HELLO with a copy of it, `features` and every other field, as one course client does. */
+  echoHello?: boolean;
+  /** The peer_id our HELLO_OK names; `dialer`: the HELLO's own, as another course client does. */
+  helloOkPeerId?: string;
+  /** Answers BYE with a BYE_OK of a fresh msg_id and `dest` for `dst`, and does not close. */
+  oddByeOk?: boolean;
 }
 
 /**
@@ -109,6 +116,7 @@ export class ScriptedPeer {
   readonly sockets = new Set<Socket>();
   server: Server | undefined;
   port = 0;
+  private readonly waiters = new Set<(frame: Frame) => void>();
 
   constructor(options: ScriptedPeerOptions) {
     this.options = options;
@@ -139,6 +147,23 @@ export class ScriptedPeer {
         socket.write(JSON.stringify({ type: 'HELLO', peer_id: peerId, version: '1.0', features: this.options.features ?? ['ack'], ttl: 1 }) + '\n');
         resolve(socket);
       });
+    });
+  }
+
+  /** Resolves with the next frame read that matches (frames read before the call do not count). */
+  nextFrame(match: (frame: Frame) => boolean, timeoutMs = 8_000): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error('no matching frame'));
+      }, timeoutMs);
+      const waiter = (frame: Frame) => {
+        if (!match(frame)) return;
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(frame);
+      };
+      this.waiters.add(waiter);
     });
   }
 
@@ -185,11 +210,19 @@ export class ScriptedPeer {
 
   private onFrame(socket: Socket, frame: Frame, direction: 'inbound' | 'outbound'): void {
     this.frames.push(frame);
+    for (const waiter of this.waiters) waiter(frame);
     const o = this.options;
     switch (frame.type) {
-      case 'HELLO':
-        if (direction === 'inbound') this.write(socket, { type: 'HELLO_OK', peer_id: o.peerId, version: '1.0', features: o.features ?? ['ack'], ttl: 1 });
+      case 'HELLO': {
+        if (direction !== 'inbound') return;
+        const peerId = o.helloOkPeerId === 'dialer' ? frame.peer_id : (o.helloOkPeerId ?? o.peerId);
+        const features = o.features ?? ['ack'];
+        // A peer given one of our extension tokens implements it, so it answers the challenge too.
+        const proof = answerFields(frame[CHALLENGE_FIELD], features);
+        const helloOk = o.echoHello ? { ...frame, type: 'HELLO_OK' } : { type: 'HELLO_OK', version: '1.0', features, ...proof, ttl: 1 };
+        this.write(socket, { ...helloOk, peer_id: peerId });
         return;
+      }
       case 'PING':
         if (o.pong ?? true) this.write(socket, { type: 'PONG', msg_id: frame.msg_id, timestamp: new Date().toISOString(), ttl: 1 });
         return;
@@ -200,6 +233,10 @@ export class ScriptedPeer {
         return;
       }
       case 'BYE':
+        if (o.oddByeOk) {
+          this.write(socket, { type: 'BYE_OK', msg_id: `bye-ok-${Date.now()}`, src: o.peerId, dest: frame.src, ttl: 1 });
+          return;
+        }
         this.write(socket, { type: 'BYE_OK', msg_id: frame.msg_id, src: o.peerId, dst: frame.src, ttl: 1 });
         socket.end();
         return;

@@ -396,17 +396,18 @@ describe('peers that lie about who they are', () => {
     expect(t.engine.status().counters.spoofed).toBe(2);
   });
 
-  it('gives up on a peer whose HELLO_OK claims our own peer_id, without ever holding it as a connection', async () => {
+  it('takes a peer whose HELLO_OK claims our own peer_id as the peer it dialed, never as us (PROTOCOL.md §4)', async () => {
     // Registered as bob@CIC, it answers our HELLO as if it were us.
     const impostor = new ScriptedPeer({ peerId: 'alice@CIC' });
     peers.push(impostor);
     await impostor.listen();
     await register(rdv.port, 'bob', 'CIC', impostor.port);
     const t = await startEngine(rdv.port, 'alice', 'CIC', { peerConnection: { maxReconnectAttempts: 0 } });
-    const failed = await nextEvent(t.engine, 'peer', (p) => p.peerId === 'bob@CIC' && p.state === 'failed');
-    expect(failed.lastError).toBe('answered as alice@CIC');
+    await nextEvent(t.engine, 'peer', (p) => p.peerId === 'bob@CIC' && p.state === 'open');
     expect(t.engine.peers().map((p) => p.peerId)).toEqual(['bob@CIC']);
-    expect(t.engine.status().peers.open).toBe(0);
+    const dm = t.engine.sendDirect('bob@CIC', 'oi bob');
+    await nextEvent(t.engine, 'delivery', (d) => d.msgId === dm.msgId && d.state === 'delivered');
+    expect(impostor.of('SEND').map((f) => f.dst)).toEqual(['bob@CIC']);
     await servesNormalPeer(t);
   });
 });

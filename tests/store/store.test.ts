@@ -1,7 +1,7 @@
 // The message history on real SQLite files in a temp folder: what survives reopening, search as a
 // user types it, paging, and files that are not ours (or not healthy) being refused untouched.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,29 @@ describe('history that outlives the app', () => {
     expect(s.pendingOutgoing().map((m) => m.msgId)).toEqual([waiting.msgId]);
     expect(s.hasIncoming('bob@CIC', page.messages[2]!.msgId)).toBe(true);
     expect(s.hasIncoming('carol@UnB', page.messages[2]!.msgId)).toBe(false);
+  });
+
+  it('fsyncs every commit soon after it, by itself', async () => {
+    const s = store();
+    s.addOutgoing(outgoing('bia@CIC', 'before the power cut'), ME);
+    s.addIncoming(incoming('bia@CIC', 'and its answer'));
+    const synced = new Promise<string>((resolve) => s.whenSynced(() => resolve('synced')));
+    const late = new Promise<string>((resolve) => setTimeout(() => resolve('not synced within 2 s'), 2_000).unref());
+    expect(await Promise.race([synced, late])).toBe('synced');
+  });
+
+  it('leaves every commit in the database file itself on close, none only in the WAL', () => {
+    const s = store();
+    s.addOutgoing(outgoing('bia@CIC', 'before quitting'), ME);
+    s.addIncoming(incoming('bia@CIC', 'and its answer'));
+    s.close();
+    // What a power loss right after quitting leaves for sure: the database file without its WAL.
+    const copy = join(dir, 'after-power-loss.sqlite');
+    copyFileSync(path, copy);
+    const db = new DatabaseSync(copy, { readOnly: true });
+    const texts = (db.prepare('SELECT text FROM messages ORDER BY seq').all() as { text: string }[]).map((r) => r.text);
+    db.close();
+    expect(texts).toEqual(['before quitting', 'and its answer']);
   });
 
   it('marks a conversation read once, and a new message makes it unread again', () => {
@@ -220,6 +243,33 @@ describe('schema migrations', () => {
     db.close();
     expect(version.user_version).toBe(HISTORY_SCHEMA.migrations.length);
     expect(tables).toHaveLength(3);
+  });
+
+  it('completes a search index that a crash left behind its messages, on open', () => {
+    const s = store();
+    s.addIncoming(incoming('bob@CIC', 'indexada antes'));
+    s.addIncoming(incoming('bob@CIC', 'quase perdida no índice'));
+    s.close();
+    // What a crash between a commit and its indexing leaves: the index behind the messages.
+    const db = new DatabaseSync(path);
+    db.exec("INSERT INTO messages_fts (messages_fts) VALUES ('delete-all'); UPDATE search_progress SET indexed_seq = 0");
+    db.close();
+    const again = store();
+    const db2 = (again as unknown as { db: DatabaseSync }).db;
+    expect(db2.prepare('SELECT indexed_seq FROM search_progress').get()).toEqual({ indexed_seq: 2 });
+    expect(again.search('indice', 10).map((h) => h.message.text)).toEqual(['quase perdida no índice']);
+    expect(again.search('indexada', 10)).toHaveLength(1);
+  });
+
+  it('indexes a stored message for search by itself, soon after its commit', async () => {
+    const s = store();
+    s.addIncoming(incoming('bob@CIC', 'procure por mim'));
+    await new Promise<void>((resolve) => s.whenDurable(() => resolve()));
+    const db = (s as unknown as { db: DatabaseSync }).db;
+    const indexed = () => Number((db.prepare("SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH 'procure'").get() as { n: number }).n);
+    const deadline = Date.now() + 1_000;
+    while (indexed() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(indexed()).toBe(1);
   });
 
   it('brings a history from before search up to date, and finds its old messages', () => {

@@ -4,14 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { ModuleLogger } from '../log.ts';
+import { CHALLENGE_FIELD, EXTENSIONS, OUR_FEATURES, answerFields, negotiate, newChallenge } from '../extensions/negotiation.ts';
+import { FEATURE_PIPELINE } from '../extensions/pipeline.ts';
 import { LineReader, encodeFrame } from '../wire/framing.ts';
-import {
-  FEATURE_PIPELINE,
-  OUR_FEATURES,
-  PROTOCOL_VERSION,
-  parsePeerMessage,
-  type PeerMessage,
-} from '../wire/messages.ts';
+import { PROTOCOL_VERSION, parsePeerMessage, type PeerMessage } from '../wire/messages.ts';
 import { isoNow } from '../wire/timestamp.ts';
 
 export type Direction = 'inbound' | 'outbound';
@@ -46,6 +42,8 @@ export interface ConnectionHooks {
   /** SEND, ACK and PUB once the connection is open. */
   message(conn: PeerConnection, message: PeerMessage): void;
   rtt(conn: PeerConnection): void;
+  /** Something odd but tolerated about this peer (PROTOCOL.md §4), worth one log line per peer. */
+  quirk(conn: PeerConnection, what: string): void;
   /** A frame that was not a valid message (counted for `status`). */
   invalidFrame(conn: PeerConnection): void;
   closed(conn: PeerConnection, info: CloseInfo): void;
@@ -54,8 +52,9 @@ export interface ConnectionHooks {
 /** How long a frame that expects an answer (SEND→ACK, PING→PONG) holds a legacy peer's line. */
 const LEGACY_ANSWER_HOLD_MS = 1000;
 /**
- * Pause after a frame that gets no answer, toward a peer whose reader keeps only the first line
- * of each socket read (PROTOCOL.md §4): long enough for it to read one frame before the next.
+ * Pause after a frame that nothing shows read (a PUB; our ACK when no request of the peer's
+ * followed it), toward a peer whose reader keeps only the first line of each socket read
+ * (PROTOCOL.md §4): long enough for it to read one frame before the next.
  */
 const LEGACY_FRAME_GAP_MS = 20;
 const RTT_SAMPLES = 10;
@@ -64,6 +63,11 @@ interface OutgoingFrame {
   bytes: Buffer;
   /** The answer that proves the peer read this frame. */
   answer?: { type: 'ACK' | 'PONG'; msgId: string };
+  /**
+   * This frame answers a request of the peer's (ACK, PONG, HELLO_OK): the peer waits for it, so
+   * its next request, read after this frame was written, shows it was read.
+   */
+  reply?: boolean;
   /** Called when the frame is handed to the socket: the peer's clock starts then, not when queued. */
   onWritten?: () => void;
 }
@@ -75,6 +79,8 @@ export class PeerConnection {
   peerId: string | undefined;
   state: 'handshake' | 'open' | 'closing' | 'closed' = 'handshake';
   features: string[] = [];
+  /** Our extensions this connection uses, as extensions/negotiation.ts decided from the handshake. */
+  extensions: ReadonlySet<string> = new Set();
   lastRttMs: number | undefined;
   private rttSamples: number[] = [];
   strikes = 0;
@@ -92,7 +98,8 @@ export class PeerConnection {
   private awaitingPong = false;
   private missedPongs = 0;
 
-  private pipelined = false;
+  /** The challenge our HELLO carried (outbound). */
+  private challenge: string | undefined;
   private readonly urgent: OutgoingFrame[] = [];
   private readonly normal: OutgoingFrame[] = [];
   /** Bytes of the frames in `urgent` and `normal`, not yet handed to the socket. */
@@ -104,7 +111,13 @@ export class PeerConnection {
   private queuedPong: OutgoingFrame | undefined;
   /** PINGs answered by a later PONG instead of their own (a PING flood). */
   private coalescedPings = 0;
-  private slot: { answer: OutgoingFrame['answer']; timer: NodeJS.Timeout } | undefined;
+  /**
+   * Toward a legacy peer, our last frame while nothing shows the peer read it: the next one waits.
+   * `read` is the socket read during which it was written.
+   */
+  private slot: { answer: OutgoingFrame['answer']; reply: boolean; read: number; timer: NodeJS.Timeout } | undefined;
+  /** Socket reads so far: a request that came in a later read than our reply was sent after it arrived. */
+  private reads = 0;
   private flushScheduled = false;
 
   private byeMsgId: string | undefined;
@@ -158,9 +171,9 @@ export class PeerConnection {
     return this.peerId ?? this.remoteAddress;
   }
 
-  /** Both sides advertised `chatp2p-pipeline`: many frames in flight, no pacing. */
+  /** `chatp2p-pipeline` is on: many frames in flight, no pacing. */
   get isPipelined(): boolean {
-    return this.pipelined;
+    return this.extensions.has(FEATURE_PIPELINE);
   }
 
   get avgRttMs(): number | undefined {
@@ -185,12 +198,14 @@ export class PeerConnection {
 
   /** Outbound: the socket is connected; say HELLO and nothing else until HELLO_OK. */
   sendHello(): void {
-    this.writeNow({ type: 'HELLO', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ttl: 1 });
+    this.challenge = newChallenge();
+    this.writeNow({ type: 'HELLO', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, [CHALLENGE_FIELD]: this.challenge, ttl: 1 });
   }
 
   /**
    * Queues a frame. `awaitAck`: a legacy peer's line is held until that ACK comes. `urgent`: an
-   * answer the peer is waiting for (ACK), ahead of our own messages.
+   * answer the peer is waiting for (ACK), ahead of our own messages; toward a legacy peer the
+   * peer's next request counts as having read it.
    */
   send(message: Record<string, unknown>, options: { awaitAck?: string; urgent?: boolean } = {}): void {
     this.sendEncoded(encodeFrame(message), options);
@@ -199,7 +214,8 @@ export class PeerConnection {
   /** Queues an already-encoded frame (a PUB goes to many connections, a retry reuses its bytes). */
   sendEncoded(bytes: Buffer, options: { awaitAck?: string; urgent?: boolean; onWritten?: () => void } = {}): void {
     const answer = options.awaitAck === undefined ? undefined : ({ type: 'ACK', msgId: options.awaitAck } as const);
-    this.enqueue({ bytes, answer, onWritten: options.onWritten }, options.urgent ?? false);
+    const urgent = options.urgent ?? false;
+    this.enqueue({ bytes, answer, reply: urgent && answer === undefined, onWritten: options.onWritten }, urgent);
   }
 
   /**
@@ -233,6 +249,7 @@ export class PeerConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.reads += 1;
     const fits = this.reader.push(chunk, (line) => {
       // A peer being dropped for not reading gets nothing more done for it.
       if (this.state !== 'closed' && !this.overflowing) this.onLine(line);
@@ -256,6 +273,7 @@ export class PeerConnection {
       this.onHandshakeMessage(message);
       return;
     }
+    if (message.type === 'SEND' || message.type === 'PING') this.peerRequested();
     switch (message.type) {
       case 'PING':
         this.answerPing(message.msgId);
@@ -269,7 +287,10 @@ export class PeerConnection {
         this.finish({ kind: 'bye', reason: message.reason ? `left: ${message.reason}` : 'left' });
         return;
       case 'BYE_OK':
-        if (this.byeMsgId !== undefined && (message.msgId === undefined || message.msgId === this.byeMsgId)) this.byeDone?.();
+        // Some answer with a msg_id of their own (and `dest` for `dst`): any BYE_OK ends it.
+        if (this.byeMsgId === undefined) return;
+        if (message.msgId !== this.byeMsgId) this.hooks.quirk(this, 'answers BYE with a BYE_OK of its own msg_id');
+        this.byeDone?.();
         return;
       case 'ACK':
         this.releaseSlot('ACK', message.msgId);
@@ -300,31 +321,40 @@ export class PeerConnection {
         return;
       }
       this.peerId = message.peerId;
-      this.open(message.features);
-      this.enqueue({ bytes: encodeFrame({ type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ttl: 1 }) }, true);
+      this.open(message.features, negotiate({ direction: 'inbound', features: message.features }));
+      const helloOk = { type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ...answerFields(message.challenge), ttl: 1 };
+      this.enqueue({ bytes: encodeFrame(helloOk), reply: true }, true);
       this.hooks.opened(this);
       return;
     }
     if (message.type === 'HELLO_REJECT') {
       this.finish({ kind: 'rejected', reason: `HELLO_REJECT${message.reason ? `: ${message.reason}` : ''}` });
     } else if (message.type === 'HELLO_OK') {
-      if (message.peerId !== undefined && this.peerId !== undefined && message.peerId !== this.peerId) {
-        this.finish({ kind: 'handshake', reason: `answered as ${message.peerId}` });
-        return;
+      const answeredAs = message.peerId;
+      if (answeredAs !== undefined && this.peerId !== undefined && answeredAs !== this.peerId) {
+        // Some peers put the dialer's peer_id in HELLO_OK: the peer we dialed is who it is.
+        if (answeredAs !== this.localPeerId) {
+          this.finish({ kind: 'handshake', reason: `answered as ${answeredAs}` });
+          return;
+        }
+        this.hooks.quirk(this, `answers HELLO with our own peer_id (${answeredAs}); taken as the peer we dialed`);
       }
-      this.peerId ??= message.peerId;
-      this.open(message.features);
+      this.peerId ??= answeredAs;
+      const extensions = negotiate({ direction: 'outbound', challenge: this.challenge, features: message.features, proof: message.proof });
+      const unproven = EXTENSIONS.filter((f) => message.features.includes(f) && !extensions.has(f));
+      if (unproven.length > 0) this.hooks.quirk(this, `advertises ${unproven.join(', ')} without the proof (an echo of our HELLO?): plain protocol`);
+      this.open(message.features, extensions);
       this.hooks.opened(this);
     } else {
       this.log.debug(`${this.label}: ignoring ${message.type} before HELLO_OK`);
     }
   }
 
-  private open(features: string[]): void {
+  private open(features: string[], extensions: ReadonlySet<string>): void {
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
     this.features = features;
-    this.pipelined = features.includes(FEATURE_PIPELINE);
+    this.extensions = extensions;
     this.pingTimer = setInterval(() => this.keepAlive(), this.timers.pingIntervalMs);
   }
 
@@ -357,7 +387,7 @@ export class PeerConnection {
       waiting.bytes = bytes;
       return;
     }
-    const pong = { bytes };
+    const pong = { bytes, reply: true };
     this.queuedPong = pong;
     this.enqueue(pong, true);
   }
@@ -396,7 +426,7 @@ export class PeerConnection {
     if (this.state === 'closed') return;
     (urgent ? this.urgent : this.normal).push(frame);
     this.queuedFrameBytes += frame.bytes.length;
-    if (!this.pipelined) {
+    if (!this.isPipelined) {
       this.flush();
       this.checkQueue();
     } else if (!this.flushScheduled) {
@@ -428,11 +458,12 @@ export class PeerConnection {
 
   /**
    * Toward a pipelining peer every queued frame goes out at once. Toward any other, one frame at
-   * a time: the next waits for the answer to the last, or for a short gap when it has none.
+   * a time: the next waits for evidence that the peer read the last (its answer to our request,
+   * its next request after our reply), or else for a timeout: a short gap when nothing answers.
    */
   private flush(): void {
     if (this.socket.destroyed || !this.socket.writable) return;
-    if (this.pipelined) {
+    if (this.isPipelined) {
       const frames = this.urgent.splice(0).concat(this.normal.splice(0));
       this.queuedFrameBytes = 0;
       this.queuedPong = undefined;
@@ -455,7 +486,20 @@ export class PeerConnection {
       // Never hold longer than half a PING period, so that keep-alive PINGs still go out on time.
       frame.answer ? Math.min(LEGACY_ANSWER_HOLD_MS, this.timers.pingIntervalMs / 2) : LEGACY_FRAME_GAP_MS,
     );
-    this.slot = { answer: frame.answer, timer };
+    this.slot = { answer: frame.answer, reply: frame.reply ?? false, read: this.reads, timer };
+  }
+
+  /**
+   * A SEND or PING of the peer's. A stop-and-wait peer sends its next request only once it has our
+   * reply to the last, so one read after our reply went out shows the reply was read and the line
+   * is free. One from the same read crossed our reply, and shows nothing.
+   */
+  private peerRequested(): void {
+    const slot = this.slot;
+    if (slot === undefined || !slot.reply || slot.read >= this.reads) return;
+    clearTimeout(slot.timer);
+    this.slot = undefined;
+    this.flush();
   }
 
   private releaseSlot(type: 'ACK' | 'PONG', msgId: string): void {

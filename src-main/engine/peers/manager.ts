@@ -23,6 +23,8 @@ interface PeerRecord {
   retryTimer: NodeJS.Timeout | undefined;
   nextRetryAt: number | undefined;
   lastError: string | undefined;
+  /** The oddities of this peer already logged (PROTOCOL.md §4): each is said once. */
+  quirks: Set<string>;
 }
 
 /** The bounds on what peers can make us hold (see EngineConfig.network). */
@@ -245,6 +247,7 @@ export class PeerManager {
         retryTimer: undefined,
         nextRetryAt: undefined,
         lastError: undefined,
+        quirks: new Set(),
       };
       this.records.set(peerId, rec);
     }
@@ -298,6 +301,12 @@ export class PeerManager {
       hooks: {
         admit: (conn, peerId) => this.admit(conn, peerId),
         opened: (conn) => this.opened(conn),
+        quirk: (conn, what) => {
+          const quirks = conn.peerId === undefined ? undefined : this.records.get(conn.peerId)?.quirks;
+          if (quirks?.has(what)) return;
+          quirks?.add(what);
+          this.o.log.info(`${conn.label} ${what}`);
+        },
         message: (conn, message) => this.o.onMessage(conn, message),
         rtt: (conn) => {
           const rec = conn.peerId === undefined ? undefined : this.records.get(conn.peerId);

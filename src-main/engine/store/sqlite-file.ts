@@ -1,7 +1,8 @@
 // What every ChatP2P SQLite file shares: it is marked as ours (a foreign file is refused, never
 // altered), held by one process, migrated step by step from its first schema, and written in one
-// transaction per event-loop turn (group commit) with callbacks once the changes are on disk.
+// transaction per event-loop turn (group commit) with callbacks once the changes are committed.
 
+import { closeSync, fsync, open as fsOpen } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 
 export interface SchemaSpec {
@@ -13,8 +14,16 @@ export interface SchemaSpec {
   description: string;
   /** Who holds the file while it is open, for the error a second opener gets. */
   holder: string;
-  /** FULL fsyncs every commit (messages); NORMAL may lose the last commits on power loss (soft state). */
+  /**
+   * FULL fsyncs every commit. NORMAL writes each commit to the WAL without an fsync: it survives
+   * a crash or kill of the process, and only a power loss or an OS crash can lose it.
+   */
   synchronous: 'FULL' | 'NORMAL';
+  /**
+   * With NORMAL: an fsync of the WAL follows every commit within this many ms, which bounds what
+   * a power loss can take. Unset: the last commits are soft state.
+   */
+  syncWithinMs?: number;
 }
 
 /** Opens (creating if needed) and migrates `path`; throws a `Refusal` when it cannot be used. */
@@ -76,12 +85,24 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
 export class GroupCommit {
   private readonly db: DatabaseSync;
   private readonly onError: (err: Error) => void;
+  private readonly durable: { withinMs: number; walPath: string } | undefined;
   private open = false;
   private callbacks: ((err?: Error) => void)[] = [];
+  private syncTimer: NodeJS.Timeout | undefined;
+  private walFd: number | undefined;
+  /** Callbacks of the fsync running now, and of the commits made since it started. */
+  private syncing: (() => void)[] | undefined;
+  private unsynced: (() => void)[] = [];
+  private dirty = false;
 
-  constructor(db: DatabaseSync, onError: (err: Error) => void) {
+  /**
+   * `durable`: for a file opened with synchronous NORMAL, the WAL is fsynced within `withinMs` of
+   * every commit (the SchemaSpec's `syncWithinMs`).
+   */
+  constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; walPath: string }) {
     this.db = db;
     this.onError = onError;
+    this.durable = durable;
   }
 
   run<T>(statement: () => T): T {
@@ -99,6 +120,13 @@ export class GroupCommit {
     this.callbacks.push(done);
   }
 
+  /** Calls `done` once every commit so far is fsynced, so that a power loss cannot take it either. */
+  whenSynced(done: () => void): void {
+    this.commit();
+    if (!this.dirty) return done();
+    this.unsynced.push(done);
+  }
+
   /** Commits now what is pending: for writes that must be durable before we answer, and on close. */
   commit(): Error | undefined {
     if (!this.open) return undefined;
@@ -113,7 +141,67 @@ export class GroupCommit {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       this.onError(error);
     }
+    if (error === undefined && this.durable !== undefined) {
+      this.dirty = true;
+      if (this.syncTimer === undefined) {
+        this.syncTimer = setTimeout(() => this.fsyncWal(), this.durable.withinMs);
+        // Only a power loss needs it, and a process that ends unclosed has its WAL in the OS cache.
+        this.syncTimer.unref();
+      }
+    }
     for (const done of callbacks) done(error);
     return error;
+  }
+
+  /**
+   * Makes the commits so far survive a power loss without holding the event loop: an fsync of the
+   * WAL in libuv's thread pool (F_FULLFSYNC on macOS). What a checkpoint moved out of the WAL was
+   * fsynced by SQLite itself, in the database file.
+   */
+  private fsyncWal(): void {
+    this.syncTimer = undefined;
+    // One fsync at a time; the next starts as this one ends, for the commits made meanwhile.
+    if (this.syncing !== undefined || !this.dirty) return;
+    const walPath = this.durable!.walPath;
+    const waiting = this.unsynced;
+    this.unsynced = [];
+    this.dirty = false;
+    this.syncing = waiting;
+    const done = (err: NodeJS.ErrnoException | null) => {
+      if (err && err.code !== 'ENOENT') this.onError(new Error(`cannot fsync ${walPath}: ${err.message}`));
+      this.syncing = undefined;
+      for (const callback of waiting) callback();
+      if (this.dirty) this.fsyncWal();
+      else if (!this.db.isOpen) this.closeWal();
+    };
+    if (this.walFd !== undefined) return fsync(this.walFd, done);
+    fsOpen(walPath, 'r+', (err, fd) => {
+      if (err) return done(err);
+      this.walFd = fd;
+      fsync(fd, done);
+    });
+  }
+
+  /**
+   * On close: commits what is pending and checkpoints, which fsyncs the WAL and then the database
+   * file, so every commit survives a power loss from here on.
+   */
+  sync(): void {
+    if (!this.db.isOpen || this.commit() !== undefined) return;
+    clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      this.dirty = false;
+    } catch (err) {
+      this.onError(err as Error);
+    }
+    for (const callback of this.unsynced.splice(0)) callback();
+    if (this.syncing === undefined) this.closeWal();
+  }
+
+  private closeWal(): void {
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 }

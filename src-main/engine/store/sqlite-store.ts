@@ -1,6 +1,11 @@
-// The message history in one SQLite file per profile (node:sqlite, WAL, synchronous FULL): every
-// message sent and received, the durable outbox (our DMs until delivered or cancelled), read
-// positions, and an FTS5 index for accent-insensitive search.
+// The message history in one SQLite file per profile (node:sqlite, WAL): every message sent and
+// received, the durable outbox (our DMs until delivered or cancelled), read positions, and an
+// FTS5 index for accent-insensitive search.
+//
+// Durability (docs/DURABILITY.md): each commit goes to the WAL with synchronous NORMAL before a
+// message is ACKed or sendDirect returns, so it survives a crash or kill of the process; an fsync
+// of the WAL follows within SYNC_WITHIN_MS (off the event loop), and a checkpoint at close, so a
+// power loss or an OS crash can take at most the last 100 ms. Redis's `appendfsync everysec`, tighter.
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { IncomingMessage, OutgoingMessage } from '../api.ts';
@@ -17,12 +22,21 @@ import {
   type StoredMessage,
 } from './store.ts';
 
+/** The most a power loss can take: 100 ms promised, half of it so that a busy loop still keeps it. */
+export const SYNC_WITHIN_MS = 50;
+
+/** A stored message is findable by search within this (and at once by a search that runs before). */
+const INDEX_WITHIN_MS = 200;
+/** Messages indexed per step, so that a long backlog does not hold the event loop. */
+const INDEX_BATCH = 2000;
+
 export const HISTORY_SCHEMA: SchemaSpec = {
   // 'CP2H' marks the file as a ChatP2P history, so a foreign SQLite database is refused.
   applicationId: 0x43503248,
   description: 'message history file',
   holder: 'ChatP2P process (the app or a terminal client on this profile)',
-  synchronous: 'FULL',
+  synchronous: 'NORMAL',
+  syncWithinMs: SYNC_WITHIN_MS,
   migrations: [
     // 1: messages, in the order we stored them (`seq`), and how far each conversation was read.
     `CREATE TABLE messages (
@@ -68,6 +82,12 @@ export const HISTORY_SCHEMA: SchemaSpec = {
      END;`,
     // 3: whose history this is. Its outbox is sent as that peer_id, so no other may open it.
     `CREATE TABLE owner (peer_id TEXT NOT NULL);`,
+    // 4: search indexing leaves the commit that stores a message (it was most of its cost) and
+    // follows within INDEX_WITHIN_MS; `search_progress` is the last seq indexed, so what a crash
+    // left unindexed is indexed on the next open. Until then the index was complete.
+    `DROP TRIGGER messages_fts_insert;
+     CREATE TABLE search_progress (indexed_seq INTEGER NOT NULL);
+     INSERT INTO search_progress (indexed_seq) SELECT coalesce(max(seq), 0) FROM messages;`,
   ],
 };
 
@@ -94,9 +114,14 @@ const COLUMNS = 'seq, conversation, msg_id, direction, kind, sender, recipient, 
 const MATCH_START = '\u{F0000}';
 const MATCH_END = '\u{F0001}';
 
-/** Opens the history at `path` (':memory:' for one that ends with the process). */
-export function openMessageStore(path: string, onError: (err: Error) => void = () => undefined): SqliteMessageStore {
-  return new SqliteMessageStore(openDatabase(path, HISTORY_SCHEMA, StoreError), onError);
+/**
+ * Opens the history at `path` (':memory:' for one that ends with the process). `synchronous`
+ * FULL (an fsync per commit) is for comparing against, as bench:engine does.
+ */
+export function openMessageStore(path: string, onError: (err: Error) => void = () => undefined, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteMessageStore {
+  const spec = options.synchronous === 'FULL' ? { ...HISTORY_SCHEMA, synchronous: 'FULL' as const, syncWithinMs: undefined } : HISTORY_SCHEMA;
+  const durable = spec.syncWithinMs === undefined || path === ':memory:' ? undefined : { withinMs: spec.syncWithinMs, walPath: `${path}-wal` };
+  return new SqliteMessageStore(openDatabase(path, spec, StoreError), onError, durable);
 }
 
 export class SqliteMessageStore implements MessageStore {
@@ -118,13 +143,18 @@ export class SqliteMessageStore implements MessageStore {
     | 'hasUnread'
     | 'markRead'
     | 'deleteMessages'
-    | 'deleteConversation',
+    | 'deleteConversation'
+    | 'indexed'
+    | 'toIndex'
+    | 'index'
+    | 'setIndexed',
     StatementSync
   >;
+  private indexTimer: NodeJS.Timeout | undefined;
 
-  constructor(db: DatabaseSync, onError: (err: Error) => void) {
+  constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; walPath: string }) {
     this.db = db;
-    this.batch = new GroupCommit(db, onError);
+    this.batch = new GroupCommit(db, onError, durable);
     const select = `SELECT ${COLUMNS} FROM messages`;
     const q = (sql: string) => db.prepare(sql);
     this.stmt = {
@@ -163,7 +193,42 @@ export class SqliteMessageStore implements MessageStore {
       markRead: q('UPDATE conversations SET read_seq = last_seq WHERE key = ?'),
       deleteMessages: q('DELETE FROM messages WHERE conversation = ?'),
       deleteConversation: q('DELETE FROM conversations WHERE key = ?'),
+      indexed: q('SELECT indexed_seq FROM search_progress'),
+      toIndex: q('SELECT count(*) AS n, max(seq) AS last FROM (SELECT seq FROM messages WHERE seq > ? ORDER BY seq LIMIT ?)'),
+      index: q('INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages WHERE seq > ? AND seq <= ?'),
+      setIndexed: q('UPDATE search_progress SET indexed_seq = ?'),
     };
+    // What a crash left unindexed.
+    this.indexAll();
+    this.batch.commit();
+  }
+
+  /** Adds the messages stored since the last step to the search index; true when it is complete. */
+  private indexStep(): boolean {
+    const from = Number((this.stmt.indexed.get() as { indexed_seq: number }).indexed_seq);
+    const { n, last } = this.stmt.toIndex.get(from, INDEX_BATCH) as { n: number; last: number | null };
+    if (last === null) return true;
+    this.batch.run(() => {
+      this.stmt.index.run(from, last);
+      this.stmt.setIndexed.run(last);
+    });
+    return Number(n) < INDEX_BATCH;
+  }
+
+  /** Indexes everything stored: before a search reads the index, and before a delete edits it. */
+  private indexAll(): void {
+    clearTimeout(this.indexTimer);
+    this.indexTimer = undefined;
+    while (!this.indexStep());
+  }
+
+  private scheduleIndex(delay = INDEX_WITHIN_MS): void {
+    if (this.indexTimer !== undefined) return;
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      if (this.db.isOpen && !this.indexStep()) this.scheduleIndex(0);
+    }, delay);
+    this.indexTimer.unref();
   }
 
   claim(peerId: string): void {
@@ -192,6 +257,11 @@ export class SqliteMessageStore implements MessageStore {
 
   whenDurable(callback: (err?: Error) => void): void {
     this.batch.whenCommitted(callback);
+  }
+
+  /** Runs `callback` once everything committed so far is fsynced (survives a power loss). */
+  whenSynced(callback: () => void): void {
+    this.batch.whenSynced(callback);
   }
 
   hasIncoming(from: string, msgId: string): boolean {
@@ -233,6 +303,7 @@ export class SqliteMessageStore implements MessageStore {
   search(text: string, limit: number): SearchHit[] {
     const match = ftsQuery(text);
     if (match === undefined) return [];
+    this.indexAll();
     return (this.stmt.search.all(match, limit) as unknown as (Row & { snippet: string })[]).map((row) => {
       const message = toStored(row);
       return { conversation: row.conversation, seq: row.seq, message, parts: snippetParts(row.snippet) };
@@ -254,6 +325,8 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   deleteConversation(conversation: ConversationKey): void {
+    // The index's delete trigger removes each message's words, which must be there to remove.
+    this.indexAll();
     this.batch.run(() => {
       this.stmt.deleteMessages.run(conversation);
       this.stmt.deleteConversation.run(conversation);
@@ -263,7 +336,8 @@ export class SqliteMessageStore implements MessageStore {
 
   close(): void {
     if (!this.db.isOpen) return;
-    this.batch.commit();
+    this.indexAll();
+    this.batch.sync();
     this.db.close();
   }
 
@@ -291,6 +365,7 @@ export class SqliteMessageStore implements MessageStore {
         ).lastInsertRowid,
       );
       this.stmt.touch.run(conversation, seq);
+      this.scheduleIndex();
       return seq;
     });
   }

@@ -2,10 +2,12 @@
 // are ignored, `timestamp` is never required, `msg_id` is an opaque string, ACK/PONG/PING may
 // lack `src`/`dst`. What cannot be acted on is an error the connection counts as a strike.
 
+import { CHALLENGE_FIELD, PROOF_FIELD } from '../extensions/negotiation.ts';
+
+// The extension's token, where the benchmarks that speak raw frames look for it.
+export { FEATURE_PIPELINE } from '../extensions/pipeline.ts';
+
 export const PROTOCOL_VERSION = '1.0';
-/** Our extension (PROTOCOL.md §5): "my reader handles many frames per read". */
-export const FEATURE_PIPELINE = 'chatp2p-pipeline';
-export const OUR_FEATURES = ['ack', 'metrics', FEATURE_PIPELINE];
 
 /** Longest peer_id we accept: name and namespace are 1-64 characters each. */
 const MAX_PEER_ID_LENGTH = 129;
@@ -13,8 +15,8 @@ const MAX_MSG_ID_LENGTH = 128;
 const MAX_FEATURES = 32;
 
 export type PeerMessage =
-  | { type: 'HELLO'; peerId: string; version: string | undefined; features: string[] }
-  | { type: 'HELLO_OK'; peerId: string | undefined; version: string | undefined; features: string[] }
+  | { type: 'HELLO'; peerId: string; version: string | undefined; features: string[]; challenge: string | undefined }
+  | { type: 'HELLO_OK'; peerId: string | undefined; version: string | undefined; features: string[]; proof: string | undefined }
   | { type: 'HELLO_REJECT'; reason: string | undefined }
   | { type: 'PING'; msgId: string | undefined }
   | { type: 'PONG'; msgId: string | undefined }
@@ -90,11 +92,20 @@ export function parsePeerMessage(line: string): ParseResult {
   switch (type) {
     case 'HELLO':
       if (!isValidPeerId(m.peer_id)) return fail('HELLO without a valid "peer_id"');
-      return { ok: true, message: { type, peerId: m.peer_id, version: optionalString(m.version), features: featuresOf(m.features) } };
+      return {
+        ok: true,
+        message: { type, peerId: m.peer_id, version: optionalString(m.version), features: featuresOf(m.features), challenge: optionalString(m[CHALLENGE_FIELD], 64) },
+      };
     case 'HELLO_OK':
       return {
         ok: true,
-        message: { type, peerId: isValidPeerId(m.peer_id) ? m.peer_id : undefined, version: optionalString(m.version), features: featuresOf(m.features) },
+        message: {
+          type,
+          peerId: isValidPeerId(m.peer_id) ? m.peer_id : undefined,
+          version: optionalString(m.version),
+          features: featuresOf(m.features),
+          proof: optionalString(m[PROOF_FIELD], 64),
+        },
       };
     case 'HELLO_REJECT':
       return { ok: true, message: { type, reason: optionalString(m.reason ?? m.message, 200) } };
