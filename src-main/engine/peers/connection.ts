@@ -423,13 +423,18 @@ export class PeerConnection {
   }
 
   private enqueue(frame: OutgoingFrame, urgent: boolean): void {
-    if (this.state === 'closed') return;
+    // A peer being dropped for not reading is sent nothing more.
+    if (this.state === 'closed' || this.overflowing) return;
     (urgent ? this.urgent : this.normal).push(frame);
     this.queuedFrameBytes += frame.bytes.length;
     if (!this.isPipelined) {
       this.flush();
       this.checkQueue();
-    } else if (!this.flushScheduled) {
+      return;
+    }
+    // Each frame counts at once: one commit may release the ACKs of many reads together.
+    this.checkQueue();
+    if (!this.flushScheduled) {
       // Everything queued while handling one read (ACKs freeing the window, our own ACKs) leaves
       // in one write.
       this.flushScheduled = true;

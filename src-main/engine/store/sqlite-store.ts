@@ -226,7 +226,11 @@ export class SqliteMessageStore implements MessageStore {
     if (this.indexTimer !== undefined) return;
     this.indexTimer = setTimeout(() => {
       this.indexTimer = undefined;
-      if (this.db.isOpen && !this.indexStep()) this.scheduleIndex(0);
+      if (!this.db.isOpen) return;
+      if (!this.indexStep()) this.scheduleIndex(0);
+      // At once: a transaction left open until the next turn would hold back every ACK due
+      // meanwhile, and release them all in one burst.
+      this.batch.commit();
     }, delay);
     this.indexTimer.unref();
   }
