@@ -156,3 +156,19 @@ it('answers every request with a clear ERROR while Redis is down, logs once a se
   expect(await registerFrom(a.port, '127.0.0.2', 'after')).toContain('"status": "OK"');
   expect(await names(b.port, '127.0.0.2')).toContain('after');
 }, 60_000);
+
+it('answers registry_unavailable within seconds when Redis hangs, instead of hanging too', async () => {
+  const [a] = await twoInstances();
+  expect(await registerFrom(a.port, '127.0.0.2', 'alice')).toContain('"status": "OK"');
+  redis.pause();
+  try {
+    const started = performance.now();
+    expect(await send(a.port, { type: 'DISCOVER' }, '127.0.0.2')).toBe(ERROR('registry_unavailable'));
+    // The rate limit's script at connect waits its 2 s and fails: the client hears within seconds.
+    expect(performance.now() - started).toBeLessThan(4_000);
+  } finally {
+    redis.resume();
+  }
+  expect(await names(a.port, '127.0.0.2')).toEqual(['alice']);
+  expect(a.logs.some((l) => l.includes('[Rendezvous] Redis is reachable again'))).toBe(true);
+});
