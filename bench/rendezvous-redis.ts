@@ -91,7 +91,10 @@ function perRequest(before: Stats, after: Stats, requests: number) {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export async function benchRedis(load: Load, spec: { registerLines: string[]; discoverLines: string[]; measured: { count: number; ms: number }; warmup: number; liveRecords: number }) {
+export async function benchRedis(
+  load: Load,
+  spec: { registerLines: string[]; discoverLines: string[]; measured: { count: number; ms: number }; warmup: number; liveRecords: number; clients: number },
+) {
   const redis = await startRedis();
   const stats = createClient({ url: redis.url });
   await stats.connect();
@@ -152,7 +155,7 @@ export async function benchRedis(load: Load, spec: { registerLines: string[]; di
     const best: Partial<Record<keyof typeof SETUPS, Result>> = {};
     for (let round = 1; round <= 2; round++) {
       for (const [name, { args, count, split, what }] of Object.entries(SETUPS) as [keyof typeof SETUPS, (typeof SETUPS)[keyof typeof SETUPS]][]) {
-        console.error(`round ${round}, ${name}: ${what}`);
+        console.error(`${spec.clients} clients, round ${round}, ${name}: ${what}`);
         const result = await run(args, count, split);
         const previous = best[name];
         best[name] = {

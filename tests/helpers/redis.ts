@@ -15,6 +15,9 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, until `resume`. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -84,6 +87,8 @@ export async function startRedis(): Promise<TestRedis> {
       await killChild(child);
       child = await spawnRedis(port, dir);
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async stop() {
       await killChild(child);
       rmSync(dir, { recursive: true, force: true });
