@@ -497,6 +497,7 @@ function offlinePeer(peerId: string): ChatPeer {
     nextRetryAt: undefined,
     lastError: undefined,
     pipelined: false,
+    security: undefined,
   };
 }
 
