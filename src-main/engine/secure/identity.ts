@@ -3,7 +3,7 @@
 // desktop app wraps the key with Electron's safeStorage (the OS keychain), where the OS has one.
 
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { generateKeyPair, keyPairFrom, type KeyPair } from './noise.ts';
 
 /** How a host keeps the secret key encrypted at rest (Electron: safeStorage.encryptString/decryptString). */
@@ -15,6 +15,9 @@ export interface KeyProtection {
 }
 
 export class IdentityKeyError extends Error {}
+
+/** Where a profile keeps its identity key: beside its history file. */
+export const identityKeyPath = (historyFile: string): string => join(dirname(historyFile), 'identity.key');
 
 interface KeyFile {
   version: 1;
