@@ -104,9 +104,11 @@ export class SecureChannel {
   }
 }
 
+/**
+ * No character check (it cost half of opening a box): a box whose bytes changed fails its tag, and
+ * characters the decoder skips change no byte of it.
+ */
 function decodeBase64(value: unknown): Uint8Array {
-  if (typeof value !== 'string' || value.length > MAX_BASE64 || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
-    throw new NoiseError('not base64 of a size we send');
-  }
+  if (typeof value !== 'string' || value.length > MAX_BASE64) throw new NoiseError('not base64 of a size we send');
   return Buffer.from(value, 'base64');
 }
