@@ -302,47 +302,37 @@ export class PeerConnection {
       this.onFrame(line);
       return;
     }
+    const wasReady = channel.ready;
     try {
-      if (channel.ready) {
-        channel.open(line.toString('utf8'), (inner) => {
-          if (this.state !== 'closed' && !this.overflowing) this.onFrame(inner);
-        });
-      } else this.onNoise(channel, line);
+      const answer = channel.read(line.toString('utf8'), (inner) => {
+        if (this.state !== 'closed' && !this.overflowing) this.onFrame(inner);
+      });
+      if (answer !== undefined) this.write(answer, { clear: true });
     } catch (err) {
       if (!(err instanceof SecureChannelError)) throw err;
       // Nothing after a frame that does not open can be trusted: the peer is dropped at once.
       this.strikes += 1;
       this.hooks.invalidFrame(this);
       this.log.warn(`${this.label}: ${err.message}; dropping the connection`);
-      this.finish({ kind: channel.ready ? 'protocol' : 'handshake', reason: err.message });
+      this.finish({ kind: wasReady ? 'protocol' : 'handshake', reason: err.message });
+      return;
     }
-  }
-
-  /** One frame of the Noise handshake; the connection opens once it is done. */
-  private onNoise(channel: SecureChannel, line: Buffer): void {
-    let frame: unknown;
-    try {
-      frame = JSON.parse(line.toString('utf8'));
-    } catch {
-      throw new SecureChannelError('a frame that is not JSON during the Noise handshake');
-    }
-    const { type, msg } = (typeof frame === 'object' && frame !== null ? frame : {}) as Record<string, unknown>;
-    if (type !== 'NOISE') throw new SecureChannelError(`${typeof type === 'string' ? type.slice(0, 32) : 'a frame'} during the Noise handshake`);
-    const answer = channel.onNoise(msg);
-    // The initiator's last handshake frame goes as it is, though the channel is up once it is made.
-    if (answer !== undefined) this.write(answer, { clear: true });
-    if (!channel.ready) return;
+    if (wasReady || !channel.ready) return;
+    // The Noise handshake is done: the connection opens now.
     const { features, extensions } = this.securing!;
     this.securing = undefined;
     this.open(features, extensions);
     this.announceOpen();
   }
 
-  /** Our extensions from the handshake; with `chatp2p-secure`, Noise starts and the opening waits for it. */
-  private beginSecure(helloLine: Buffer, helloOkLine: Buffer, features: string[], extensions: ReadonlySet<string>): void {
+  /**
+   * Both sides chose `chatp2p-secure`: Noise starts, bound to the HELLO and HELLO_OK lines (each
+   * without its newline), and the opening waits for it.
+   */
+  private beginSecure(hello: Buffer, helloOk: Buffer, features: string[], extensions: ReadonlySet<string>): void {
     this.securing = { features, extensions };
     const initiator = this.direction === 'outbound';
-    this.channel = new SecureChannel({ initiator, prologue: securePrologue(helloLine.subarray(0, -1), helloOkLine.subarray(0, -1)), staticKey: this.secureOptions!.staticKey });
+    this.channel = new SecureChannel({ initiator, prologue: securePrologue(hello, helloOk), staticKey: this.secureOptions!.staticKey });
     if (initiator) this.write(this.channel.start());
   }
 
@@ -416,7 +406,7 @@ export class PeerConnection {
       const helloOk = encodeFrame({ type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: this.ourFeatures, ...answerFields(message.challenge, this.ourFeatures), ttl: 1 });
       if (extensions.has(FEATURE_SECURE)) {
         this.write(helloOk);
-        this.beginSecure(Buffer.concat([line, Buffer.from('\n')]), helloOk, message.features, extensions);
+        this.beginSecure(line, helloOk.subarray(0, -1), message.features, extensions);
         return;
       }
       this.open(message.features, extensions);
@@ -441,7 +431,7 @@ export class PeerConnection {
       const unproven = EXTENSIONS.filter((f) => message.features.includes(f) && this.ourFeatures.includes(f) && !extensions.has(f));
       if (unproven.length > 0) this.hooks.quirk(this, `advertises ${unproven.join(', ')} without the proof (an echo of our HELLO?): plain protocol`);
       if (extensions.has(FEATURE_SECURE)) {
-        this.beginSecure(this.helloLine!, Buffer.concat([line, Buffer.from('\n')]), message.features, extensions);
+        this.beginSecure(this.helloLine!.subarray(0, -1), line, message.features, extensions);
         return;
       }
       this.open(message.features, extensions);

@@ -45,10 +45,19 @@ export class SecureChannel {
     return this.noiseFrame(this.handshake!.writeMessage());
   }
 
-  /** A NOISE frame's `msg`: returns our answer, if it is our turn. Throws SecureChannelError. */
-  onNoise(msg: unknown): Buffer | undefined {
-    const hs = this.handshake;
-    if (hs === undefined) throw new SecureChannelError('NOISE frame after the handshake');
+  /**
+   * One line from the peer. During the handshake it must be a NOISE frame: returns our answer, if
+   * it is our turn (sent as it is, though the channel may be up once it is made). Then it must be a
+   * SEALED one, whose frames go to `onLine`. Throws SecureChannelError for anything else.
+   */
+  read(line: string, onLine: (line: Buffer) => void): Buffer | undefined {
+    if (this.transport === undefined) return this.onNoise(field(line, 'NOISE', 'msg'));
+    this.open(field(line, 'SEALED', 'box'), onLine);
+    return undefined;
+  }
+
+  private onNoise(msg: unknown): Buffer | undefined {
+    const hs = this.handshake!;
     try {
       hs.readMessage(decodeBase64(msg));
       const answer = hs.ourTurn && !hs.finished ? this.noiseFrame(hs.writeMessage()) : undefined;
@@ -74,19 +83,8 @@ export class SecureChannel {
     return lines.length === 1 ? lines[0]! : Buffer.concat(lines);
   }
 
-  /**
-   * Opens one SEALED line and hands the frames inside to `onLine`. Throws SecureChannelError for
-   * anything else, or a box that does not open: altered, replayed, reordered or not from the peer.
-   */
-  open(line: string, onLine: (line: Buffer) => void): void {
-    let frame: unknown;
-    try {
-      frame = JSON.parse(line);
-    } catch {
-      throw new SecureChannelError('a frame that is not JSON on a sealed connection');
-    }
-    const { type, box } = (typeof frame === 'object' && frame !== null ? frame : {}) as Record<string, unknown>;
-    if (type !== 'SEALED') throw new SecureChannelError(`${typeof type === 'string' ? type.slice(0, 32) : 'a frame'} in the clear on a sealed connection`);
+  /** Opens one box: one that does not is altered, replayed, reordered or not from the peer. */
+  private open(box: unknown, onLine: (line: Buffer) => void): void {
     let plaintext: Uint8Array;
     try {
       plaintext = this.transport!.receive.decryptWithAd(NO_AD, decodeBase64(box));
@@ -102,6 +100,20 @@ export class SecureChannel {
   private noiseFrame(message: Uint8Array): Buffer {
     return encodeFrame({ type: 'NOISE', msg: Buffer.from(message).toString('base64') });
   }
+}
+
+/** The one field of a NOISE or SEALED frame; anything else has no place at that point. */
+function field(line: string, type: 'NOISE' | 'SEALED', name: 'msg' | 'box'): unknown {
+  const where = type === 'NOISE' ? 'during the Noise handshake' : 'on a sealed connection';
+  let frame: unknown;
+  try {
+    frame = JSON.parse(line);
+  } catch {
+    throw new SecureChannelError(`a frame that is not JSON ${where}`);
+  }
+  const value = (typeof frame === 'object' && frame !== null ? frame : {}) as Record<string, unknown>;
+  if (value.type !== type) throw new SecureChannelError(`${typeof value.type === 'string' ? value.type.slice(0, 32) : 'a frame'} ${where}`);
+  return value[name];
 }
 
 /**
