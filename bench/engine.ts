@@ -16,6 +16,8 @@
 //   HELLO as its HELLO_OK: our DMs and PUBs to it while it sends SENDs to us; frames lost must be 0.
 // - 1,000 open peers in one engine (bench/engine-memory.ts in a child, raw dialers in another):
 //   RSS after a full GC under 150 MB.
+// - chatp2p-secure (issue #16): window 64 between two of our engines, sealed, against the same
+//   two engines without identity keys (unsealed); goal 0.6.
 //
 // Closed loops keep `window` messages outstanding, a new one sent per ACK; the variants alternate
 // over the rounds, perSecond is the median round, latencies are pooled. Loopback figures on a
@@ -34,6 +36,7 @@ import type { OutgoingMessage } from '../src-main/engine/api.ts';
 import { defaultConfig, mergeConfig } from '../src-main/engine/config.ts';
 import { Engine } from '../src-main/engine/engine.ts';
 import { Logger, streamSink } from '../src-main/engine/log.ts';
+import { generateKeyPair } from '../src-main/engine/secure/noise.ts';
 import { openMessageStore, type SqliteMessageStore } from '../src-main/engine/store/sqlite-store.ts';
 import { rendezvousRequest } from '../src-main/engine/rendezvous/client.ts';
 import { startRendezvousServer } from '../src-main/rendezvous-server/server.ts';
@@ -64,7 +67,7 @@ const FIRST_LINE_MESSAGES = 300;
 const FIRST_LINE_PUBS = 10;
 
 // Issue #14's goals.
-const GOALS = { receiveOfFloor: 0.7, sendOfPeerAckRate: 0.8, pipelinedOfFloor: 0.5, pipelinedP99Ms: 20, rssWith1000PeersMb: 150, framesLost: 0 };
+const GOALS = { receiveOfFloor: 0.7, sendOfPeerAckRate: 0.8, pipelinedOfFloor: 0.5, pipelinedP99Ms: 20, rssWith1000PeersMb: 150, framesLost: 0, sealedOfUnsealed: 0.6 };
 
 const NODE_FLAGS = ['--disable-warning=ExperimentalWarning'];
 const log = (text: string) => process.stderr.write(`[bench:engine] ${text}\n`);
@@ -495,6 +498,42 @@ async function throughput(rendezvousPort: number) {
   }
 }
 
+// ---- chatp2p-secure --------------------------------------------------------------------------
+
+/**
+ * Window 64 from one of our engines to another, sealed and unsealed: two pairs alike but for the
+ * identity keys, each pair alone in its namespace (policy `namespace`), histories in memory.
+ */
+async function sealedPhase(rendezvousPort: number) {
+  const start = async (name: string, namespace: string, sealed: boolean) => {
+    const engine = new Engine({
+      config: mergeConfig(defaultConfig({ name, namespace, port: 0 }), {
+        listenHost: '127.0.0.1',
+        rendezvous: { host: '127.0.0.1', port: rendezvousPort, maxRequestsPerMinute: 49, discoverIntervalMs: 1000 },
+        network: { pipelineWindow: PIPELINE_WINDOW },
+        peerConnection: { policy: 'namespace' },
+        logging: { level: 'WARN' },
+      }),
+      identity: sealed ? generateKeyPair() : undefined,
+    });
+    engine.on('log', (e) => log(`${name}@${namespace} ${e.level} [${e.module}] ${e.message}`));
+    await engine.start();
+    return engine;
+  };
+  const engines = [await start('sender', 'SEALED', true), await start('receiver', 'SEALED', true), await start('sender', 'PLAIN', false), await start('receiver', 'PLAIN', false)];
+  const [sealedSender, , plainSender] = engines as [Engine, Engine, Engine, Engine];
+  try {
+    const security = (engine: Engine, peerId: string) => engine.peers().find((p) => p.peerId === peerId && p.state === 'open')?.security;
+    await waitFor(() => security(sealedSender, 'receiver@SEALED') === 'encrypted' && security(plainSender, 'receiver@PLAIN') === 'plain', 15_000, 'the sealed and the plain pair to connect');
+    return await alternate(`window ${PIPELINE_WINDOW}, engine to engine`, {
+      unsealed: (ms) => engineClosedLoop(plainSender, 'receiver@PLAIN', PIPELINE_WINDOW, ms),
+      sealed: (ms) => engineClosedLoop(sealedSender, 'receiver@SEALED', PIPELINE_WINDOW, ms),
+    });
+  } finally {
+    for (const engine of engines) await engine.stop();
+  }
+}
+
 // ---- memory ----------------------------------------------------------------------------------
 
 async function memory(rendezvousPort: number) {
@@ -551,6 +590,7 @@ const rendezvous = await startRendezvousServer({
 });
 try {
   const t = await throughput(rendezvous.port);
+  const sealed = await sealedPhase(rendezvous.port);
   const mem = await memory(rendezvous.port);
   const latency = (run: Run) => percentiles(run.latencies);
   const fullBeside = (runs: Record<string, Run>) => ({
@@ -559,7 +599,7 @@ try {
   });
   const pipelinedP99 = latency(t.windowed.engine!).p99;
   const rss = 'rssWithPeersMb' in mem ? mem.rssWithPeersMb : undefined;
-  const failures = [t.receive, t.send, t.windowed].flatMap((runs) => Object.values(runs)).reduce((n, r) => n + r.failures, 0) + t.queued.failures;
+  const failures = [t.receive, t.send, t.windowed, sealed].flatMap((runs) => Object.values(runs)).reduce((n, r) => n + r.failures, 0) + t.queued.failures;
   const result = {
     benchmark: 'engine',
     node: process.version,
@@ -585,6 +625,11 @@ try {
         meetsLatencyGoal: pipelinedP99 < GOALS.pipelinedP99Ms,
         ...fullBeside(t.windowed),
       }),
+      sealedPipelined: figure(sealed.sealed!.perSecond, sealed.unsealed!.perSecond, GOALS.sealedOfUnsealed, {
+        baseline: `the same two engines without chatp2p-secure, window ${PIPELINE_WINDOW}`,
+        p99Ms: latency(sealed.sealed!).p99,
+        unsealedP99Ms: latency(sealed.unsealed!).p99,
+      }),
       rssWith1000PeersMb: { value: rss, goalMb: GOALS.rssWith1000PeersMb, meetsGoal: rss !== undefined && rss < GOALS.rssWith1000PeersMb },
       framesLostToFirstLineReader: { value: t.firstLineReader.framesLost, goal: GOALS.framesLost, meetsGoal: t.firstLineReader.framesLost === GOALS.framesLost },
       deliveryFailures: failures,
@@ -599,7 +644,8 @@ try {
     },
     firstLineReader: t.firstLineReader,
     memory: mem,
-    goals: { ...GOALS, source: 'issue #14' },
+    sealedPipelined: Object.fromEntries(Object.entries(sealed).map(([k, r]) => [k, describe(r, 'sendDirectToDelivered')])),
+    goals: { ...GOALS, source: 'issue #14; sealedOfUnsealed issue #16' },
   };
   console.log(JSON.stringify(result, null, 2));
 } catch (err) {

@@ -2,7 +2,7 @@
 // shape; the Portuguese one must match it key for key, so a missing translation fails to compile.
 
 import { createContext, useContext } from 'react';
-import type { ChatPeerState, Language, RegistrationView } from '../src-shared/chat-api.ts';
+import type { ChatPeerState, Language, PeerSecurity, RegistrationView } from '../src-shared/chat-api.ts';
 
 export type Locale = 'en' | 'pt-BR';
 
@@ -200,6 +200,24 @@ const en = {
   shortcutSend: 'Send the message',
   shortcutNewline: 'New line in the message',
   back: 'Back to chats',
+
+  // chatp2p-secure (components/Secure.tsx)
+  secure: {
+    badge: { encrypted: 'Encrypted', plain: 'Not encrypted', 'key-changed': 'Key changed', unverified: 'Not encrypted: unverified' } as Record<PeerSecurity, string>,
+    keyChanged: (peerId: string) => `The security key of ${peerId} changed. Your messages wait until you accept the new key; compare safety numbers first if you can.`,
+    acceptKey: 'Accept the new key',
+    safetyNumberButton: 'Safety number',
+    verifiedButton: 'Verified',
+    safetyNumberTitle: (peerId: string) => `Safety number with ${peerId}`,
+    safetyNumberHelp: (peerId: string) => `${peerId} sees the same numbers on their screen. Compare them in person or over a channel you trust; if they match, nobody is in the middle.`,
+    isVerified: 'You marked this safety number as verified.',
+    notVerified: 'Not verified yet.',
+    markVerified: 'Mark as verified',
+    unmarkVerified: 'Clear verified',
+    close: 'Close',
+    unverifiedMessage: 'unverified: not from the pinned key',
+    keyNotProtected: 'Your security key is stored in a file only your user can read: this system offers no keychain to encrypt it.',
+  },
 };
 
 export type Strings = typeof en;
@@ -387,6 +405,23 @@ const ptBR: Strings = {
   shortcutSend: 'Enviar a mensagem',
   shortcutNewline: 'Nova linha na mensagem',
   back: 'Voltar às conversas',
+
+  secure: {
+    badge: { encrypted: 'Criptografada', plain: 'Sem criptografia', 'key-changed': 'Chave mudou', unverified: 'Sem criptografia: não verificado' },
+    keyChanged: (peerId) => `A chave de segurança de ${peerId} mudou. Suas mensagens esperam até você aceitar a chave nova; se puder, compare antes os números de segurança.`,
+    acceptKey: 'Aceitar a chave nova',
+    safetyNumberButton: 'Número de segurança',
+    verifiedButton: 'Verificado',
+    safetyNumberTitle: (peerId) => `Número de segurança com ${peerId}`,
+    safetyNumberHelp: (peerId) => `${peerId} vê os mesmos números na tela. Comparem pessoalmente ou por um canal de confiança; se forem iguais, ninguém está no meio.`,
+    isVerified: 'Você marcou este número de segurança como verificado.',
+    notVerified: 'Ainda não verificado.',
+    markVerified: 'Marcar como verificado',
+    unmarkVerified: 'Desmarcar verificado',
+    close: 'Fechar',
+    unverifiedMessage: 'não verificada: não veio da chave fixada',
+    keyNotProtected: 'Sua chave de segurança fica num arquivo que só o seu usuário lê: este sistema não oferece um chaveiro para criptografá-la.',
+  },
 };
 
 const TABLES: Record<Locale, Strings> = { en, 'pt-BR': ptBR };

@@ -8,11 +8,13 @@ import type {
   EngineCounters,
   LogEvent,
   LogLevel,
+  PeerKeyView,
+  PeerSecurity,
   PeerView,
   RegistrationView,
 } from '../src-main/engine/api.ts';
 
-export type { DeliveryState, LogEvent, LogLevel, RegistrationView };
+export type { DeliveryState, LogEvent, LogLevel, PeerKeyView, PeerSecurity, RegistrationView };
 export { LOG_LEVELS } from '../src-main/engine/api.ts';
 
 /** What both sides check: the renderer to explain a refusal before it happens, main to enforce it. */
@@ -78,6 +80,8 @@ export interface ChatMessage {
   error?: string;
   /** Incoming only: the `src` the frame claimed when it differed from the connection's peer. */
   claimedSrc?: string;
+  /** Incoming only: came on a connection that could not prove the peer's pinned key (chatp2p-secure). */
+  unverified?: boolean;
 }
 
 export interface ConversationSummary {
@@ -149,6 +153,17 @@ export interface AppStatus {
   error: string | undefined;
   /** The embedded rendezvous server, when the profile uses "This computer". */
   localServer: { host: string; port: number } | undefined;
+  /**
+   * Our chatp2p-secure identity key: its fingerprint, and whether the OS keychain protects it at
+   * rest (false: only the file's permissions do, as Settings says).
+   */
+  identity: { fingerprint: string; protectedAtRest: boolean } | undefined;
+}
+
+/** What `keys` answers: our own key's fingerprint and the keys pinned for peers. */
+export interface KeyList {
+  fingerprint: string | undefined;
+  keys: PeerKeyView[];
 }
 
 // ---- Settings --------------------------------------------------------------------------------
@@ -243,6 +258,12 @@ export interface ChatCommands {
   logs: { args: []; result: LogEvent[] };
   /** Opens an http(s) link in the system browser, after main's own check. */
   openLink: { args: [url: string]; result: void };
+  /** The identity keys pinned for peers (chatp2p-secure): one peer's, or all. */
+  keys: { args: [peerId?: string]; result: KeyList };
+  /** Accepts the new key of a peer whose key changed: the DMs that waited for it go out. */
+  acceptKey: { args: [peerId: string]; result: PeerKeyView };
+  /** Marks a peer's safety number as compared with theirs (or takes that back). */
+  verifyKey: { args: [peerId: string, verified: boolean]; result: PeerKeyView };
 }
 
 export type CommandName = keyof ChatCommands;
@@ -267,6 +288,9 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   setActiveConversation: true,
   logs: true,
   openLink: true,
+  keys: true,
+  acceptKey: true,
+  verifyKey: true,
 };
 export const COMMANDS = Object.keys(COMMAND_NAMES) as CommandName[];
 
@@ -282,6 +306,8 @@ export interface ChatEvents {
   conversations: ConversationSummary[];
   settings: Settings;
   log: LogEvent;
+  /** A peer's key was pinned, changed, accepted or verified. */
+  keys: PeerKeyView;
   /** The host asks the UI to show a conversation (a notification was clicked). */
   'open-conversation': { conversationId: ConversationId };
   /** The system refused a desktop notification for this message: the UI shows it as a banner instead. */

@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Engine } from '../engine/engine.ts';
+import { identityKeyPath, loadIdentityKey } from '../engine/secure/identity.ts';
+import type { KeyPair } from '../engine/secure/noise.ts';
 import { openMessageStore, type SqliteMessageStore } from '../engine/store/sqlite-store.ts';
 import { USAGE, UsageError, checkAnswer, historyFile, parseCliArgs, type CliOptions } from './options.ts';
 import { Shell } from './shell.ts';
@@ -75,7 +77,15 @@ async function main(): Promise<number> {
     process.stderr.write(`cli: ${(err as Error).message}\n`);
     return 1;
   }
-  const engine = new Engine({ config: options.config, store });
+  let identity: KeyPair;
+  try {
+    identity = loadIdentityKey(identityKeyPath(historyFile(options, `${options.config.name}@${options.config.namespace}`))).key;
+  } catch (err) {
+    process.stderr.write(`cli: ${(err as Error).message}\n`);
+    store.close();
+    return 1;
+  }
+  const engine = new Engine({ config: options.config, store, identity });
   const shell = new Shell(engine, store, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }, options.json);
   try {
     await engine.start();

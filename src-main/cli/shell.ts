@@ -2,7 +2,7 @@
 // engine event is one JSON object per line and command results are `{"event":"result",...}`.
 
 import type { Engine } from '../engine/engine.ts';
-import { EngineCommandError, type EngineEvents, type PeerView } from '../engine/api.ts';
+import { EngineCommandError, type EngineEvents, type PeerKeyView, type PeerView } from '../engine/api.ts';
 import { validateIdentityField } from '../engine/config.ts';
 import { formatLogRecord, parseLogLevel } from '../engine/log.ts';
 import { dmKey, type ConversationKey, type MessageStore, type SearchHit, type StoredMessage } from '../engine/store/store.ts';
@@ -20,7 +20,10 @@ export const HELP = `Commands (a leading / is optional):
   history <peer_id|#ns|*> [n]   the last n messages of a conversation (default ${HISTORY_DEFAULT}, at most ${HISTORY_MAX})
   search <text>                 messages with these words (accents ignored, word starts), newest first
   cancel <msg_id>               take back a direct message still waiting in the outbox
-  conn                          open connections
+  conn                          open connections (sealed or not encrypted)
+  keys [peer_id]                our key's fingerprint and the keys pinned for peers, with safety numbers
+  verify <peer_id>              mark a peer's safety number as compared with theirs
+  accept <peer_id>              accept the new key of a peer whose key changed: what waits for it is sent
   status                        registration, address, counters
   rtt                           round-trip times
   reconnect [peer_id]           clear failures and dial now
@@ -48,7 +51,7 @@ export class Shell {
     this.store = store;
     this.io = io;
     this.json = json;
-    for (const name of ['registration', 'peer', 'peer-removed', 'message', 'delivery', 'log'] as const) {
+    for (const name of ['registration', 'peer', 'peer-removed', 'message', 'delivery', 'keys', 'log'] as const) {
       engine.on(name, (payload) => (this.json ? this.io.out(JSON.stringify({ event: name, ...payload })) : this.show(name, payload)));
     }
   }
@@ -110,7 +113,7 @@ export class Shell {
         case 'conn': {
           const open = this.engine.peers().filter((p) => p.state === 'open');
           this.result('conn', { connections: open }, () =>
-            open.length === 0 ? ['No open connections.'] : open.map((p) => `${p.peerId}  ${p.direction}  ${p.address ?? ''}${p.pipelined ? '  pipelined' : ''}`),
+            open.length === 0 ? ['No open connections.'] : open.map((p) => `${p.peerId}  ${p.direction}  ${p.address ?? ''}${p.pipelined ? '  pipelined' : ''}  ${securityLabel(p)}`),
           );
           return undefined;
         }
@@ -130,6 +133,23 @@ export class Shell {
           this.result('rtt', { rtt: open.map(({ peerId, lastRttMs, avgRttMs }) => ({ peerId, lastRttMs, avgRttMs })) }, () =>
             open.length === 0 ? ['No open connections.'] : open.map((p) => `${p.peerId}  last ${ms(p.lastRttMs)}  average ${ms(p.avgRttMs)}`),
           );
+          return undefined;
+        }
+        case 'keys': {
+          if (rest.length > 1) throw new EngineCommandError('usage: keys [peer_id]');
+          const keys = this.engine.keys(rest[0]);
+          const own = this.engine.identityFingerprint;
+          this.result('keys', { identity: own, keys }, () => [
+            `Your identity key: ${own}`,
+            ...(keys.length === 0 ? [rest[0] ? `No key pinned for ${rest[0]}: it has not had a secure session with you.` : 'No keys pinned yet.'] : keys.flatMap(describeKey)),
+          ]);
+          return undefined;
+        }
+        case 'verify':
+        case 'accept': {
+          if (!rest[0] || rest.length > 1) throw new EngineCommandError(`usage: ${command} <peer_id>`);
+          const key = command === 'verify' ? this.engine.verifyKey(rest[0]) : this.engine.acceptKey(rest[0]);
+          this.result(command, { key }, () => [command === 'verify' ? `Marked the safety number of ${key.peerId} as verified.` : `Accepted the new key of ${key.peerId}.`, ...describeKey(key)]);
           return undefined;
         }
         case 'reconnect':
@@ -186,7 +206,13 @@ export class Shell {
     switch (name) {
       case 'message': {
         const m = payload as EngineEvents['message'];
-        this.io.out(m.kind === 'dm' ? `[${m.from}] ${m.text}` : `[${m.from} -> ${m.to}] ${m.text}`);
+        const from = m.unverified ? `${m.from}, unverified` : m.from;
+        this.io.out(m.kind === 'dm' ? `[${from}] ${m.text}` : `[${from} -> ${m.to}] ${m.text}`);
+        return;
+      }
+      case 'keys': {
+        const k = payload as EngineEvents['keys'];
+        if (k.keyChanged) this.io.out(`! The identity key of ${k.peerId} changed. Your messages to it wait until you type: accept ${k.peerId}`);
         return;
       }
       case 'delivery': {
@@ -208,7 +234,7 @@ export class Shell {
         const before = this.peerStates.get(p.peerId);
         this.peerStates.set(p.peerId, p.state);
         if (before !== p.state && (p.state === 'open' || before === 'open' || p.state === 'failed')) {
-          this.io.out(`* ${p.peerId} ${p.state === 'open' ? `connected (${p.direction})` : p.state === 'failed' ? `unreachable: ${p.lastError ?? ''}` : 'disconnected'}`);
+          this.io.out(`* ${p.peerId} ${p.state === 'open' ? `connected (${p.direction}, ${securityLabel(p)})` : p.state === 'failed' ? `unreachable: ${p.lastError ?? ''}` : 'disconnected'}`);
         }
         return;
       }
@@ -226,6 +252,27 @@ export class Shell {
 
 function ms(value: number | undefined): string {
   return value === undefined ? '-' : `${value.toFixed(1)} ms`;
+}
+
+function securityLabel(p: PeerView): string {
+  switch (p.security) {
+    case 'encrypted':
+      return 'sealed';
+    case 'key-changed':
+      return 'sealed, KEY CHANGED';
+    case 'unverified':
+      return 'NOT ENCRYPTED, though its key is pinned: unverified';
+    default:
+      return 'not encrypted';
+  }
+}
+
+function describeKey(k: PeerKeyView): string[] {
+  return [
+    `${k.peerId}${k.verified ? '  verified' : ''}${k.keyChanged ? '  KEY CHANGED (accept it to send)' : ''}`,
+    `  key ${k.fingerprint}`,
+    `  safety number ${k.safetyNumber}`,
+  ];
 }
 
 function describePeer(p: PeerView): string {
@@ -273,7 +320,7 @@ function deliveryNote(m: StoredMessage): string {
 }
 
 function describeStored(m: StoredMessage): string {
-  return `${localTime(storedAt(m))}  [${m.from}] ${m.text}${deliveryNote(m)}`;
+  return `${localTime(storedAt(m))}  [${m.from}${m.direction === 'in' && m.unverified ? ', unverified' : ''}] ${m.text}${deliveryNote(m)}`;
 }
 
 /** One line per hit: conversation, time, sender, and the snippet with the matched words in [ ]. */

@@ -23,6 +23,15 @@ export interface RegistrationView {
   retryAt: number | undefined;
 }
 
+/**
+ * What we know of who is at the other end (chatp2p-secure, docs/SECURE.md). `encrypted`: sealed,
+ * with the identity key pinned for this peer_id; `plain`: a peer without the extension, never
+ * secure with us; `key-changed`: sealed, but with a key other than the pinned one, so our DMs wait
+ * until the user accepts it; `unverified`: a plaintext connection claiming a peer_id that was
+ * secure before (a downgrade): its messages are marked, and it gets none of ours.
+ */
+export type PeerSecurity = 'encrypted' | 'plain' | 'key-changed' | 'unverified';
+
 /** `closed`: known but not connected (left, or not dialed by policy); `failed`: reconnects exhausted. */
 export type PeerState = 'connecting' | 'open' | 'stale' | 'closed' | 'failed';
 
@@ -43,6 +52,8 @@ export interface PeerView {
   lastError: string | undefined;
   /** Both sides speak `chatp2p-pipeline`: messages are windowed rather than one at a time. */
   pipelined: boolean;
+  /** Of the current connection; undefined while there is none. */
+  security: PeerSecurity | undefined;
 }
 
 /**
@@ -84,6 +95,22 @@ export interface IncomingMessage {
   sentAt: number | undefined;
   /** Set when the frame's `src` differed from the connection's peer_id. */
   claimedSrc: string | undefined;
+  /** Came on a connection that could not prove the peer's pinned identity key (a downgrade or a changed key). */
+  unverified?: true;
+}
+
+/** A peer's identity key as chatp2p-secure pinned it (docs/SECURE.md). */
+export interface PeerKeyView {
+  peerId: string;
+  /** The pinned X25519 public key, hex in groups of four. */
+  fingerprint: string;
+  /** 60 digits in groups of five, built from both identity keys: the same on both sides. */
+  safetyNumber: string;
+  /** The user compared the safety number with the peer and marked it verified. */
+  verified: boolean;
+  pinnedAt: number;
+  /** The peer showed a different key since: our DMs to it wait until the user accepts it. */
+  keyChanged: boolean;
 }
 
 export interface LogEvent {
@@ -119,6 +146,8 @@ export interface EngineEvents {
   'peer-removed': { peerId: string };
   message: IncomingMessage;
   delivery: OutgoingMessage;
+  /** A key was pinned, changed, accepted or verified. */
+  keys: PeerKeyView;
   log: LogEvent;
 }
 

@@ -9,6 +9,7 @@ import {
   type EngineEvents,
   type EngineStatus,
   type OutgoingMessage,
+  type PeerKeyView,
   type PeerView,
 } from './api.ts';
 import { configProblems, validateIdentityField, type EngineConfig } from './config.ts';
@@ -16,6 +17,8 @@ import { Logger, formatLogRecord, type LogLevel, type LogRecord, type ModuleLogg
 import { PeerManager } from './peers/manager.ts';
 import { RendezvousSession } from './rendezvous/session.ts';
 import { Router } from './router.ts';
+import type { KeyPair } from './secure/noise.ts';
+import { Trust, fingerprint, isTrusted } from './secure/trust.ts';
 import { openMessageStore } from './store/sqlite-store.ts';
 import { StoreError, type MessageStore } from './store/store.ts';
 import { FrameTooLargeError } from './wire/framing.ts';
@@ -32,6 +35,12 @@ export interface EngineOptions {
    * the engine keeps its messages in an in-memory database that ends with it.
    */
   store?: MessageStore;
+  /**
+   * The profile's long-term identity key for chatp2p-secure (secure/identity.ts keeps one per
+   * profile). Without one the extension is off: a key that changed on every start would only
+   * teach peers to accept changed keys.
+   */
+  identity?: KeyPair;
 }
 
 export class Engine {
@@ -47,6 +56,7 @@ export class Engine {
   private readonly session: RendezvousSession;
   private readonly store: MessageStore;
   private readonly ownsStore: boolean;
+  private readonly trust: Trust | undefined;
   private logFile: WriteStream | undefined;
   private listenPort = 0;
   private phase: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -72,6 +82,17 @@ export class Engine {
       throw err;
     }
 
+    const identity = options.identity;
+    this.trust =
+      identity &&
+      new Trust({
+        store: this.store,
+        localPeerId: this.peerId,
+        localKey: identity.publicKey,
+        now: this.now,
+        log: this.logger.module('Secure'),
+        onChange: (view) => this.emit('keys', view),
+      });
     this.router = new Router({
       localPeerId: this.peerId,
       ackTimeoutMs: config.network.ackTimeoutMs,
@@ -81,7 +102,11 @@ export class Engine {
       now: this.now,
       counters: this.counters,
       store: this.store,
-      connectionFor: (peerId) => this.manager.openConnection(peerId),
+      // A connection that cannot prove the pinned key gets none of our DMs.
+      connectionFor: (peerId) => {
+        const conn = this.manager.openConnection(peerId);
+        return conn && isTrusted(conn.security) ? conn : undefined;
+      },
       onDelivery: (message) => this.emit('delivery', message),
       onMessage: (message) => this.emit('message', message),
     });
@@ -104,9 +129,10 @@ export class Engine {
       log: this.logger.module('Peers'),
       now: this.now,
       random: options.random,
+      secure: identity && { staticKey: identity, verdict: (peerId, key) => this.trust!.verdict(peerId, key) },
       onPeer: (view) => this.emit('peer', view),
       onPeerRemoved: (peerId) => this.emit('peer-removed', { peerId }),
-      onOpen: (peerId) => this.router.onConnectionOpen(peerId),
+      onOpen: (peerId) => this.onOpen(peerId),
       onClose: (peerId) => this.router.onConnectionClosed(peerId),
       onUnreachable: (peerId, reason) => this.router.park(peerId, `${peerId} is unreachable: ${reason}`),
       onMessage: (conn, message) => this.router.onFrame(conn, message),
@@ -168,6 +194,8 @@ export class Engine {
     const known = this.manager.get(peerId) !== undefined;
     this.manager.want(peerId);
     const message = framed(() => this.router.sendDirect(peerId, body));
+    // Its `delivery` event says why it waits.
+    this.holdOutbox(peerId);
     // A peer that registered after our last DISCOVER: look again before giving up on it.
     if (!known) {
       this.discover().then(
@@ -188,7 +216,7 @@ export class Engine {
       if (problem) throw new EngineCommandError(problem);
     }
     const body = this.requireText(text);
-    return framed(() => this.router.publish(scope, body, this.manager.openConnections()));
+    return framed(() => this.router.publish(scope, body, this.manager.openConnections().filter((conn) => isTrusted(conn.security))));
   }
 
   /** DISCOVER now; resolves with the peer table after merging the answer. */
@@ -226,6 +254,41 @@ export class Engine {
     this.manager.reconnect(peerId);
   }
 
+  /** Our identity key's fingerprint; undefined when chatp2p-secure is off. */
+  get identityFingerprint(): string | undefined {
+    return this.trust?.localFingerprint;
+  }
+
+  /** The pinned identity keys: of one peer, or of every peer. */
+  keys(peerId?: unknown): PeerKeyView[] {
+    const trust = this.requireTrust();
+    if (peerId !== undefined && !isValidPeerId(peerId)) throw new EngineCommandError('a peer is addressed as name@namespace');
+    return trust.keys(peerId);
+  }
+
+  /** Accepts the new key a pinned peer shows: what waited for it in the outbox goes out. */
+  acceptKey(peerId: unknown): PeerKeyView {
+    const trust = this.requireTrust();
+    const view = isValidPeerId(peerId) ? trust.accept(peerId) : undefined;
+    if (!view) throw new EngineCommandError(`no new key of ${String(peerId)} waits to be accepted`);
+    const conn = this.manager.openConnection(view.peerId);
+    if (conn?.security === 'key-changed' && conn.remoteKey !== undefined && fingerprint(Buffer.from(conn.remoteKey).toString('hex')) === view.fingerprint) {
+      conn.security = 'encrypted';
+      const peer = this.manager.list().find((p) => p.peerId === view.peerId);
+      if (peer) this.emit('peer', peer);
+      this.router.onConnectionOpen(view.peerId);
+    }
+    return view;
+  }
+
+  /** Marks a pinned peer's safety number as compared (or not). */
+  verifyKey(peerId: unknown, verified = true): PeerKeyView {
+    const trust = this.requireTrust();
+    const view = isValidPeerId(peerId) ? trust.verify(peerId, verified) : undefined;
+    if (!view) throw new EngineCommandError(`no key of ${String(peerId)} is pinned: it has not had a secure session with us`);
+    return view;
+  }
+
   setLogLevel(level: LogLevel): void {
     this.logger.setLevel(level);
     this.log.info(`Log level ${level}`);
@@ -252,6 +315,25 @@ export class Engine {
   /** Resolves once no DM is on its way: each is delivered, cancelled, or waits in the outbox for its peer. */
   whenIdle(): Promise<void> {
     return this.router.whenIdle();
+  }
+
+  private requireTrust(): Trust {
+    if (!this.trust) throw new EngineCommandError('chatp2p-secure is off in this engine');
+    return this.trust;
+  }
+
+  /** A connection opened: one that could not prove the pinned key holds our outbox. */
+  private onOpen(peerId: string): void {
+    if (!this.holdOutbox(peerId)) this.router.onConnectionOpen(peerId);
+  }
+
+  /** Parks what waits for a peer whose open connection cannot prove its pinned key; true if it did. */
+  private holdOutbox(peerId: string): boolean {
+    const security = this.manager.openConnection(peerId)?.security;
+    if (security === 'key-changed') this.router.park(peerId, `the identity key of ${peerId} changed: accept the new key to send`);
+    else if (security === 'unverified') this.router.park(peerId, `${peerId} connected without encryption though its key is pinned: not sent to an unverified connection`);
+    else return false;
+    return true;
   }
 
   private requireRunning(): void {

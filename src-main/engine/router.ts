@@ -8,6 +8,7 @@ import type { EngineCounters, IncomingMessage, OutgoingMessage } from './api.ts'
 import { sendWindow } from './extensions/pipeline.ts';
 import type { ModuleLogger } from './log.ts';
 import type { PeerConnection } from './peers/connection.ts';
+import { isTrusted } from './secure/trust.ts';
 import type { MessageStore } from './store/store.ts';
 import { encodeFrame } from './wire/framing.ts';
 import { namespaceOf, type PeerMessage } from './wire/messages.ts';
@@ -233,6 +234,8 @@ export class Router {
         receivedAt: this.o.now(),
         sentAt: parseTimestamp(frame.timestamp),
         claimedSrc,
+        // A connection that could not prove the peer's pinned key: kept, but never as the peer's own word.
+        ...(isTrusted(conn.security) ? {} : { unverified: true as const }),
       });
     } catch (err) {
       // Not stored, so not ACKed: the sender will try again.

@@ -113,6 +113,12 @@ const CHECKERS: Checkers = {
     if (!allowed) throw new ArgumentError('only http and https links can be opened');
     return [allowed];
   },
+  keys: ([id]) => [id === undefined || id === null ? undefined : peerId(id)],
+  acceptKey: ([id]) => [peerId(id)],
+  verifyKey: ([id, verified]) => {
+    if (typeof verified !== 'boolean') throw new ArgumentError('verified must be true or false');
+    return [peerId(id), verified];
+  },
 };
 
 /** Checks a command's arguments; throws ArgumentError with the reason. */

@@ -32,6 +32,7 @@ import {
 } from '../../src-shared/chat-api.ts';
 import { EngineCommandError } from '../engine/api.ts';
 import { Engine } from '../engine/engine.ts';
+import { identityKeyPath, loadIdentityKey, type KeyProtection } from '../engine/secure/identity.ts';
 import { Logger, type ModuleLogger } from '../engine/log.ts';
 import { openMessageStore, type SqliteMessageStore } from '../engine/store/sqlite-store.ts';
 import { StoreError } from '../engine/store/store.ts';
@@ -51,6 +52,12 @@ export interface ChatServiceOptions {
   openExternal: (url: string) => Promise<void> | void;
   /** Where we accept peers (and run the embedded server); default every interface. */
   listenHost?: string;
+  /**
+   * How the profile's chatp2p-secure identity key is kept encrypted at rest (the desktop app
+   * passes Electron's safeStorage when `isEncryptionAvailable()`); without it the key file's 0600
+   * mode is its only protection, and the status says so.
+   */
+  keyProtection?: KeyProtection;
   now?: () => number;
 }
 
@@ -76,6 +83,7 @@ export class ChatService {
   private unsubscribe: (() => void)[] = [];
   private server: RendezvousServer | undefined;
   private startError: string | undefined;
+  private identity: AppStatus['identity'];
   private active: ConversationId | undefined;
   /** Events already due at the end of this turn. */
   private readonly dueThisTurn = new Set<'status' | 'conversations'>();
@@ -270,6 +278,12 @@ export class ChatService {
     openLink: async (url) => {
       await this.o.openExternal(url);
     },
+    keys: (peerId) => {
+      const engine = this.requireEngine();
+      return { fingerprint: engine.identityFingerprint, keys: engine.keys(peerId) };
+    },
+    acceptKey: (peerId) => this.requireEngine().acceptKey(peerId),
+    verifyKey: (peerId, verified) => this.requireEngine().verifyKey(peerId, verified),
   };
 
   private snapshot(): Snapshot {
@@ -290,6 +304,7 @@ export class ChatService {
       counters: s?.counters,
       error: this.startError,
       localServer: this.server && { host: this.server.host, port: this.server.port },
+      identity: s && this.identity,
     };
   }
 
@@ -366,9 +381,12 @@ export class ChatService {
     const listenHost = this.o.listenHost ?? '0.0.0.0';
     const config = engineConfigFor(profile, this.current, listenHost);
     try {
-      const store = this.openHistory(`${profile.name}@${profile.namespace}`);
+      const peerId = `${profile.name}@${profile.namespace}`;
+      const store = this.openHistory(peerId);
+      const { key, protected: protectedAtRest } = loadIdentityKey(identityKeyPath(historyPath(this.o.dataDir, peerId)), this.o.keyProtection);
       if (profile.rendezvous.preset === 'local') await this.startLocalServer(listenHost, profile.rendezvous.port);
-      const engine = new Engine({ config, now: this.o.now, store });
+      const engine = new Engine({ config, now: this.o.now, store, identity: key });
+      this.identity = { fingerprint: engine.identityFingerprint!, protectedAtRest };
       this.subscribe(engine);
       try {
         await engine.start();
@@ -432,6 +450,7 @@ export class ChatService {
         // A DM joining or leaving the outbox changes its conversation's queued count.
         if (update.kind === 'dm' && update.state !== 'sent') this.emitConversations();
       }),
+      engine.on('keys', (view) => this.emit('keys', view)),
       engine.on('log', (line) => this.addLog(line)),
     ];
   }
@@ -502,6 +521,7 @@ function offlinePeer(peerId: string): ChatPeer {
     nextRetryAt: undefined,
     lastError: undefined,
     pipelined: false,
+    security: undefined,
   };
 }
 

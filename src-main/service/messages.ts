@@ -19,6 +19,7 @@ export function chatMessage(m: StoredMessage): ChatMessage {
     const message: ChatMessage = { ...base, at: m.receivedAt };
     if (m.sentAt !== undefined) message.sentAt = m.sentAt;
     if (m.claimedSrc !== undefined) message.claimedSrc = m.claimedSrc;
+    if (m.unverified) message.unverified = true;
     return message;
   }
   const message: ChatMessage = { ...base, at: m.createdAt, delivery: m.state };

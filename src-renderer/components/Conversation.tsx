@@ -12,6 +12,7 @@ import { Composer } from './Composer.tsx';
 import { ConversationMenu } from './ConversationMenu.tsx';
 import { MessageList } from './MessageList.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
+import { KeyChangeBanner, SafetyNumberButton, SecurityBadge, usePeerKey } from './Secure.tsx';
 
 interface ConversationProps {
   channel: Channel;
@@ -30,6 +31,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   const history = useHistory(chat, channel.id, epoch, jump);
   const [actionError, setActionError] = useState<string>();
   const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
+  const peerKey = usePeerKey(channel.kind === 'dm' ? channel.title : undefined);
 
   const send = async (text: string) => {
     history.put(channel.kind === 'dm' ? await chat.sendDirect(channel.title, text) : await chat.publish(channel.id, text));
@@ -52,7 +54,10 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
           </h1>
           <p className="text-xs text-zinc-500 dark:text-zinc-400">
             {channel.kind === 'dm' ? (
-              <PeerStateDot state={channel.peer?.state ?? 'offline'} />
+              <span className="inline-flex items-center gap-3">
+                <PeerStateDot state={channel.peer?.state ?? 'offline'} />
+                <SecurityBadge peer={channel.peer} />
+              </span>
             ) : channel.kind === 'namespace' ? (
               t.namespaceSubtitle(reach)
             ) : (
@@ -60,8 +65,10 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
             )}
           </p>
         </div>
+        <SafetyNumberButton peerKey={peerKey} />
         <ConversationMenu conversationId={channel.id} title={title} onDeleted={onDeleted} onError={setActionError} />
       </header>
+      <KeyChangeBanner peerKey={peerKey} />
       <MessageList
         history={history.view}
         onOlder={history.loadOlder}

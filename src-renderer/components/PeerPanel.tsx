@@ -8,6 +8,7 @@ import { useChat } from '../state/chat-context.ts';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icons.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
+import { SecurityBadge } from './Secure.tsx';
 import { QueuedBadge } from './QueuedBadge.tsx';
 
 const ORDER: Record<ChatPeer['state'], number> = { open: 0, stale: 1, connecting: 2, failed: 3, closed: 4, offline: 5 };
@@ -85,8 +86,9 @@ function PeerRow({ peer, queued, now, onOpen, onReconnect }: PeerRowProps) {
             <span className="truncate text-sm font-medium">{peer.peerId}</span>
             <QueuedBadge count={queued} />
           </span>
-          <span className="block text-xs text-zinc-600 dark:text-zinc-300">
+          <span className="flex items-center gap-3 text-xs text-zinc-600 dark:text-zinc-300">
             <PeerStateDot state={peer.state} />
+            <SecurityBadge peer={peer} />
           </span>
           <span className="block truncate text-xs text-zinc-500 dark:text-zinc-400">{details.join(' · ')}</span>
           {peer.lastError && peer.state !== 'open' && <span className="block truncate text-xs text-red-600 dark:text-red-400" title={peer.lastError}>{peer.lastError}</span>}

@@ -66,6 +66,11 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose }: Settin
                 </button>
               </div>
             )}
+            {snapshot.status.identity?.protectedAtRest === false && (
+              <p data-testid="key-not-protected" className="mt-2 text-xs text-amber-700 dark:text-amber-400">
+                {t.secure.keyNotProtected}
+              </p>
+            )}
           </Group>
 
           <Group title={t.appearance}>

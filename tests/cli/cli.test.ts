@@ -2,7 +2,7 @@
 // profile (history.sqlite) in a temporary --data-dir, never in the user's own folder.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -11,6 +11,7 @@ import { openMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
 import { requestJson, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 import { ScriptedPeer, startEngine, stopEngines, waitFor } from '../helpers/peers.ts';
+import { startSecureEngine, stopSecureEngines } from '../secure/helpers.ts';
 
 const CLI = join(import.meta.dirname, '../../src-main/cli/main.ts');
 
@@ -119,7 +120,7 @@ describe('the terminal client', () => {
     await waitFor('both shown', () => cli.stdout.includes('[bob@CIC -> #CIC] oi sala'));
     cli.write('/msg bob@CIC   tudo bem?  sim\nmsg nobody@CIC hello\nfrobnicate\nquit\n');
     expect(await cli.code).toBe(0);
-    expect(cli.stdout).toEqual(expect.arrayContaining(['* bob@CIC connected (outbound)', '[bob@CIC] oi alice', '(delivered to bob@CIC)']));
+    expect(cli.stdout).toEqual(expect.arrayContaining(['* bob@CIC connected (outbound, not encrypted)', '[bob@CIC] oi alice', '(delivered to bob@CIC)']));
     expect(cli.stdout).toContainEqual(expect.stringMatching(/^\(not delivered to nobody@CIC yet: nobody@CIC is not registered on the rendezvous server; it waits in the outbox as [0-9a-f-]{36}\)$/));
     expect(cli.stdout.at(-1)).toBe('(1 direct message waits in the outbox for next time: to nobody@CIC)');
     expect(bob.of('SEND').map((f) => f.payload)).toEqual(['tudo bem?  sim']);
@@ -147,7 +148,7 @@ describe('the terminal client', () => {
     writeFileSync(file, JSON.stringify({ name: 'carol', namespace: 'CIC', rendezvous: { host: '127.0.0.1', port: rdv.port, discover_interval: 0.2 }, network: { listen_port: 0, listen_host: '127.0.0.1' }, keepalive: { ping_interval: 0.1 } }));
     const cli = runCli(['--config', file, '--name', 'dave', '--data-dir', profile('dave')]);
     await waitFor('registered', () => cli.stderr.includes('Registered at'));
-    await waitFor('connected', () => cli.stdout.includes('* bob@CIC connected (outbound)'));
+    await waitFor('connected', () => cli.stdout.includes('* bob@CIC connected (outbound, not encrypted)'));
     // keepalive.ping_interval 0.1 s: a few PINGs later the RTT is known.
     await new Promise((r) => setTimeout(r, 500));
     cli.write('peers\nrtt\n');
@@ -353,6 +354,26 @@ describe('the terminal client', () => {
       expect(store.page('*', { limit: 10 }).messages.map((m) => m.text)).toEqual(['hello from the terminal']);
     } finally {
       store.close();
+    }
+  });
+
+  it('seals its connection with a ChatP2P peer and shows keys and safety numbers: keys, verify', async () => {
+    const bob = await startSecureEngine(rdv.port, 'bob');
+    try {
+      const cli = runCli(flags('alice'));
+      await waitFor('a sealed connection', () => cli.stdout.some((l) => /^\* bob@CIC connected \((in|out)bound, sealed\)$/.test(l)), 15_000);
+      cli.write('keys bob@CIC\nverify bob@CIC\nverify nobody@CIC\nquit\n');
+      expect(await cli.code).toBe(0);
+      const [ofAlice] = bob.engine.keys('alice@CIC');
+      expect(cli.stdout).toContain(`  safety number ${ofAlice!.safetyNumber}`);
+      expect(cli.stdout).toContain(`  key ${bob.engine.identityFingerprint}`);
+      expect(cli.stdout).toContain(`Your identity key: ${ofAlice!.fingerprint}`);
+      expect(cli.stdout).toContain('Marked the safety number of bob@CIC as verified.');
+      expect(cli.stderr).toContain('Error: no key of nobody@CIC is pinned');
+      // The key stays the profile's: a 0600 file beside its history.
+      expect(statSync(join(profile('alice'), 'identity.key')).mode & 0o777).toBe(0o600);
+    } finally {
+      await stopSecureEngines();
     }
   });
 });

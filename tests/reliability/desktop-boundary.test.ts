@@ -75,6 +75,9 @@ const ROWS: Partial<Record<string, Row>> = {
   setActiveConversation: { valid: [undefined], allowed: (_, v) => v === undefined || v === null },
   logs: { valid: [] },
   openLink: { valid: ['https://example.org/'] },
+  keys: { valid: ['bob@CIC'], allowed: (_, v) => v === undefined || v === null },
+  acceptKey: { valid: ['bob@CIC'] },
+  verifyKey: { valid: ['bob@CIC', true] },
 };
 
 function isEmptyObject(v: unknown): boolean {

@@ -11,8 +11,9 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { FEATURE_PIPELINE } from './pipeline.ts';
+import { FEATURE_SECURE } from './secure.ts';
 
-export const EXTENSIONS: readonly string[] = [FEATURE_PIPELINE];
+export const EXTENSIONS: readonly string[] = [FEATURE_PIPELINE, FEATURE_SECURE];
 export const OUR_FEATURES: readonly string[] = ['ack', 'metrics', ...EXTENSIONS];
 
 /** The extra HELLO field holding the dialer's challenge, and the HELLO_OK field answering it. */
@@ -42,11 +43,11 @@ export type HelloEvidence =
   /** We dialed: our HELLO's challenge and what its HELLO_OK said. */
   | { direction: 'outbound'; challenge: string | undefined; features: readonly string[]; proof: string | undefined };
 
-/** The extensions this connection may use: ours that the peer advertised, as far as the evidence goes. */
-export function negotiate(evidence: HelloEvidence): ReadonlySet<string> {
+/** The extensions this connection may use: those we offered that the peer advertised, as far as the evidence goes. */
+export function negotiate(evidence: HelloEvidence, offered: readonly string[] = OUR_FEATURES): ReadonlySet<string> {
   if (evidence.direction === 'outbound') {
     const { challenge, proof } = evidence;
     if (challenge === undefined || proof === undefined || proof !== proofOf(challenge, evidence.features)) return new Set();
   }
-  return new Set(ours(evidence.features));
+  return new Set(ours(evidence.features).filter((token) => offered.includes(token)));
 }

@@ -3,9 +3,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { PeerSecurity } from '../api.ts';
 import type { ModuleLogger } from '../log.ts';
 import { CHALLENGE_FIELD, EXTENSIONS, OUR_FEATURES, answerFields, negotiate, newChallenge } from '../extensions/negotiation.ts';
 import { FEATURE_PIPELINE } from '../extensions/pipeline.ts';
+import { FEATURE_SECURE, securePrologue } from '../extensions/secure.ts';
+import { SecureChannel, SecureChannelError } from '../secure/channel.ts';
+import type { KeyPair } from '../secure/noise.ts';
 import { LineReader, encodeFrame } from '../wire/framing.ts';
 import { PROTOCOL_VERSION, parsePeerMessage, type PeerMessage } from '../wire/messages.ts';
 import { isoNow } from '../wire/timestamp.ts';
@@ -33,6 +37,13 @@ export interface ConnectionTimers {
   maxMissedPongs: number;
   maxStrikes: number;
   byeTimeoutMs: number;
+}
+
+/** `chatp2p-secure` for this engine: our identity key, and who decides what a peer's key (or its lack) means. */
+export interface SecureOptions {
+  staticKey: KeyPair;
+  /** Called once per connection as it opens: `remoteKey` is undefined on a plaintext connection. */
+  verdict(peerId: string, remoteKey: Uint8Array | undefined): PeerSecurity;
 }
 
 export interface ConnectionHooks {
@@ -81,6 +92,8 @@ export class PeerConnection {
   features: string[] = [];
   /** Our extensions this connection uses, as extensions/negotiation.ts decided from the handshake. */
   extensions: ReadonlySet<string> = new Set();
+  /** What the peer's identity key (or its lack) means, decided as the connection opens (secure/trust.ts). */
+  security: PeerSecurity = 'plain';
   lastRttMs: number | undefined;
   private rttSamples: number[] = [];
   strikes = 0;
@@ -100,6 +113,15 @@ export class PeerConnection {
 
   /** The challenge our HELLO carried (outbound). */
   private challenge: string | undefined;
+  private readonly secureOptions: SecureOptions | undefined;
+  /** The features we advertise: `chatp2p-secure` only with an identity key. */
+  private readonly ourFeatures: readonly string[];
+  /** Our HELLO as written (outbound): half of the secure prologue. */
+  private helloLine: Buffer | undefined;
+  /** Set once both sides chose `chatp2p-secure`: the Noise handshake, then sealing. */
+  private channel: SecureChannel | undefined;
+  /** What `open` gets once the Noise handshake is done. */
+  private securing: { features: string[]; extensions: ReadonlySet<string> } | undefined;
   private readonly urgent: OutgoingFrame[] = [];
   private readonly normal: OutgoingFrame[] = [];
   /** Bytes of the frames in `urgent` and `normal`, not yet handed to the socket. */
@@ -139,6 +161,7 @@ export class PeerConnection {
     hooks: ConnectionHooks;
     log: ModuleLogger;
     now: () => number;
+    secure?: SecureOptions;
   }) {
     this.socket = options.socket;
     this.direction = options.direction;
@@ -149,6 +172,8 @@ export class PeerConnection {
     this.hooks = options.hooks;
     this.log = options.log;
     this.now = options.now;
+    this.secureOptions = options.secure;
+    this.ourFeatures = options.secure ? OUR_FEATURES : OUR_FEATURES.filter((f) => f !== FEATURE_SECURE);
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
 
     this.socket.setNoDelay(true);
@@ -176,6 +201,16 @@ export class PeerConnection {
     return this.extensions.has(FEATURE_PIPELINE);
   }
 
+  /** `chatp2p-secure` is on: every frame after HELLO_OK crosses the wire sealed. */
+  get isSecure(): boolean {
+    return this.channel?.ready ?? false;
+  }
+
+  /** The peer's identity key, proven by the Noise handshake. */
+  get remoteKey(): Uint8Array | undefined {
+    return this.channel?.remoteKey;
+  }
+
   get avgRttMs(): number | undefined {
     if (this.rttSamples.length === 0) return undefined;
     return this.rttSamples.reduce((a, b) => a + b, 0) / this.rttSamples.length;
@@ -199,7 +234,8 @@ export class PeerConnection {
   /** Outbound: the socket is connected; say HELLO and nothing else until HELLO_OK. */
   sendHello(): void {
     this.challenge = newChallenge();
-    this.writeNow({ type: 'HELLO', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, [CHALLENGE_FIELD]: this.challenge, ttl: 1 });
+    this.helloLine = encodeFrame({ type: 'HELLO', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: this.ourFeatures, [CHALLENGE_FIELD]: this.challenge, ttl: 1 });
+    this.write(this.helloLine);
   }
 
   /**
@@ -261,6 +297,51 @@ export class PeerConnection {
   }
 
   private onLine(line: Buffer): void {
+    const channel = this.channel;
+    if (channel === undefined) {
+      this.onFrame(line);
+      return;
+    }
+    const wasReady = channel.ready;
+    try {
+      const answer = channel.read(line.toString('utf8'), (inner) => {
+        if (this.state !== 'closed' && !this.overflowing) this.onFrame(inner);
+      });
+      if (answer !== undefined) this.write(answer, { clear: true });
+    } catch (err) {
+      if (!(err instanceof SecureChannelError)) throw err;
+      // Nothing after a frame that does not open can be trusted: the peer is dropped at once.
+      this.strikes += 1;
+      this.hooks.invalidFrame(this);
+      this.log.warn(`${this.label}: ${err.message}; dropping the connection`);
+      this.finish({ kind: wasReady ? 'protocol' : 'handshake', reason: err.message });
+      return;
+    }
+    if (wasReady || !channel.ready) return;
+    // The Noise handshake is done: the connection opens now.
+    const { features, extensions } = this.securing!;
+    this.securing = undefined;
+    this.open(features, extensions);
+    this.announceOpen();
+  }
+
+  /**
+   * Both sides chose `chatp2p-secure`: Noise starts, bound to the HELLO and HELLO_OK lines (each
+   * without its newline), and the opening waits for it.
+   */
+  private beginSecure(hello: Buffer, helloOk: Buffer, features: string[], extensions: ReadonlySet<string>): void {
+    this.securing = { features, extensions };
+    const initiator = this.direction === 'outbound';
+    this.channel = new SecureChannel({ initiator, prologue: securePrologue(hello, helloOk), staticKey: this.secureOptions!.staticKey });
+    if (initiator) this.write(this.channel.start());
+  }
+
+  private announceOpen(): void {
+    this.security = this.secureOptions?.verdict(this.peerId!, this.remoteKey) ?? 'plain';
+    this.hooks.opened(this);
+  }
+
+  private onFrame(line: Buffer): void {
     const text = line.toString('utf8');
     if (text.trim() === '') return;
     const parsed = parsePeerMessage(text);
@@ -270,7 +351,7 @@ export class PeerConnection {
     }
     const message = parsed.message;
     if (this.state === 'handshake') {
-      this.onHandshakeMessage(message);
+      this.onHandshakeMessage(message, line);
       return;
     }
     if (message.type === 'SEND' || message.type === 'PING') this.peerRequested();
@@ -308,7 +389,7 @@ export class PeerConnection {
     }
   }
 
-  private onHandshakeMessage(message: PeerMessage): void {
+  private onHandshakeMessage(message: PeerMessage, line: Buffer): void {
     if (this.direction === 'inbound') {
       if (message.type !== 'HELLO') {
         this.strike(`${message.type === 'UNKNOWN' ? message.name : message.type} before HELLO`);
@@ -321,10 +402,16 @@ export class PeerConnection {
         return;
       }
       this.peerId = message.peerId;
-      this.open(message.features, negotiate({ direction: 'inbound', features: message.features }));
-      const helloOk = { type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: OUR_FEATURES, ...answerFields(message.challenge), ttl: 1 };
-      this.enqueue({ bytes: encodeFrame(helloOk), reply: true }, true);
-      this.hooks.opened(this);
+      const extensions = negotiate({ direction: 'inbound', features: message.features }, this.ourFeatures);
+      const helloOk = encodeFrame({ type: 'HELLO_OK', peer_id: this.localPeerId, version: PROTOCOL_VERSION, features: this.ourFeatures, ...answerFields(message.challenge, this.ourFeatures), ttl: 1 });
+      if (extensions.has(FEATURE_SECURE)) {
+        this.write(helloOk);
+        this.beginSecure(line, helloOk.subarray(0, -1), message.features, extensions);
+        return;
+      }
+      this.open(message.features, extensions);
+      this.enqueue({ bytes: helloOk, reply: true }, true);
+      this.announceOpen();
       return;
     }
     if (message.type === 'HELLO_REJECT') {
@@ -340,11 +427,15 @@ export class PeerConnection {
         this.hooks.quirk(this, `answers HELLO with our own peer_id (${answeredAs}); taken as the peer we dialed`);
       }
       this.peerId ??= answeredAs;
-      const extensions = negotiate({ direction: 'outbound', challenge: this.challenge, features: message.features, proof: message.proof });
-      const unproven = EXTENSIONS.filter((f) => message.features.includes(f) && !extensions.has(f));
+      const extensions = negotiate({ direction: 'outbound', challenge: this.challenge, features: message.features, proof: message.proof }, this.ourFeatures);
+      const unproven = EXTENSIONS.filter((f) => message.features.includes(f) && this.ourFeatures.includes(f) && !extensions.has(f));
       if (unproven.length > 0) this.hooks.quirk(this, `advertises ${unproven.join(', ')} without the proof (an echo of our HELLO?): plain protocol`);
+      if (extensions.has(FEATURE_SECURE)) {
+        this.beginSecure(this.helloLine!.subarray(0, -1), line, message.features, extensions);
+        return;
+      }
       this.open(message.features, extensions);
-      this.hooks.opened(this);
+      this.announceOpen();
     } else {
       this.log.debug(`${this.label}: ignoring ${message.type} before HELLO_OK`);
     }
@@ -419,7 +510,13 @@ export class PeerConnection {
   }
 
   private writeNow(message: Record<string, unknown>): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(encodeFrame(message));
+    this.write(encodeFrame(message));
+  }
+
+  /** Every byte leaves here: sealed once the secure channel is up. */
+  private write(bytes: Buffer, options: { clear?: boolean } = {}): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.socket.write(this.channel?.ready && !options.clear ? this.channel.seal(bytes) : bytes);
   }
 
   private enqueue(frame: OutgoingFrame, urgent: boolean): void {
@@ -472,7 +569,7 @@ export class PeerConnection {
       const frames = this.urgent.splice(0).concat(this.normal.splice(0));
       this.queuedFrameBytes = 0;
       this.queuedPong = undefined;
-      if (frames.length > 0) this.socket.write(frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes)));
+      if (frames.length > 0) this.write(frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes)));
       for (const f of frames) f.onWritten?.();
       return;
     }
@@ -481,7 +578,7 @@ export class PeerConnection {
     if (frame === undefined) return;
     this.queuedFrameBytes -= frame.bytes.length;
     if (frame === this.queuedPong) this.queuedPong = undefined;
-    this.socket.write(frame.bytes);
+    this.write(frame.bytes);
     frame.onWritten?.();
     const timer = setTimeout(
       () => {

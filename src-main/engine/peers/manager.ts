@@ -8,7 +8,7 @@ import type { ModuleLogger } from '../log.ts';
 import type { DiscoveredPeer } from '../rendezvous/session.ts';
 import { nameOf, namespaceOf, type PeerMessage } from '../wire/messages.ts';
 import { DialQueue, HandshakeAdmission } from './admission.ts';
-import { PeerConnection, type CloseInfo, type ConnectionTimers } from './connection.ts';
+import { PeerConnection, type CloseInfo, type ConnectionTimers, type SecureOptions } from './connection.ts';
 
 interface PeerRecord {
   peerId: string;
@@ -78,6 +78,8 @@ export interface PeerManagerOptions {
   log: ModuleLogger;
   now: () => number;
   random?: () => number;
+  /** `chatp2p-secure`: our identity key and the trust decisions; without it, every connection is plain. */
+  secure?: SecureOptions;
   onPeer(view: PeerView): void;
   onPeerRemoved(peerId: string): void;
   onOpen(peerId: string): void;
@@ -298,6 +300,7 @@ export class PeerManager {
       maxWriteQueueBytes: this.o.limits.maxWriteQueueBytes,
       log: this.o.log,
       now: this.o.now,
+      secure: this.o.secure,
       hooks: {
         admit: (conn, peerId) => this.admit(conn, peerId),
         opened: (conn) => this.opened(conn),
@@ -428,7 +431,7 @@ export class PeerManager {
     rec.state = 'open';
     rec.direction = conn.direction;
     this.resetFailures(rec);
-    this.o.log.info(`${conn.direction === 'inbound' ? 'Inbound' : 'Outbound'} connected: ${peerId} (${conn.remoteAddress}${conn.isPipelined ? ', pipelined' : ''})`);
+    this.o.log.info(`${conn.direction === 'inbound' ? 'Inbound' : 'Outbound'} connected: ${peerId} (${conn.remoteAddress}${conn.isPipelined ? ', pipelined' : ''}${conn.isSecure ? ', sealed' : ''})`);
     this.emit(rec);
     this.o.onOpen(peerId);
   }
@@ -530,6 +533,7 @@ export class PeerManager {
       nextRetryAt: rec.nextRetryAt,
       lastError: rec.lastError,
       pipelined: conn?.isPipelined ?? false,
+      security: conn?.security,
     };
   }
 }

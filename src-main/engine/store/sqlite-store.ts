@@ -18,6 +18,7 @@ import {
   type HistoryPage,
   type HistoryQuery,
   type MessageStore,
+  type PinnedKey,
   type SearchHit,
   type StoredMessage,
 } from './store.ts';
@@ -88,6 +89,18 @@ export const HISTORY_SCHEMA: SchemaSpec = {
     `DROP TRIGGER messages_fts_insert;
      CREATE TABLE search_progress (indexed_seq INTEGER NOT NULL);
      INSERT INTO search_progress (indexed_seq) SELECT coalesce(max(seq), 0) FROM messages;`,
+    // 5: chatp2p-secure (docs/SECURE.md). The identity key pinned for each peer_id on its first
+    // secure session (trust on first use), whether the user compared safety numbers, and a different
+    // key a later session showed, until the user accepts it; messages from a connection that could
+    // not prove the pinned key are marked `unverified`.
+    `CREATE TABLE peer_keys (
+       peer_id TEXT PRIMARY KEY,
+       key TEXT NOT NULL,
+       pinned_at INTEGER NOT NULL,
+       verified INTEGER NOT NULL DEFAULT 0,
+       offered_key TEXT
+     ) WITHOUT ROWID;
+     ALTER TABLE messages ADD COLUMN unverified INTEGER NOT NULL DEFAULT 0;`,
   ],
 };
 
@@ -107,9 +120,10 @@ interface Row {
   attempts: number;
   error: string | null;
   recipients: number | null;
+  unverified: number;
 }
 
-const COLUMNS = 'seq, conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients';
+const COLUMNS = 'seq, conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients, unverified';
 // Marks around the matched words in a snippet: characters no typed text carries.
 const MATCH_START = '\u{F0000}';
 const MATCH_END = '\u{F0001}';
@@ -147,7 +161,10 @@ export class SqliteMessageStore implements MessageStore {
     | 'indexed'
     | 'toIndex'
     | 'index'
-    | 'setIndexed',
+    | 'setIndexed'
+    | 'peerKey'
+    | 'peerKeys'
+    | 'savePeerKey',
     StatementSync
   >;
   private indexTimer: NodeJS.Timeout | undefined;
@@ -159,8 +176,8 @@ export class SqliteMessageStore implements MessageStore {
     const q = (sql: string) => db.prepare(sql);
     this.stmt = {
       insert: q(
-        `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients, unverified)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       touch: q(
         `INSERT INTO conversations (key, read_seq, last_seq) VALUES (?, 0, ?)
@@ -197,6 +214,12 @@ export class SqliteMessageStore implements MessageStore {
       toIndex: q('SELECT count(*) AS n, max(seq) AS last FROM (SELECT seq FROM messages WHERE seq > ? ORDER BY seq LIMIT ?)'),
       index: q('INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages WHERE seq > ? AND seq <= ?'),
       setIndexed: q('UPDATE search_progress SET indexed_seq = ?'),
+      peerKey: q('SELECT peer_id, key, pinned_at, verified, offered_key FROM peer_keys WHERE peer_id = ?'),
+      peerKeys: q('SELECT peer_id, key, pinned_at, verified, offered_key FROM peer_keys ORDER BY peer_id'),
+      savePeerKey: q(
+        `INSERT INTO peer_keys (peer_id, key, pinned_at, verified, offered_key) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (peer_id) DO UPDATE SET key = excluded.key, pinned_at = excluded.pinned_at, verified = excluded.verified, offered_key = excluded.offered_key`,
+      ),
     };
     // What a crash left unindexed.
     this.indexAll();
@@ -338,6 +361,22 @@ export class SqliteMessageStore implements MessageStore {
     this.batch.commit();
   }
 
+  peerKey(peerId: string): PinnedKey | undefined {
+    const row = this.stmt.peerKey.get(peerId) as PeerKeyRow | undefined;
+    return row && pinnedKeyOf(row);
+  }
+
+  peerKeys(): PinnedKey[] {
+    return (this.stmt.peerKeys.all() as unknown as PeerKeyRow[]).map(pinnedKeyOf);
+  }
+
+  savePeerKey(pin: PinnedKey): void {
+    this.batch.run(() => this.stmt.savePeerKey.run(pin.peerId, pin.key, pin.pinnedAt, pin.verified ? 1 : 0, pin.offeredKey ?? null));
+    // A pin decides whom our outbox goes to: on disk before anything is sent on its strength.
+    const error = this.batch.commit();
+    if (error) throw new StoreError(`cannot save the key of ${pin.peerId}: ${error.message}`);
+  }
+
   close(): void {
     if (!this.db.isOpen) return;
     this.indexAll();
@@ -366,6 +405,7 @@ export class SqliteMessageStore implements MessageStore {
           out?.attempts ?? 0,
           out?.error ?? null,
           out?.recipients ?? null,
+          inc?.unverified ? 1 : 0,
         ).lastInsertRowid,
       );
       this.stmt.touch.run(conversation, seq);
@@ -392,7 +432,26 @@ function toStored(r: Row): StoredMessage {
       recipients: r.recipients ?? undefined,
     };
   }
-  return { direction: 'in', ...common, receivedAt: r.at, sentAt: r.sent_at ?? undefined, claimedSrc: r.claimed_src ?? undefined };
+  return {
+    direction: 'in',
+    ...common,
+    receivedAt: r.at,
+    sentAt: r.sent_at ?? undefined,
+    claimedSrc: r.claimed_src ?? undefined,
+    ...(r.unverified ? { unverified: true as const } : {}),
+  };
+}
+
+interface PeerKeyRow {
+  peer_id: string;
+  key: string;
+  pinned_at: number;
+  verified: number;
+  offered_key: string | null;
+}
+
+function pinnedKeyOf(r: PeerKeyRow): PinnedKey {
+  return { peerId: r.peer_id, key: r.key, pinnedAt: r.pinned_at, verified: r.verified === 1, offeredKey: r.offered_key ?? undefined };
 }
 
 function outgoingOf(m: StoredMessage): OutgoingMessage {

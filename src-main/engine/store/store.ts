@@ -51,6 +51,17 @@ export interface ConversationRow {
   last: StoredMessage | undefined;
 }
 
+/** A peer's identity key as chatp2p-secure pinned it (keys are hex X25519 public keys). */
+export interface PinnedKey {
+  peerId: string;
+  key: string;
+  pinnedAt: number;
+  /** The user compared safety numbers with the peer and marked them verified. */
+  verified: boolean;
+  /** A different key a later secure session showed: our DMs wait until the user accepts it. */
+  offeredKey: string | undefined;
+}
+
 /** The database cannot be used as it is (foreign, corrupt, newer, in use); the message says why. */
 export class StoreError extends Error {}
 
@@ -78,6 +89,10 @@ export interface MessageStore {
   markRead(conversation: ConversationKey): boolean;
   /** Removes the conversation and its messages (and their search entries). */
   deleteConversation(conversation: ConversationKey): void;
+  peerKey(peerId: string): PinnedKey | undefined;
+  peerKeys(): PinnedKey[];
+  /** Durable before it returns. */
+  savePeerKey(pin: PinnedKey): void;
   /** Commits what is pending and closes the file. */
   close(): void;
 }

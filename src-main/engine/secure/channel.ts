@@ -1,0 +1,126 @@
+// The secure channel of one connection: the Noise XX handshake in NOISE frames, then the byte
+// stream of ordinary frames sealed in SEALED frames (docs/SECURE.md). It sits between wire/ and
+// peers/: the connection hands it lines and bytes, and the router never knows it is there.
+//
+// The plaintext inside the boxes is the same NDJSON a plain connection carries, cut anywhere: a
+// batch of frames is one box, a frame too big for one box spans two, and the inner reader keeps
+// the 32768-byte line limit.
+
+import { LineReader, encodeFrame } from '../wire/framing.ts';
+import { HandshakeState, NoiseError, type KeyPair, type Transport } from './noise.ts';
+
+/**
+ * Plaintext per box: its SEALED line (base64 of it and the 16-byte tag, plus the envelope) must
+ * stay under the 32768-byte line limit.
+ */
+export const MAX_BOX_PLAINTEXT = 24_000;
+/** The longest base64 a NOISE or SEALED frame may hold: a bigger one is not ours. */
+const MAX_BASE64 = Math.ceil((MAX_BOX_PLAINTEXT + 16) / 3) * 4;
+const NO_AD = new Uint8Array(0);
+
+/** The peer broke the secure channel: a frame that does not open, or one that has no place here. */
+export class SecureChannelError extends Error {}
+
+export class SecureChannel {
+  private handshake: HandshakeState | undefined;
+  private transport: Transport | undefined;
+  private readonly inner = new LineReader();
+
+  constructor(options: { initiator: boolean; prologue: Uint8Array; staticKey: KeyPair }) {
+    this.handshake = new HandshakeState({ pattern: 'XX', initiator: options.initiator, prologue: options.prologue, staticKey: options.staticKey });
+  }
+
+  /** The handshake is done: frames are sealed from now on. */
+  get ready(): boolean {
+    return this.transport !== undefined;
+  }
+
+  /** The peer's long-term X25519 public key, once the handshake proved it holds the private one. */
+  get remoteKey(): Uint8Array | undefined {
+    return this.transport?.remoteStatic;
+  }
+
+  /** The initiator's first handshake frame. */
+  start(): Buffer {
+    return this.noiseFrame(this.handshake!.writeMessage());
+  }
+
+  /**
+   * One line from the peer. During the handshake it must be a NOISE frame: returns our answer, if
+   * it is our turn (sent as it is, though the channel may be up once it is made). Then it must be a
+   * SEALED one, whose frames go to `onLine`. Throws SecureChannelError for anything else.
+   */
+  read(line: string, onLine: (line: Buffer) => void): Buffer | undefined {
+    if (this.transport === undefined) return this.onNoise(field(line, 'NOISE', 'msg'));
+    this.open(field(line, 'SEALED', 'box'), onLine);
+    return undefined;
+  }
+
+  private onNoise(msg: unknown): Buffer | undefined {
+    const hs = this.handshake!;
+    try {
+      hs.readMessage(decodeBase64(msg));
+      const answer = hs.ourTurn && !hs.finished ? this.noiseFrame(hs.writeMessage()) : undefined;
+      if (hs.finished) {
+        this.transport = hs.transport();
+        this.handshake = undefined;
+      }
+      return answer;
+    } catch (err) {
+      if (err instanceof NoiseError) throw new SecureChannelError(`handshake failed: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** Our frames as SEALED lines, ready for the socket. */
+  seal(bytes: Buffer): Buffer {
+    const send = this.transport!.send;
+    const lines: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += MAX_BOX_PLAINTEXT) {
+      const box = send.encryptWithAd(NO_AD, bytes.subarray(at, at + MAX_BOX_PLAINTEXT));
+      lines.push(Buffer.from(`{"type":"SEALED","box":"${Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64')}"}\n`));
+    }
+    return lines.length === 1 ? lines[0]! : Buffer.concat(lines);
+  }
+
+  /** Opens one box: one that does not is altered, replayed, reordered or not from the peer. */
+  private open(box: unknown, onLine: (line: Buffer) => void): void {
+    let plaintext: Uint8Array;
+    try {
+      plaintext = this.transport!.receive.decryptWithAd(NO_AD, decodeBase64(box));
+    } catch (err) {
+      if (err instanceof NoiseError) throw new SecureChannelError(`sealed frame does not open: ${err.message}`);
+      throw err;
+    }
+    if (!this.inner.push(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.length), onLine)) {
+      throw new SecureChannelError('sealed line over the 32768-byte limit');
+    }
+  }
+
+  private noiseFrame(message: Uint8Array): Buffer {
+    return encodeFrame({ type: 'NOISE', msg: Buffer.from(message).toString('base64') });
+  }
+}
+
+/** The one field of a NOISE or SEALED frame; anything else has no place at that point. */
+function field(line: string, type: 'NOISE' | 'SEALED', name: 'msg' | 'box'): unknown {
+  const where = type === 'NOISE' ? 'during the Noise handshake' : 'on a sealed connection';
+  let frame: unknown;
+  try {
+    frame = JSON.parse(line);
+  } catch {
+    throw new SecureChannelError(`a frame that is not JSON ${where}`);
+  }
+  const value = (typeof frame === 'object' && frame !== null ? frame : {}) as Record<string, unknown>;
+  if (value.type !== type) throw new SecureChannelError(`${typeof value.type === 'string' ? value.type.slice(0, 32) : 'a frame'} ${where}`);
+  return value[name];
+}
+
+/**
+ * No character check (it cost half of opening a box): a box whose bytes changed fails its tag, and
+ * characters the decoder skips change no byte of it.
+ */
+function decodeBase64(value: unknown): Uint8Array {
+  if (typeof value !== 'string' || value.length > MAX_BASE64) throw new NoiseError('not base64 of a size we send');
+  return Buffer.from(value, 'base64');
+}
