@@ -1,6 +1,6 @@
 // Electron's main process: the only module that imports Electron's values. It wires the service
 // to the window, IPC, tray, notifications and badge; every piece of logic lives in a plain module.
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, protocol, screen, shell, Tray } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, protocol, safeStorage, screen, shell, Tray } from 'electron';
 import Store from 'electron-store';
 import { readFileSync } from 'node:fs';
 import { Logger, streamSink } from '../engine/log.ts';
@@ -8,6 +8,7 @@ import { ChatService } from '../service/chat-service.ts';
 import { showUnreadCount } from './badge.ts';
 import { installSecurityGuards } from './guards.ts';
 import { forwardEvents, registerCommandHandlers } from './ipc.ts';
+import { keychainProtection } from './key-protection.ts';
 import { appMenuTemplate } from './menu.ts';
 import { createNotifier } from './notifications.ts';
 import { appPaths } from './paths.ts';
@@ -61,6 +62,8 @@ async function run(): Promise<void> {
     dataDir: app.getPath('userData'),
     host: 'electron',
     openExternal: (url) => shell.openExternal(url),
+    // Asked when a profile starts, after ready: only then does safeStorage know the OS keychain.
+    keyProtection: () => keychainProtection(safeStorage, process.platform),
   });
   running = service;
 

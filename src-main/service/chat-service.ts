@@ -53,11 +53,12 @@ export interface ChatServiceOptions {
   /** Where we accept peers (and run the embedded server); default every interface. */
   listenHost?: string;
   /**
-   * How the profile's chatp2p-secure identity key is kept encrypted at rest (the desktop app
-   * passes Electron's safeStorage when `isEncryptionAvailable()`); without it the key file's 0600
-   * mode is its only protection, and the status says so.
+   * How the profile's chatp2p-secure identity key is kept encrypted at rest, asked each time a
+   * profile starts (the desktop app answers with Electron's safeStorage, which is known only once
+   * the app is ready); without one the key file's 0600 mode is its only protection, and the
+   * status says so.
    */
-  keyProtection?: KeyProtection;
+  keyProtection?: () => KeyProtection | undefined;
   now?: () => number;
 }
 
@@ -383,7 +384,7 @@ export class ChatService {
     try {
       const peerId = `${profile.name}@${profile.namespace}`;
       const store = this.openHistory(peerId);
-      const { key, protected: protectedAtRest } = loadIdentityKey(identityKeyPath(historyPath(this.o.dataDir, peerId)), this.o.keyProtection);
+      const { key, protected: protectedAtRest } = loadIdentityKey(identityKeyPath(historyPath(this.o.dataDir, peerId)), this.o.keyProtection?.());
       if (profile.rendezvous.preset === 'local') await this.startLocalServer(listenHost, profile.rendezvous.port);
       const engine = new Engine({ config, now: this.o.now, store, identity: key });
       this.identity = { fingerprint: engine.identityFingerprint!, protectedAtRest };

@@ -1,8 +1,11 @@
 // The desktop app as a user gets it: the built main, preload and renderer in the stand-in
 // Electron runtime (only Electron's binary is stood in), against our rendezvous server and a real
 // engine peer on 127.0.0.1. If main deadlocks before `ready`, every test here times out.
+import { readFile, stat } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
+import { identityKeyPath } from '../../src-main/engine/secure/identity.ts';
+import { historyPath } from '../../src-main/service/history-path.ts';
 import { requestJson } from '../helpers/rendezvous.ts';
 import { startEngine, waitFor, type TestEngine } from '../helpers/peers.ts';
 import { composer, openChat, seedProfile, useDesktopSuite, type DesktopSuite } from './suite.ts';
@@ -139,6 +142,33 @@ describe('the desktop app', () => {
     const second = await launchApp({ configHome: app.configHome });
     expect(await second.exited()).toBe(0);
     await expect.poll(async () => (await app.state()).windows[0]).toMatchObject({ visible: true, focused: true });
+  });
+
+  test("the identity key is wrapped by the OS keychain (safeStorage), and the next launch has the same key", async () => {
+    const { app, page } = await launchAs('omar');
+    const identity = () => page.evaluate<{ fingerprint: string; protectedAtRest: boolean }>('window.chat.getSnapshot().then((s) => s.status.identity)');
+    const first = await identity();
+    expect(first.protectedAtRest).toBe(true);
+    const keyFile = JSON.parse(await readFile(identityKeyPath(historyPath(app.userData, 'omar@CIC')), 'utf8')) as { protection: string };
+    expect(keyFile.protection).toBe('electron-safeStorage');
+    await app.call('clickTrayItem', 'Quit ChatP2P');
+    expect(await app.exited()).toBe(0);
+
+    const again = await launchApp({ configHome: app.configHome });
+    const page2 = await again.window();
+    await page2.getByTestId('own-peer-id').waitFor();
+    expect(await page2.evaluate<{ fingerprint: string }>('window.chat.getSnapshot().then((s) => s.status.identity)')).toEqual(first);
+  });
+
+  test('without a real keychain (Linux basic_text) the key stays a 0600 file, and Settings say so', async () => {
+    const app = await launchApp({ configHome: await seedProfile('pia', suite.rendezvous.port), env: { STANDIN_KEYCHAIN: 'basic_text' } });
+    const page = await app.window();
+    await page.getByTestId('own-peer-id').waitFor();
+    const keyPath = identityKeyPath(historyPath(app.userData, 'pia@CIC'));
+    expect((JSON.parse(await readFile(keyPath, 'utf8')) as { protection: string }).protection).toBe('none');
+    expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await page.getByText('this system offers no keychain to encrypt it').waitFor();
   });
 
   test('a second launch focuses the first window and ends', async () => {

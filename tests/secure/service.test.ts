@@ -36,7 +36,7 @@ async function ok<T>(reply: Promise<CommandReply>): Promise<T> {
 }
 
 function start(keyProtection?: KeyProtection): { service: ChatService; peers: ChatPeer[]; keys: PeerKeyView[] } {
-  const s = new ChatService({ store: jsonFileSettingsStore(join(dir, 'settings.json')), dataDir: dir, host: 'web', listenHost: '127.0.0.1', openExternal: () => undefined, keyProtection });
+  const s = new ChatService({ store: jsonFileSettingsStore(join(dir, 'settings.json')), dataDir: dir, host: 'web', listenHost: '127.0.0.1', openExternal: () => undefined, keyProtection: () => keyProtection });
   service = s;
   const seen = { service: s, peers: [] as ChatPeer[], keys: [] as PeerKeyView[] };
   s.on('peer', (p) => seen.peers.push(p));

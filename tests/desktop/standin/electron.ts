@@ -4,8 +4,9 @@
 // IPC reaches the handlers the app registered with a real sender frame URL, and what a user would
 // see (notifications, tray, badge, menus, dialogs) is recorded for the test to read and click.
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -251,6 +252,44 @@ export const shell = {
   },
   async openPath(_path: string): Promise<string> {
     return '';
+  },
+};
+
+// ---- safeStorage ----------------------------------------------------------------------------
+
+/**
+ * STANDIN_KEYCHAIN picks what the OS offers: a keychain (default, as the Secret Service), none, or
+ * Linux's 'basic_text' fallback. The keychain's secret lives in $XDG_CONFIG_HOME, so it outlasts
+ * the process as a real keychain does; what it wraps is AES-256-GCM.
+ */
+const keychain = process.env.STANDIN_KEYCHAIN ?? 'gnome_libsecret';
+function keychainKey(): Buffer {
+  const file = join(appData, 'standin-keychain');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return createHash('sha256').update(readFileSync(file, 'utf8')).digest();
+}
+
+export const safeStorage = {
+  isEncryptionAvailable(): boolean {
+    // On Linux it answers only once the app is ready.
+    return ready && keychain !== 'none';
+  },
+  getSelectedStorageBackend(): string {
+    requireReady('safeStorage.getSelectedStorageBackend()');
+    return keychain === 'none' ? 'unknown' : keychain;
+  },
+  encryptString(text: string): Buffer {
+    if (!this.isEncryptionAvailable()) throw new Error('Encryption is not available.');
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', keychainKey(), iv);
+    const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+    return Buffer.concat([Buffer.from('v10'), iv, cipher.getAuthTag(), body]);
+  },
+  decryptString(data: Buffer): string {
+    if (!this.isEncryptionAvailable()) throw new Error('Decryption is not available.');
+    const decipher = createDecipheriv('aes-256-gcm', keychainKey(), data.subarray(3, 15));
+    decipher.setAuthTag(data.subarray(15, 31));
+    return Buffer.concat([decipher.update(data.subarray(31)), decipher.final()]).toString('utf8');
   },
 };
 
@@ -688,5 +727,5 @@ export function notificationById(id: number): Notification {
   return found;
 }
 
-const electron = { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, protocol, screen, shell, Tray };
+const electron = { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, protocol, safeStorage, screen, shell, Tray };
 export default electron;
