@@ -42,14 +42,18 @@ export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: Channel
         </span>
         <span className="min-w-0 flex-1">
           <span className="flex items-baseline justify-between gap-2">
-            <span className={`truncate text-sm ${unread > 0 ? 'font-semibold' : 'font-medium'}`}>{title}</span>
-            {last && <span className="shrink-0 text-[11px] text-zinc-500 dark:text-zinc-400">{shortWhen(locale, last.at, now)}</span>}
+            <span className={`truncate text-sm ${unread > 0 ? 'font-semibold' : 'font-medium'}`}>
+              {title}
+              {/* Read after the name, where the dot is only seen. */}
+              {channel.peer && <span className="sr-only">, {t.peerState[channel.peer.state]}</span>}
+            </span>
+            {last && <span className="shrink-0 text-[11px] text-zinc-600 dark:text-zinc-400">{shortWhen(locale, last.at, now)}</span>}
           </span>
           <span className="flex items-center justify-between gap-2">
-            <span className="truncate text-xs text-zinc-500 dark:text-zinc-400">{preview}</span>
+            <span className="truncate text-xs text-zinc-600 dark:text-zinc-400">{preview}</span>
             <QueuedBadge count={channel.queued} />
             {unread > 0 && (
-              <span data-testid="unread-badge" aria-label={t.unreadBadge(unread)} className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-sky-600 px-1.5 text-[11px] font-semibold text-white">
+              <span data-testid="unread-badge" aria-label={t.unreadBadge(unread)} className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-sky-700 px-1.5 text-[11px] font-semibold text-white">
                 {unread}
               </span>
             )}

@@ -2,8 +2,9 @@
 // host's events), composer.
 
 import { useState, type RefObject } from 'react';
-import type { ChatMessage } from '../../src-shared/chat-api.ts';
+import { asChatError, type ChatError, type ChatMessage } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import type { Channel } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
 import { useHistory, type Jump } from '../state/use-history.ts';
@@ -28,7 +29,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   const t = useStrings();
   const chat = useChat();
   const history = useHistory(chat, channel.id, epoch, jump);
-  const [actionError, setActionError] = useState<string>();
+  const [actionError, setActionError] = useState<ChatError>();
   const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
 
   const send = async (text: string) => {
@@ -38,7 +39,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   };
   const act = (command: (msgId: string) => Promise<ChatMessage>) => (message: ChatMessage) => {
     setActionError(undefined);
-    command(message.msgId).then(history.put, (error: Error) => setActionError(error.message));
+    command(message.msgId).then(history.put, (error: unknown) => setActionError(asChatError(error)));
   };
 
   return (
@@ -72,9 +73,9 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
         onCancel={act((msgId) => chat.cancel(msgId))}
       />
       {actionError && (
-        <p role="alert" className="bg-red-50 px-5 py-1.5 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
-          {actionError}
-        </p>
+        <div role="alert" className="bg-red-50 px-5 py-1.5 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
+          <ErrorText error={actionError} />
+        </div>
       )}
       <Composer
         composerRef={composerRef}

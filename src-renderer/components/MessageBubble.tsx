@@ -2,8 +2,9 @@
 // outbox says why and offers Try now and Cancel.
 
 import { useState } from 'react';
-import type { ChatMessage } from '../../src-shared/chat-api.ts';
+import { type ChatError, type ChatMessage } from '../../src-shared/chat-api.ts';
 import { useLocale, useStrings } from '../i18n.ts';
+import { Details, ErrorText } from './ErrorText.tsx';
 import { clockTime, fullTime } from '../state/format.ts';
 import { Icon } from './Icons.tsx';
 import { MessageText } from './MessageText.tsx';
@@ -21,7 +22,7 @@ interface MessageBubbleProps {
 export function MessageBubble({ message, continued, highlighted, onTryNow, onCancel }: MessageBubbleProps) {
   const t = useStrings();
   const locale = useLocale();
-  const [linkError, setLinkError] = useState<string>();
+  const [linkError, setLinkError] = useState<ChatError>();
   const own = message.direction === 'out';
   const waiting = own && message.kind === 'dm' && message.delivery === 'queued';
   return (
@@ -59,9 +60,10 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
       </div>
       {waiting && (
         <div className="mx-1 mt-1 flex max-w-[min(36rem,80%)] flex-wrap items-center justify-end gap-x-2 gap-y-1 text-xs text-amber-700 dark:text-amber-400">
-          <span className="min-w-0" data-testid="waiting-reason">
-            {message.error ? t.waitingBecause(message.error) : t.waiting}
-          </span>
+          <div className="min-w-0" data-testid="waiting-reason">
+            {t.waiting}
+            {message.error && <Details text={message.error} />}
+          </div>
           <span className="flex shrink-0 gap-1.5">
             <button
               type="button"
@@ -83,9 +85,9 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
         </div>
       )}
       {linkError && (
-        <p role="alert" className="mx-3 mt-1 text-xs text-red-600 dark:text-red-400">
-          {linkError}
-        </p>
+        <div role="alert" className="mx-3 mt-1 text-xs text-red-700 dark:text-red-400">
+          <ErrorText error={linkError} />
+        </div>
       )}
     </div>
   );

@@ -7,6 +7,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import type { HistoryView } from '../state/use-history.ts';
 import { Icon } from './Icons.tsx';
 import { MessageBubble } from './MessageBubble.tsx';
@@ -130,7 +131,9 @@ export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, 
       )}
       {history.error && (
         <p role="alert" className="absolute inset-x-5 top-2 flex items-center justify-center gap-2 rounded-md bg-red-50 px-3 py-1.5 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
-          {t.historyFailed(history.error)}
+          <span>
+            {t.historyFailed} <ErrorText error={history.error} />
+          </span>
           {/* Past the first page, scrolling asks again by itself. */}
           {messages.length === 0 && (
             <button type="button" onClick={onRetryLoad} className="rounded-md border border-red-300 px-2 py-0.5 font-medium hover:bg-red-100 dark:border-red-800 dark:hover:bg-red-900">

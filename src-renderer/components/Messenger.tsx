@@ -14,6 +14,7 @@ import { useShortcuts } from '../state/use-shortcuts.ts';
 import { Conversation } from './Conversation.tsx';
 import { LogView } from './LogView.tsx';
 import { PeerPanel } from './PeerPanel.tsx';
+import { ReachBanner } from './Reach.tsx';
 import { SettingsView } from './SettingsView.tsx';
 import { Sidebar } from './Sidebar.tsx';
 import { StatusBar } from './StatusBar.tsx';
@@ -38,7 +39,8 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const [jump, setJump] = useState<Jump & { conversationId: ConversationId }>();
   const [searchText, setSearchText] = useState('');
   const search = useMessageSearch(chat, searchText, epoch);
-  const [view, setView] = useState<'chat' | 'settings'>('chat');
+  // 'profile': Settings opened at the profile form ("Change server").
+  const [view, setView] = useState<'chat' | 'settings' | 'profile'>('chat');
   const [logsOpen, setLogsOpen] = useState(false);
   // The peer panel starts closed where it would squeeze the chat.
   const [peersOpen, setPeersOpen] = useState(() => window.matchMedia('(min-width: 1024px)').matches);
@@ -108,11 +110,19 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
     },
   });
 
+  // Registration failed: ask again now (a DISCOVER registers first); not running: start again.
+  const retry = () => {
+    const profile = snapshot.settings.profile;
+    if (snapshot.status.running || !profile) quietly(chat.discover());
+    else chat.startProfile(profile).then(onSnapshot, () => undefined);
+  };
+
   const reach = (id: ConversationId) =>
     snapshot.peers.filter((p) => p.state === 'open' && (id === BROADCAST || `#${p.namespace}` === id)).length;
 
   return (
     <div className="flex h-full flex-col">
+      <ReachBanner status={snapshot.status} now={now} onRetry={retry} onChangeServer={() => setView('profile')} />
       <div className="flex min-h-0 flex-1">
         <Sidebar
           sections={sections}
@@ -128,11 +138,13 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
           ownPeerId={ownPeerId(snapshot)}
           now={now}
           onOpen={open}
-          onSettings={() => setView((v) => (v === 'settings' ? 'chat' : 'settings'))}
-          settingsOpen={view === 'settings'}
+          onSettings={() => setView((v) => (v === 'chat' ? 'settings' : 'chat'))}
+          settingsOpen={view !== 'chat'}
         />
-        {view === 'settings' ? (
+        {view !== 'chat' ? (
           <SettingsView
+            key={view}
+            editProfile={view === 'profile'}
             snapshot={snapshot}
             channels={channelOrder(everything).filter((c) => c.kind !== 'dm').map((c) => c.id)}
             onSnapshot={onSnapshot}
@@ -153,7 +165,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
             <p className="max-w-xs">{t.pickChat}</p>
           </main>
         )}
-        {peersOpen && <PeerPanel peers={snapshot.peers} queued={queued} now={now} onOpen={open} />}
+        {peersOpen && <PeerPanel peers={snapshot.peers} status={snapshot.status} queued={queued} now={now} onOpen={open} />}
       </div>
       {logsOpen && <LogView logs={logs} level={snapshot.status.logLevel} onClose={() => setLogsOpen(false)} />}
       <StatusBar status={snapshot.status} now={now} logsOpen={logsOpen} onToggleLogs={() => setLogsOpen((o) => !o)} peersOpen={peersOpen} onTogglePeers={() => setPeersOpen((o) => !o)} />

@@ -2,31 +2,35 @@
 // Reconnect action.
 
 import { useState } from 'react';
-import { dmConversation, type ChatPeer, type ConversationId } from '../../src-shared/chat-api.ts';
+import { asChatError, dmConversation, type AppStatus, type ChatError, type ChatPeer, type ConversationId } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import { useChat } from '../state/chat-context.ts';
 import { Avatar } from './Avatar.tsx';
 import { Icon } from './Icons.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
 import { QueuedBadge } from './QueuedBadge.tsx';
+import { ReachLine } from './Reach.tsx';
 
 const ORDER: Record<ChatPeer['state'], number> = { open: 0, stale: 1, connecting: 2, failed: 3, closed: 4, offline: 5 };
 
 interface PeerPanelProps {
   peers: ChatPeer[];
+  /** The same reach line as the status bar's, so the two never disagree. */
+  status: AppStatus;
   /** Our DMs waiting in the outbox, by peer_id. */
   queued: ReadonlyMap<string, number>;
   now: number;
   onOpen: (id: ConversationId) => void;
 }
 
-export function PeerPanel({ peers, queued, now, onOpen }: PeerPanelProps) {
+export function PeerPanel({ peers, status, queued, now, onOpen }: PeerPanelProps) {
   const t = useStrings();
   const chat = useChat();
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<ChatError>();
   const act = (action: Promise<void>) => {
     setError(undefined);
-    action.catch((e: Error) => setError(e.message));
+    action.catch((e: unknown) => setError(asChatError(e)));
   };
   const sorted = [...peers].sort((a, b) => ORDER[a.state] - ORDER[b.state] || a.peerId.localeCompare(b.peerId));
   return (
@@ -45,10 +49,13 @@ export function PeerPanel({ peers, queued, now, onOpen }: PeerPanelProps) {
           {t.discover}
         </button>
       </div>
+      <div className="px-4 pb-2 text-xs text-zinc-700 dark:text-zinc-300">
+        <ReachLine status={status} now={now} testId="peer-panel-reach" />
+      </div>
       {error && (
-        <p role="alert" className="mx-4 mb-2 rounded-md bg-red-50 px-2 py-1 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
-          {error}
-        </p>
+        <div role="alert" className="mx-4 mb-2 rounded-md bg-red-50 px-2 py-1 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
+          <ErrorText error={error} />
+        </div>
       )}
       {sorted.length === 0 ? (
         <p className="px-4 py-2 text-sm text-zinc-500 dark:text-zinc-400">{t.noPeers}</p>
@@ -75,10 +82,12 @@ function PeerRow({ peer, queued, now, onOpen, onReconnect }: PeerRowProps) {
   const t = useStrings();
   const rtt = peer.avgRttMs ?? peer.lastRttMs;
   const retryIn = peer.nextRetryAt !== undefined && peer.nextRetryAt > now ? Math.ceil((peer.nextRetryAt - now) / 1000) : undefined;
-  const details = [peer.direction && t[peer.direction], `#${peer.namespace}`, rtt !== undefined && t.rtt(rtt), retryIn !== undefined && t.retryIn(retryIn)].filter(Boolean);
+  const details = [`#${peer.namespace}`, retryIn !== undefined && t.retryIn(retryIn)].filter(Boolean);
+  // The protocol side (address, who dialed, RTT, the last error) is for the tooltip.
+  const advanced = [peer.address, peer.direction && t[peer.direction], rtt !== undefined && t.rtt(rtt), peer.state !== 'open' && peer.lastError].filter(Boolean);
   return (
     <li data-testid={`peer-${peer.peerId}`} data-state={peer.state} className="group flex items-center gap-3 rounded-xl px-2 py-2 hover:bg-zinc-100 dark:hover:bg-zinc-800/60">
-      <button type="button" onClick={() => onOpen(dmConversation(peer.peerId))} className="flex min-w-0 flex-1 items-center gap-3 text-left" title={peer.address}>
+      <button type="button" onClick={() => onOpen(dmConversation(peer.peerId))} className="flex min-w-0 flex-1 items-center gap-3 text-left" title={advanced.join('\n') || undefined}>
         <Avatar title={peer.peerId} kind="dm" size="size-9" />
         <span className="min-w-0 flex-1">
           <span className="flex items-center justify-between gap-2">
@@ -89,7 +98,6 @@ function PeerRow({ peer, queued, now, onOpen, onReconnect }: PeerRowProps) {
             <PeerStateDot state={peer.state} />
           </span>
           <span className="block truncate text-xs text-zinc-500 dark:text-zinc-400">{details.join(' · ')}</span>
-          {peer.lastError && peer.state !== 'open' && <span className="block truncate text-xs text-red-600 dark:text-red-400" title={peer.lastError}>{peer.lastError}</span>}
         </span>
       </button>
       {peer.state !== 'offline' && (

@@ -5,6 +5,7 @@
 import type { KeyboardEvent, RefObject } from 'react';
 import { BROADCAST, LIMITS, conversationKind, type ConversationId, type SearchResult } from '../../src-shared/chat-api.ts';
 import { useLocale, useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import { titleOf } from '../state/channels.ts';
 import { shortWhen } from '../state/format.ts';
 import { MIN_SEARCH_CHARS, type SearchState } from '../state/use-search.ts';
@@ -34,9 +35,9 @@ export function SearchResults({ text, search, ownPeerId, now, onOpenAt, listRef 
   }
   if (search.error) {
     return (
-      <p role="alert" className="px-3 py-4 text-sm text-red-600 dark:text-red-400">
-        {search.error}
-      </p>
+      <div role="alert" className="px-3 py-4 text-sm text-red-700 dark:text-red-400">
+        <ErrorText error={search.error} />
+      </div>
     );
   }
   const results = search.results;

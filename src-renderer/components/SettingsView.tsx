@@ -2,8 +2,9 @@
 // change goes to the host at once (updateSettings); the host's 'settings' event redraws us.
 
 import { useState, type ReactNode } from 'react';
-import { BROADCAST, type ConversationId, type Settings, type SettingsPatch, type Snapshot, type Timers } from '../../src-shared/chat-api.ts';
+import { asChatError, BROADCAST, type ChatError, type ConversationId, type Settings, type SettingsPatch, type Snapshot, type Timers } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import { useChat } from '../state/chat-context.ts';
 import { Field } from './Field.tsx';
 import { Icon } from './Icons.tsx';
@@ -15,17 +16,19 @@ interface SettingsViewProps {
   channels: ConversationId[];
   onSnapshot: (snapshot: Snapshot) => void;
   onClose: () => void;
+  /** Open at the profile form ("Change server" after a failed registration). */
+  editProfile?: boolean;
 }
 
-export function SettingsView({ snapshot, channels, onSnapshot, onClose }: SettingsViewProps) {
+export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProfile = false }: SettingsViewProps) {
   const t = useStrings();
   const chat = useChat();
   const settings = snapshot.settings;
-  const [editingProfile, setEditingProfile] = useState(false);
-  const [error, setError] = useState<string>();
+  const [editingProfile, setEditingProfile] = useState(editProfile);
+  const [error, setError] = useState<ChatError>();
   const update = (patch: SettingsPatch) => {
     setError(undefined);
-    chat.updateSettings(patch).catch((e: Error) => setError(e.message));
+    chat.updateSettings(patch).catch((e: unknown) => setError(asChatError(e)));
   };
 
   return (
@@ -39,9 +42,9 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose }: Settin
       <div className="flex-1 overflow-y-auto">
         <div className="mx-auto max-w-2xl space-y-8 px-6 py-6">
           {error && (
-            <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950/50 dark:text-red-300">
-              {error}
-            </p>
+            <div role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950/50 dark:text-red-300">
+              <ErrorText error={error} />
+            </div>
           )}
           <Group title={t.profile}>
             {editingProfile ? (
@@ -178,7 +181,7 @@ const TIMER_FIELDS = ['ackTimeoutS', 'pingIntervalS', 'discoverIntervalS', 'maxR
 function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timers) => Promise<Settings> }) {
   const t = useStrings();
   const [draft, setDraft] = useState(() => Object.fromEntries(TIMER_FIELDS.map((k) => [k, String(timers[k])])) as Record<keyof Timers, string>);
-  const [result, setResult] = useState<{ ok: boolean; text: string }>();
+  const [result, setResult] = useState<{ ok: true } | { ok: false; error: ChatError }>();
   const labels: Record<keyof Timers, string> = { ackTimeoutS: t.ackTimeout, pingIntervalS: t.pingInterval, discoverIntervalS: t.discoverInterval, maxReconnectAttempts: t.maxReconnects };
   // Whole numbers, as the host stores them; it answers for the upper bounds itself.
   const errorOf = (key: keyof Timers) => {
@@ -195,8 +198,8 @@ function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timer
       maxReconnectAttempts: Number(draft.maxReconnectAttempts),
     };
     onSave(timers).then(
-      () => setResult({ ok: true, text: t.saved }),
-      (e: Error) => setResult({ ok: false, text: e.message }),
+      () => setResult({ ok: true }),
+      (e: unknown) => setResult({ ok: false, error: asChatError(e) }),
     );
   };
   return (
@@ -229,9 +232,9 @@ function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timer
           {t.saveTimers}
         </button>
         {result && (
-          <span role="status" className={`text-sm ${result.ok ? 'text-emerald-600 dark:text-emerald-400' : 'text-red-600 dark:text-red-400'}`}>
-            {result.text}
-          </span>
+          <div role="status" className={`text-sm ${result.ok ? 'text-emerald-700 dark:text-emerald-400' : 'text-red-700 dark:text-red-400'}`}>
+            {result.ok ? t.saved : <ErrorText error={result.error} />}
+          </div>
         )}
       </div>
     </form>

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startEngine } from '../helpers/peers.ts';
-import { FAST_TIMERS, screenshot, useSuite } from './harness.ts';
+import { FAST_TIMERS, eventually, focusedId, screenshot, useSuite } from './harness.ts';
 
 const suite = useSuite({
   settings: () => ({ timers: FAST_TIMERS }),
@@ -44,16 +44,23 @@ describe('first run', () => {
     await page.getByLabel('Name', { exact: true }).fill('alice');
     await page.getByRole('radio', { name: /Another server/ }).check();
     await page.getByLabel('Server address').fill(`127.0.0.1:${suite.rendezvous.port}`);
-    // Still refused: the port is out of range, so nothing reaches the host.
+    // Still refused: the port is out of range, so nothing reaches the host; the focus goes to it.
+    const port = page.getByLabel('Port', { exact: true });
     await page.getByRole('button', { name: 'Join the network' }).click();
+    await eventually(() => focusedId(page)).toBe(await port.getAttribute('id'));
     expect(suite.app.service.settings.profile).toBeUndefined();
 
-    // A port in use is only found out by the host: its refusal shows in the form.
+    // A port in use is only found out by the host: it says so on the Port field, which takes the focus.
     const busy = await occupiedPort();
     try {
-      await page.getByLabel('Port', { exact: true }).fill(String(busy.port));
+      await port.fill(String(busy.port));
+      await page.getByLabel('Name', { exact: true }).focus();
       await page.getByRole('button', { name: 'Join the network' }).click();
-      await page.getByRole('alert').filter({ hasText: /in use/ }).waitFor();
+      await page.getByText(`Port ${busy.port} is already used by another program. Choose another port, or 0 to pick a free one.`).waitFor();
+      expect(await port.getAttribute('aria-invalid')).toBe('true');
+      await eventually(() => focusedId(page)).toBe(await port.getAttribute('id'));
+      expect(await page.getByText(/already in use|EADDRINUSE/).count()).toBe(0);
+      expect(suite.app.service.settings.profile).toBeUndefined();
     } finally {
       busy.server.close();
     }
@@ -61,7 +68,7 @@ describe('first run', () => {
     await page.getByLabel('Port', { exact: true }).fill('0');
     await page.getByRole('button', { name: 'Join the network' }).click();
     await page.getByTestId('own-peer-id').filter({ hasText: 'You are alice@CIC' }).waitFor();
-    await page.getByTestId('registration').filter({ hasText: 'Registered' }).waitFor();
+    await page.getByTestId('registration').filter({ hasText: 'Online' }).waitFor();
     expect(suite.app.service.settings.profile).toMatchObject({ name: 'alice', namespace: 'CIC', port: 0, rendezvous: { preset: 'custom', port: suite.rendezvous.port } });
   });
 
@@ -69,7 +76,7 @@ describe('first run', () => {
     const page = await open('pt-BR');
     await page.getByRole('heading', { name: 'Conversas diretas' }).waitFor();
     await page.getByText('Você é alice@CIC').waitFor();
-    await page.getByTestId('registration').filter({ hasText: 'Registrado' }).waitFor();
+    await page.getByTestId('registration').filter({ hasText: 'Conectado' }).waitFor();
     await page.getByTestId('peer-bob@CIC').getByText('conectado').waitFor();
     expect(await page.getByPlaceholder('Buscar conversas e peers').isVisible()).toBe(true);
   });

@@ -126,6 +126,9 @@ async function openPage(browser: Browser, url: string, options: BrowserContextOp
 /** expect.poll with room for a real network and a real browser (its default gives up after 1 s). */
 export const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 });
 
+/** The id of the element with the focus (a string: the tests are type-checked without the DOM library). */
+export const focusedId = (page: Page) => page.evaluate<string | null>('document.activeElement?.id || null');
+
 export const SCREENSHOTS = process.env.CHATP2P_SCREENSHOTS === '1';
 
 /** Saves docs/screenshots/<name>.png, only when CHATP2P_SCREENSHOTS=1 (npm test leaves them alone). */
