@@ -2,7 +2,7 @@
 // shape; the Portuguese one must match it key for key, so a missing translation fails to compile.
 
 import { createContext, useContext } from 'react';
-import type { ChatError, ChatErrorCode, ChatPeerState, Language } from '../src-shared/chat-api.ts';
+import type { ChatError, ChatErrorCode, ChatPeerState, Language, LogLevel } from '../src-shared/chat-api.ts';
 import type { Reach } from './state/reach.ts';
 
 export type Locale = 'en' | 'pt-BR';
@@ -120,6 +120,8 @@ const en = {
   historyFailed: 'Could not load the messages.',
   tryAgain: 'Try again',
   newMessages: 'New messages',
+  announceMessage: (from: string, text: string) => `${from}: ${text}`,
+  announceElsewhere: (from: string, unread: string) => `New message from ${from}, ${unread}`,
   jumpToLatest: 'Jump to latest',
   queued: 'Queued',
   sent: 'Sent',
@@ -195,6 +197,7 @@ const en = {
   // Logs
   logTitle: 'Logs',
   logLevel: 'Log level',
+  logLevels: { DEBUG: 'Debug', INFO: 'Info', WARN: 'Warning', ERROR: 'Error' } satisfies Record<LogLevel, string>,
   noLogs: 'No log lines yet.',
   close: 'Close',
 
@@ -273,7 +276,7 @@ const ptBR: Strings = {
   changeProfileIntro: 'O app sai da rede (BYE e UNREGISTER) e entra de novo com o novo perfil.',
   name: 'Nome',
   nameHint: 'Único dentro do namespace, ex.: alice',
-  namespace: 'Namespace',
+  namespace: 'Sala (namespace)',
   namespaceHint: 'A sala em que você entra, ex.: CIC',
   listenPort: 'Porta',
   listenPortHint: 'Porta TCP em que os peers conectam em você; 0 escolhe uma livre',
@@ -302,8 +305,8 @@ const ptBR: Strings = {
   filterLabel: 'Filtrar conversas e peers',
   chats: 'Conversas',
   directChats: 'Conversas diretas',
-  namespaces: 'Namespaces',
-  broadcast: 'Broadcast',
+  namespaces: 'Salas (namespaces)',
+  broadcast: 'Para todos (broadcast)',
   broadcastTitle: 'Todos',
   noMatches: 'Nada corresponde ao filtro.',
   noDirectChats: 'Nenhum peer ainda.',
@@ -311,9 +314,9 @@ const ptBR: Strings = {
   queuedBadge: (n) => (n === 1 ? '1 mensagem esperando envio' : `${n} mensagens esperando envio`),
   you: 'Você',
   settings: 'Configurações',
-  logs: 'Logs',
+  logs: 'Registros',
 
-  peers: 'Peers',
+  peers: 'Participantes',
   discover: 'Descobrir',
   discoverLabel: 'Pedir a lista de peers ao servidor de rendezvous agora',
   noPeers: 'Nenhum peer encontrado ainda. Eles aparecem aqui quando se registram no mesmo servidor.',
@@ -343,6 +346,8 @@ const ptBR: Strings = {
   historyFailed: 'Não foi possível carregar as mensagens.',
   tryAgain: 'Tentar de novo',
   newMessages: 'Novas mensagens',
+  announceMessage: (from, text) => `${from} disse: ${text}`,
+  announceElsewhere: (from, unread) => `Nova mensagem de ${from}, ${unread}`,
   jumpToLatest: 'Ir para as mais recentes',
   queued: 'Na fila',
   sent: 'Enviada',
@@ -411,9 +416,10 @@ const ptBR: Strings = {
   avgRtt: (ms) => `RTT médio ${pt(ms, ms < 10 ? 1 : 0)} ms`,
   youAre: (peerId) => `Você é ${peerId}`,
 
-  logTitle: 'Logs',
-  logLevel: 'Nível de log',
-  noLogs: 'Nenhuma linha de log ainda.',
+  logTitle: 'Registros',
+  logLevel: 'Nível de registro',
+  logLevels: { DEBUG: 'Depuração', INFO: 'Informação', WARN: 'Aviso', ERROR: 'Erro' },
+  noLogs: 'Nenhuma linha de registro ainda.',
   close: 'Fechar',
 
   appearance: 'Aparência',

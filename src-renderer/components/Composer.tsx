@@ -84,7 +84,7 @@ export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
           disabled={busy || tooLong}
           aria-label={t.send}
           title={t.send}
-          className="grid size-10 shrink-0 place-items-center rounded-full bg-sky-600 text-white shadow-sm hover:bg-sky-700 disabled:cursor-not-allowed disabled:opacity-50"
+          className="grid size-10 shrink-0 place-items-center rounded-full bg-sky-700 text-white shadow-sm hover:bg-sky-800 disabled:cursor-not-allowed disabled:opacity-50"
         >
           <Icon name="send" />
         </button>
@@ -95,9 +95,9 @@ export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
             {'error' in message ? <ErrorText error={message.error} /> : message.text}
           </div>
         ) : (
-          <p className="text-zinc-400 dark:text-zinc-500">{t.composerHelp}</p>
+          <p className="text-zinc-600 dark:text-zinc-400">{t.composerHelp}</p>
         )}
-        <p data-testid="byte-counter" className={`shrink-0 tabular-nums ${tooLong ? 'font-semibold text-red-600 dark:text-red-400' : 'text-zinc-400 dark:text-zinc-500'}`}>
+        <p data-testid="byte-counter" className={`shrink-0 tabular-nums ${tooLong ? 'font-semibold text-red-600 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`}>
           {t.bytes(bytes, LIMITS.maxTextBytes)}
         </p>
       </div>

@@ -43,13 +43,13 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   };
 
   return (
-    <section aria-label={title} className="flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950">
+    <main aria-label={title} className="flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950">
       <header className="flex items-center gap-3 border-b border-zinc-200 bg-white px-5 py-3 dark:border-zinc-800 dark:bg-zinc-900">
         <Avatar title={channel.title} kind={channel.kind} />
         <div className="min-w-0">
           <h1 className="truncate text-base font-semibold" data-testid="conversation-title">
             {title}
-            {channel.kind === 'broadcast' && <span className="ml-1.5 font-normal text-zinc-500">*</span>}
+            {channel.kind === 'broadcast' && <span className="ml-1.5 font-normal text-zinc-500 dark:text-zinc-400">*</span>}
           </h1>
           <p className="text-xs text-zinc-500 dark:text-zinc-400">
             {channel.kind === 'dm' ? (
@@ -82,6 +82,6 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
         onSend={send}
         placeholder={channel.kind === 'dm' ? t.composerPlaceholderDm(channel.title) : t.composerPlaceholderChannel(channel.kind === 'broadcast' ? '*' : channel.title)}
       />
-    </section>
+    </main>
   );
 }

@@ -20,7 +20,10 @@ export function Details({ text }: { text: string }) {
   return (
     <details className="mt-1 text-xs">
       <summary className="cursor-pointer select-none">{t.details}</summary>
-      <code className="mt-1 block font-mono break-words whitespace-pre-wrap">{text}</code>
+      {/* The engine's and the server's own words are English. */}
+      <code lang="en" className="mt-1 block font-mono break-words whitespace-pre-wrap">
+        {text}
+      </code>
     </details>
   );
 }

@@ -43,15 +43,15 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
       )}
       <div
         className={`max-w-[min(36rem,80%)] rounded-2xl px-3.5 py-2 text-[15px] leading-snug shadow-xs transition-shadow duration-700 ${
-          own ? 'rounded-br-md bg-sky-600 text-white dark:bg-sky-700' : 'rounded-bl-md bg-white text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100'
+          own ? 'rounded-br-md bg-sky-700 text-white dark:bg-sky-700' : 'rounded-bl-md bg-white text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100'
         } ${highlighted ? 'ring-4 ring-amber-400 dark:ring-amber-500' : own ? '' : 'ring-1 ring-zinc-200 dark:ring-zinc-700'} ${
-          message.delivery === 'cancelled' ? 'opacity-60' : waiting ? 'opacity-80' : ''
+          message.delivery === 'cancelled' ? 'line-through decoration-1' : waiting ? 'outline-2 outline-offset-1 outline-amber-500 outline-dashed' : ''
         }`}
       >
         <p className="break-words whitespace-pre-wrap">
           <MessageText text={message.text} onLinkError={setLinkError} />
         </p>
-        <div className={`mt-1 flex items-center justify-end gap-1.5 text-[11px] ${own ? 'text-sky-100' : 'text-zinc-500 dark:text-zinc-400'}`}>
+        <div className={`mt-1 flex items-center justify-end gap-1.5 text-[11px] ${own ? 'text-white' : 'text-zinc-600 dark:text-zinc-300'}`}>
           <time dateTime={new Date(message.at).toISOString()} title={fullTime(locale, message.at)}>
             {clockTime(locale, message.at)}
           </time>

@@ -82,6 +82,21 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const queued = useMemo(() => new Map(snapshot.conversations.filter((c) => c.kind === 'dm').map((c) => [c.title, c.queued])), [snapshot.conversations]);
 
   useEffect(() => chat.on('open-conversation', ({ conversationId }) => open(conversationId)), [chat]);
+
+  // For screen readers: a message in the chat on screen is read out; one elsewhere, with its unread count.
+  const [announcement, setAnnouncement] = useState('');
+  const latest = useRef({ visibleId, conversations: snapshot.conversations });
+  latest.current = { visibleId, conversations: snapshot.conversations };
+  useEffect(
+    () =>
+      chat.on('message', (m) => {
+        if (m.direction !== 'in') return;
+        const { visibleId: onScreen, conversations } = latest.current;
+        const unread = (conversations.find((c) => c.id === m.conversationId)?.unread ?? 0) + 1;
+        setAnnouncement(m.conversationId === onScreen ? t.announceMessage(m.from, m.text.slice(0, 300)) : t.announceElsewhere(m.from, t.unreadBadge(unread)));
+      }),
+    [chat, t],
+  );
   useEffect(() => quietly(chat.setActiveConversation(visibleId)), [chat, visibleId, epoch]);
   useEffect(() => {
     if (visibleId !== undefined) quietly(chat.markRead(visibleId));
@@ -167,6 +182,9 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
         )}
         {peersOpen && <PeerPanel peers={snapshot.peers} status={snapshot.status} queued={queued} now={now} onOpen={open} />}
       </div>
+      <p aria-live="polite" data-testid="announcer" className="sr-only">
+        {announcement}
+      </p>
       {logsOpen && <LogView logs={logs} level={snapshot.status.logLevel} onClose={() => setLogsOpen(false)} />}
       <StatusBar status={snapshot.status} now={now} logsOpen={logsOpen} onToggleLogs={() => setLogsOpen((o) => !o)} peersOpen={peersOpen} onTogglePeers={() => setPeersOpen((o) => !o)} />
     </div>

@@ -37,7 +37,7 @@ export function PeerPanel({ peers, status, queued, now, onOpen }: PeerPanelProps
     <aside aria-label={t.peers} className="flex w-80 shrink-0 flex-col border-l border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900/60">
       <div className="flex items-center justify-between px-4 pt-4 pb-2">
         <h2 className="text-sm font-semibold">
-          {t.peers} <span className="font-normal text-zinc-500">({peers.length})</span>
+          {t.peers} <span className="font-normal text-zinc-500 dark:text-zinc-400">({peers.length})</span>
         </h2>
         <button
           type="button"
@@ -106,7 +106,7 @@ function PeerRow({ peer, queued, now, onOpen, onReconnect }: PeerRowProps) {
           onClick={onReconnect}
           aria-label={t.reconnectLabel(peer.peerId)}
           title={t.reconnect}
-          className="rounded-lg p-1.5 text-zinc-500 hover:bg-zinc-200 hover:text-zinc-800 dark:hover:bg-zinc-700 dark:hover:text-zinc-100"
+          className="rounded-lg p-1.5 text-zinc-500 hover:bg-zinc-200 hover:text-zinc-800 dark:hover:bg-zinc-700 dark:hover:text-zinc-100 dark:text-zinc-400"
         >
           <Icon name="refresh" className="size-4" />
         </button>

@@ -141,7 +141,7 @@ export function ProfileForm({ profile, onStarted, onCancel }: ProfileFormProps) 
             {t.cancel}
           </button>
         )}
-        <button type="submit" disabled={busy} className="rounded-lg bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-700 disabled:opacity-60">
+        <button type="submit" disabled={busy} className="rounded-lg bg-sky-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-800 disabled:opacity-60">
           {busy ? t.joining : profile ? t.save : t.join}
         </button>
       </div>

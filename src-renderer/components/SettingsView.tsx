@@ -32,7 +32,7 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProf
   };
 
   return (
-    <section aria-label={t.settings} className="flex min-w-0 flex-1 flex-col bg-white dark:bg-zinc-950">
+    <main aria-label={t.settings} className="flex min-w-0 flex-1 flex-col bg-white dark:bg-zinc-950">
       <header className="flex items-center gap-2 border-b border-zinc-200 px-5 py-3 dark:border-zinc-800">
         <button type="button" onClick={onClose} aria-label={t.back} title={t.back} className="rounded-lg p-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800">
           <Icon name="back" />
@@ -130,7 +130,7 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProf
           </Group>
         </div>
       </div>
-    </section>
+    </main>
   );
 }
 
@@ -228,7 +228,7 @@ function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timer
         ))}
       </div>
       <div className="flex items-center gap-3">
-        <button type="submit" disabled={!valid} className="rounded-lg bg-sky-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-700 disabled:opacity-50">
+        <button type="submit" disabled={!valid} className="rounded-lg bg-sky-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-800 disabled:opacity-50">
           {t.saveTimers}
         </button>
         {result && (

@@ -74,7 +74,7 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
           <SearchResults text={searchText} search={search} ownPeerId={ownPeerId} now={now} onOpenAt={onOpenAt} listRef={results} />
         ) : (
           <>
-            {nothing && <p className="px-3 py-4 text-sm text-zinc-500">{t.noMatches}</p>}
+            {nothing && <p className="px-3 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t.noMatches}</p>}
             {groups.map(({ key, label, empty }) => (
               <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
             ))}
@@ -101,7 +101,7 @@ interface SidebarBoxProps {
 function SidebarBox({ inputRef, icon, value, onValue, placeholder, label, maxLength, onDown }: SidebarBoxProps) {
   return (
     <div className="relative">
-      <span className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-zinc-400">
+      <span className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-zinc-600 dark:text-zinc-400">
         <Icon name={icon} className="size-4" />
       </span>
       <input
@@ -144,7 +144,7 @@ function ChannelGroup({ label, empty, channels, activeId, ownPeerId, now, onOpen
         {label}
       </h2>
       {channels.length === 0 ? (
-        <p className="px-2.5 py-1 text-xs text-zinc-500">{empty}</p>
+        <p className="px-2.5 py-1 text-xs text-zinc-500 dark:text-zinc-400">{empty}</p>
       ) : (
         <ul role="list" className="space-y-0.5">
           {channels.map((c) => (

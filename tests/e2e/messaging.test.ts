@@ -67,12 +67,16 @@ describe('messaging with an engine peer', () => {
 
     bob.engine.sendDirect('alice@CIC', 'Tudo ótimo, e você?');
     await bubble(page, 'Tudo ótimo, e você?').waitFor();
+    // A screen reader hears it, and the open chat is the page's main landmark.
+    await page.getByTestId('announcer').filter({ hasText: 'bob@CIC: Tudo ótimo, e você?' }).waitFor({ state: 'attached' });
+    expect(await page.getByRole('main', { name: 'bob@CIC' }).count()).toBe(1);
     await screenshot(page, 'conversation');
 
     await page.getByTestId('channel-*').click();
     bob.engine.sendDirect('alice@CIC', 'Are you there?');
     const dm = page.getByTestId('channel-dm:bob@CIC');
     await dm.getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
+    await page.getByTestId('announcer').filter({ hasText: 'New message from bob@CIC, 1 unread' }).waitFor({ state: 'attached' });
     await eventually(() => page.title()).toBe('(1) ChatP2P');
     await dm.click();
     await bubble(page, 'Are you there?').waitFor();
