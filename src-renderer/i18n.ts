@@ -236,6 +236,8 @@ const en = {
   shortcutPrevNext: 'Previous / next chat',
   shortcutSend: 'Send the message',
   shortcutNewline: 'New line in the message',
+  shortcutEscape: 'Close the topmost panel',
+  shortcutSheet: 'Show these shortcuts',
   back: 'Back to chats',
 };
 
@@ -456,6 +458,8 @@ const ptBR: Strings = {
   shortcutPrevNext: 'Conversa anterior / próxima',
   shortcutSend: 'Enviar a mensagem',
   shortcutNewline: 'Nova linha na mensagem',
+  shortcutEscape: 'Fechar o painel de cima',
+  shortcutSheet: 'Mostrar estes atalhos',
   back: 'Voltar às conversas',
 };
 

@@ -9,13 +9,15 @@ import { QueuedBadge } from './QueuedBadge.tsx';
 interface ChannelItemProps {
   channel: Channel;
   active: boolean;
+  /** The chat list's one Tab stop. */
+  tabStop: boolean;
   ownPeerId: string | undefined;
   now: number;
   onOpen: (id: ConversationId) => void;
 }
 
 /** One chat in the sidebar: avatar, title, last message, unread and queued badges. */
-export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: ChannelItemProps) {
+export function ChannelItem({ channel, active, tabStop, ownPeerId, now, onOpen }: ChannelItemProps) {
   const t = useStrings();
   const locale = useLocale();
   const { last, unread } = channel;
@@ -29,6 +31,8 @@ export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: Channel
         type="button"
         onClick={() => onOpen(channel.id)}
         aria-current={active ? 'page' : undefined}
+        data-roving
+        tabIndex={tabStop ? 0 : -1}
         data-testid={`channel-${channel.id}`}
         className={`flex w-full items-center gap-3 rounded-xl px-2.5 py-2 text-left transition ${active ? 'bg-sky-100 dark:bg-sky-900/40' : 'hover:bg-zinc-100 dark:hover:bg-zinc-800/60'}`}
       >

@@ -15,6 +15,7 @@ import { Conversation } from './Conversation.tsx';
 import { LogView } from './LogView.tsx';
 import { PeerPanel } from './PeerPanel.tsx';
 import { ReachBanner } from './Reach.tsx';
+import { ShortcutsSheet } from './ShortcutsSheet.tsx';
 import { SettingsView } from './SettingsView.tsx';
 import { Sidebar } from './Sidebar.tsx';
 import { StatusBar } from './StatusBar.tsx';
@@ -24,6 +25,10 @@ interface MessengerProps {
   epoch: number;
   onSnapshot: (snapshot: Snapshot) => void;
 }
+
+/** What Escape closes, the last opened first (menus and dialogs close themselves). */
+const LAYERS = ['search', 'logs', 'settings'] as const;
+type Layer = (typeof LAYERS)[number];
 
 // Telling the host what is on screen is best effort: a failure (host gone) changes nothing here.
 const quietly = (p: Promise<unknown>) => void p.catch(() => undefined);
@@ -42,6 +47,15 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   // 'profile': Settings opened at the profile form ("Change server").
   const [view, setView] = useState<'chat' | 'settings' | 'profile'>('chat');
   const [logsOpen, setLogsOpen] = useState(false);
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  // The open layers, oldest first: Escape closes the last one opened.
+  const layers = useRef<Layer[]>([]);
+  const isOpen: Record<Layer, boolean> = { search: searchText !== '', logs: logsOpen, settings: view !== 'chat' };
+  for (const layer of LAYERS) {
+    const listed = layers.current.includes(layer);
+    if (isOpen[layer] && !listed) layers.current.push(layer);
+    if (!isOpen[layer] && listed) layers.current = layers.current.filter((l) => l !== layer);
+  }
   // The peer panel starts closed where it would squeeze the chat.
   const [peersOpen, setPeersOpen] = useState(() => window.matchMedia('(min-width: 1024px)').matches);
   const filterRef = useRef<HTMLInputElement>(null);
@@ -106,13 +120,16 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   }, [unreadTotal, t]);
 
   useShortcuts({
+    // At once when the target is on screen, so the next keys typed land in it; else once it is.
     focusFilter: () => {
       // The filter box hides while search results show: leave the search first.
+      if (filterRef.current) return filterRef.current.select();
       setSearchText('');
       requestAnimationFrame(() => filterRef.current?.select());
     },
     focusSearch: () => searchRef.current?.select(),
     focusComposer: () => {
+      if (view === 'chat' && composerRef.current) return composerRef.current.focus();
       setView('chat');
       requestAnimationFrame(() => composerRef.current?.focus());
     },
@@ -121,7 +138,21 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
       if (order.length === 0) return;
       const index = order.findIndex((c) => c.id === activeId);
       const next = index === -1 ? (delta === 1 ? 0 : order.length - 1) : (index + delta + order.length) % order.length;
+      // The next chat's composer replaces this one's: typing goes on there, not into the page.
+      const typing = document.activeElement === composerRef.current;
       open(order[next]!.id);
+      if (typing) requestAnimationFrame(() => composerRef.current?.focus());
+    },
+    showShortcuts: () => setShortcutsOpen(true),
+    escape: () => {
+      const top = layers.current.at(-1);
+      if (top === 'search') setSearchText('');
+      else if (top === 'logs') setLogsOpen(false);
+      else if (top === 'settings') setView('chat');
+      else return false;
+      // The layer that had the focus is gone: it goes where the user most likely types next.
+      requestAnimationFrame(() => (composerRef.current ?? searchRef.current)?.focus());
+      return true;
     },
   });
 
@@ -182,6 +213,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
         )}
         {peersOpen && <PeerPanel peers={snapshot.peers} status={snapshot.status} queued={queued} now={now} onOpen={open} />}
       </div>
+      {shortcutsOpen && <ShortcutsSheet onClose={() => setShortcutsOpen(false)} />}
       <p aria-live="polite" data-testid="announcer" className="sr-only">
         {announcement}
       </p>

@@ -11,6 +11,7 @@ import { Icon } from './Icons.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
 import { QueuedBadge } from './QueuedBadge.tsx';
 import { ReachLine } from './Reach.tsx';
+import { onRovingFocus, onRovingKeyDown } from '../state/roving.ts';
 
 const ORDER: Record<ChatPeer['state'], number> = { open: 0, stale: 1, connecting: 2, failed: 3, closed: 4, offline: 5 };
 
@@ -60,9 +61,9 @@ export function PeerPanel({ peers, status, queued, now, onOpen }: PeerPanelProps
       {sorted.length === 0 ? (
         <p className="px-4 py-2 text-sm text-zinc-500 dark:text-zinc-400">{t.noPeers}</p>
       ) : (
-        <ul role="list" aria-label={t.peers} className="flex-1 space-y-1 overflow-y-auto px-2 pb-3">
-          {sorted.map((peer) => (
-            <PeerRow key={peer.peerId} peer={peer} queued={queued.get(peer.peerId) ?? 0} now={now} onOpen={onOpen} onReconnect={() => act(chat.reconnect(peer.peerId))} />
+        <ul role="list" aria-label={t.peers} onKeyDown={onRovingKeyDown} onFocus={onRovingFocus} className="flex-1 space-y-1 overflow-y-auto px-2 pb-3">
+          {sorted.map((peer, i) => (
+            <PeerRow key={peer.peerId} peer={peer} tabStop={i === 0} queued={queued.get(peer.peerId) ?? 0} now={now} onOpen={onOpen} onReconnect={() => act(chat.reconnect(peer.peerId))} />
           ))}
         </ul>
       )}
@@ -72,13 +73,15 @@ export function PeerPanel({ peers, status, queued, now, onOpen }: PeerPanelProps
 
 interface PeerRowProps {
   peer: ChatPeer;
+  /** The peer list's one Tab stop; arrows move between peers, Right to Reconnect. */
+  tabStop: boolean;
   queued: number;
   now: number;
   onOpen: (id: ConversationId) => void;
   onReconnect: () => void;
 }
 
-function PeerRow({ peer, queued, now, onOpen, onReconnect }: PeerRowProps) {
+function PeerRow({ peer, tabStop, queued, now, onOpen, onReconnect }: PeerRowProps) {
   const t = useStrings();
   const rtt = peer.avgRttMs ?? peer.lastRttMs;
   const retryIn = peer.nextRetryAt !== undefined && peer.nextRetryAt > now ? Math.ceil((peer.nextRetryAt - now) / 1000) : undefined;
@@ -87,7 +90,7 @@ function PeerRow({ peer, queued, now, onOpen, onReconnect }: PeerRowProps) {
   const advanced = [peer.address, peer.direction && t[peer.direction], rtt !== undefined && t.rtt(rtt), peer.state !== 'open' && peer.lastError].filter(Boolean);
   return (
     <li data-testid={`peer-${peer.peerId}`} data-state={peer.state} className="group flex items-center gap-3 rounded-xl px-2 py-2 hover:bg-zinc-100 dark:hover:bg-zinc-800/60">
-      <button type="button" onClick={() => onOpen(dmConversation(peer.peerId))} className="flex min-w-0 flex-1 items-center gap-3 text-left" title={advanced.join('\n') || undefined}>
+      <button type="button" data-roving tabIndex={tabStop ? 0 : -1} onClick={() => onOpen(dmConversation(peer.peerId))} className="flex min-w-0 flex-1 items-center gap-3 text-left" title={advanced.join('\n') || undefined}>
         <Avatar title={peer.peerId} kind="dm" size="size-9" />
         <span className="min-w-0 flex-1">
           <span className="flex items-center justify-between gap-2">
@@ -104,6 +107,8 @@ function PeerRow({ peer, queued, now, onOpen, onReconnect }: PeerRowProps) {
         <button
           type="button"
           onClick={onReconnect}
+          data-roving-aside
+          tabIndex={-1}
           aria-label={t.reconnectLabel(peer.peerId)}
           title={t.reconnect}
           className="rounded-lg p-1.5 text-zinc-500 hover:bg-zinc-200 hover:text-zinc-800 dark:hover:bg-zinc-700 dark:hover:text-zinc-100 dark:text-zinc-400"

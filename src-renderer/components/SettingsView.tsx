@@ -9,6 +9,7 @@ import { useChat } from '../state/chat-context.ts';
 import { Field } from './Field.tsx';
 import { Icon } from './Icons.tsx';
 import { ProfileForm } from './ProfileForm.tsx';
+import { ShortcutList } from './ShortcutsSheet.tsx';
 
 interface SettingsViewProps {
   snapshot: Snapshot;
@@ -238,34 +239,5 @@ function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timer
         )}
       </div>
     </form>
-  );
-}
-
-function ShortcutList() {
-  const t = useStrings();
-  const mod = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
-  const rows: [string[], string][] = [
-    [[mod, 'K'], t.shortcutFilter],
-    [[mod, 'F'], t.shortcutSearch],
-    [[mod, 'E'], t.shortcutComposer],
-    [['Alt', '↑ / ↓'], t.shortcutPrevNext],
-    [['Enter'], t.shortcutSend],
-    [['Shift', 'Enter'], t.shortcutNewline],
-  ];
-  return (
-    <dl className="grid grid-cols-[auto_1fr] items-center gap-x-6 gap-y-2 text-sm">
-      {rows.map(([keys, action]) => (
-        <div key={action} className="contents">
-          <dt className="flex gap-1">
-            {keys.map((k) => (
-              <kbd key={k} className="rounded-md border border-zinc-300 bg-zinc-50 px-1.5 py-0.5 font-mono text-xs shadow-[0_1px_0] shadow-zinc-300 dark:border-zinc-700 dark:bg-zinc-900 dark:shadow-zinc-700">
-                {k}
-              </kbd>
-            ))}
-          </dt>
-          <dd className="text-zinc-600 dark:text-zinc-400">{action}</dd>
-        </div>
-      ))}
-    </dl>
   );
 }

@@ -4,7 +4,8 @@
 import { useId, useRef, type RefObject } from 'react';
 import { LIMITS, type ConversationId } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
-import type { Channel, ChannelSections } from '../state/channels.ts';
+import { channelOrder, type Channel, type ChannelSections } from '../state/channels.ts';
+import { onRovingFocus, onRovingKeyDown } from '../state/roving.ts';
 import type { SearchState } from '../state/use-search.ts';
 import { ChannelItem } from './ChannelItem.tsx';
 import { Icon } from './Icons.tsx';
@@ -38,6 +39,9 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
     { key: 'broadcast', label: t.broadcast },
   ];
   const nothing = filter && groups.every((g) => sections[g.key].length === 0);
+  // The chat list is one Tab stop: the open chat, else the first; arrows move within it.
+  const order = channelOrder(sections);
+  const tabStop = order.some((c) => c.id === activeId) ? activeId : order[0]?.id;
   return (
     <nav aria-label={t.chats} className="flex w-72 shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900/60">
       <div className="flex items-center gap-2 px-3 pt-3 pb-2">
@@ -73,12 +77,12 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
         {searching ? (
           <SearchResults text={searchText} search={search} ownPeerId={ownPeerId} now={now} onOpenAt={onOpenAt} listRef={results} />
         ) : (
-          <>
+          <div onKeyDown={onRovingKeyDown} onFocus={onRovingFocus}>
             {nothing && <p className="px-3 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t.noMatches}</p>}
             {groups.map(({ key, label, empty }) => (
-              <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+              <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} tabStop={tabStop} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
             ))}
-          </>
+          </div>
         )}
       </div>
     </nav>
@@ -111,7 +115,10 @@ function SidebarBox({ inputRef, icon, value, onValue, placeholder, label, maxLen
         maxLength={maxLength}
         onChange={(e) => onValue(e.target.value)}
         onKeyDown={(e) => {
-          if (e.key === 'Escape') onValue('');
+          if (e.key === 'Escape' && value !== '') {
+            e.preventDefault();
+            onValue('');
+          }
           else if (e.key === 'ArrowDown' && onDown) {
             e.preventDefault();
             onDown();
@@ -130,12 +137,13 @@ interface ChannelGroupProps {
   empty: string | undefined;
   channels: Channel[];
   activeId: ConversationId | undefined;
+  tabStop: ConversationId | undefined;
   ownPeerId: string | undefined;
   now: number;
   onOpen: (id: ConversationId) => void;
 }
 
-function ChannelGroup({ label, empty, channels, activeId, ownPeerId, now, onOpen }: ChannelGroupProps) {
+function ChannelGroup({ label, empty, channels, activeId, tabStop, ownPeerId, now, onOpen }: ChannelGroupProps) {
   const id = useId();
   if (channels.length === 0 && !empty) return null;
   return (
@@ -148,7 +156,7 @@ function ChannelGroup({ label, empty, channels, activeId, ownPeerId, now, onOpen
       ) : (
         <ul role="list" className="space-y-0.5">
           {channels.map((c) => (
-            <ChannelItem key={c.id} channel={c} active={c.id === activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+            <ChannelItem key={c.id} channel={c} active={c.id === activeId} tabStop={c.id === tabStop} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
           ))}
         </ul>
       )}

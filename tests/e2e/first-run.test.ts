@@ -1,11 +1,17 @@
 // First run in the browser: the profile form checks input inline, shows the host's refusal, and
 // joins the network; the UI speaks Portuguese to a pt-BR browser.
 
+import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startEngine } from '../helpers/peers.ts';
-import { FAST_TIMERS, eventually, focusedId, screenshot, useSuite } from './harness.ts';
+import { FAST_TIMERS, eventually, focusedId, screenshot, startAppHost, useSuite } from './harness.ts';
+
+// A string: the tests are type-checked without the DOM library.
+const focusedLabel = (page: Page) => page.evaluate<string | null>("document.activeElement?.getAttribute('aria-label') ?? null");
 
 const suite = useSuite({
   settings: () => ({ timers: FAST_TIMERS }),
@@ -79,5 +85,77 @@ describe('first run', () => {
     await page.getByTestId('registration').filter({ hasText: 'Conectado' }).waitFor();
     await page.getByTestId('peer-bob@CIC').getByText('conectado').waitFor();
     expect(await page.getByPlaceholder('Buscar conversas e peers').isVisible()).toBe(true);
+  });
+});
+
+describe('keyboard only', () => {
+  test('first run, a chat, a message, a search, the shortcuts sheet: no mouse at all', async () => {
+    const fresh = await startAppHost(suite.rendererDir, await mkdtemp(join(tmpdir(), 'chatp2p-e2e-keys-')));
+    try {
+      const page = await suite.open({}, fresh.host.url);
+      const keys = page.keyboard;
+      await page.getByRole('heading', { name: 'Welcome to ChatP2P' }).waitFor();
+      // The Name field has the focus; Tab walks the form, arrows pick the server, Enter joins.
+      await keys.type('kim');
+      await keys.press('Tab');
+      await keys.type('CIC');
+      await keys.press('Tab'); // Port
+      await keys.press('Tab'); // TTL
+      await keys.press('Tab'); // the server choice
+      await keys.press('ArrowDown');
+      await keys.press('ArrowDown');
+      await keys.press('Tab');
+      await keys.type(`127.0.0.1:${suite.rendezvous.port}`);
+      await keys.press('Enter');
+      await page.getByTestId('own-peer-id').filter({ hasText: 'You are kim@CIC' }).waitFor();
+      await page.getByTestId('peer-bob@CIC').and(page.locator('[data-state="open"]')).waitFor();
+
+      // The chat list is one Tab stop.
+      expect(await page.locator('nav [data-roving][tabindex="0"]').count()).toBe(1);
+
+      // Ctrl+K, the name, Alt+Down opens it; Ctrl+E the composer; Enter sends.
+      await keys.press('Control+k');
+      await keys.type('bob');
+      await keys.press('Alt+ArrowDown');
+      await page.getByTestId('conversation-title').filter({ hasText: 'bob@CIC' }).waitFor();
+      await keys.press('Control+e');
+      await keys.type('Mensagem só pelo teclado');
+      await keys.press('Enter');
+      await eventually(() => page.getByTestId('message').filter({ hasText: 'Mensagem só pelo teclado' }).getAttribute('data-delivery')).toBe('delivered');
+
+      // Alt+Up/Down from the composer opens another chat and the typing goes on there.
+      await keys.press('Control+k');
+      await keys.press('Control+a');
+      await keys.press('Backspace');
+      await keys.press('Control+e');
+      await keys.press('Alt+ArrowDown');
+      await page.getByTestId('conversation-title').filter({ hasNotText: 'bob@CIC' }).waitFor();
+      await keys.type('x');
+      expect(await page.getByRole('textbox', { name: 'Message', exact: true }).inputValue()).toBe('x');
+
+      // Ctrl+F, a word, Down to the hit, Enter opens it at the message; Escape leaves the search.
+      await keys.press('Control+f');
+      await keys.type('teclado');
+      await page.getByTestId('search-result').first().waitFor();
+      await keys.press('ArrowDown');
+      await keys.press('Enter');
+      await page.getByTestId('conversation-title').filter({ hasText: 'bob@CIC' }).waitFor();
+      await page.locator('[data-testid="message"][data-highlighted]').filter({ hasText: 'Mensagem só pelo teclado' }).waitFor();
+
+      // Ctrl+/ shows the shortcuts; Escape closes the sheet, then Settings, the topmost first.
+      await keys.press('Control+/');
+      const sheet = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+      await sheet.getByText('Show these shortcuts').waitFor();
+      await keys.press('Escape');
+      await sheet.waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Settings' }).focus();
+      await keys.press('Enter');
+      await page.getByRole('main', { name: 'Settings' }).waitFor();
+      await keys.press('Escape');
+      await page.getByRole('main', { name: 'Settings' }).waitFor({ state: 'detached' });
+      await eventually(() => focusedLabel(page)).toBe('Message');
+    } finally {
+      await fresh.stop();
+    }
   });
 });

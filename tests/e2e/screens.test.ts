@@ -114,6 +114,12 @@ describe('every screen', () => {
       await check(page, 'logs');
       await page.getByRole('button', { name: t.logs }).click();
 
+      await page.keyboard.press('Control+/');
+      await page.getByRole('dialog', { name: t.shortcuts }).waitFor();
+      await check(page, 'shortcuts sheet');
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog', { name: t.shortcuts }).waitFor({ state: 'detached' });
+
       await page.getByRole('button', { name: t.settings }).click();
       await page.getByRole('heading', { name: t.settings }).waitFor();
       await check(page, 'settings');
