@@ -89,7 +89,7 @@ export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
           <Icon name="send" />
         </button>
       </div>
-      <div id={noteId} className="mt-1 flex items-start justify-between gap-3 px-2 text-xs">
+      <div id={noteId} className="mt-1 flex flex-wrap items-start justify-between gap-x-3 px-2 text-xs">
         {message ? (
           <div role="alert" data-testid={`composer-${message.kind}`} className={message.kind === 'error' ? 'text-red-700 dark:text-red-400' : 'text-amber-800 dark:text-amber-400'}>
             {'error' in message ? <ErrorText error={message.error} /> : message.text}

@@ -5,7 +5,7 @@ import { BROADCAST, type ConversationId, type Snapshot } from '../../src-shared/
 import { useStrings } from '../i18n.ts';
 import { channelById, channelOrder, channelSections, ownPeerId } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
-import { usePageVisible } from '../state/use-environment.ts';
+import { useMediaQuery, usePageVisible } from '../state/use-environment.ts';
 import type { Jump } from '../state/use-history.ts';
 import { useLogs } from '../state/use-logs.ts';
 import { useNow } from '../state/use-now.ts';
@@ -27,7 +27,7 @@ interface MessengerProps {
 }
 
 /** What Escape closes, the last opened first (menus and dialogs close themselves). */
-const LAYERS = ['search', 'logs', 'settings'] as const;
+const LAYERS = ['search', 'sidebar', 'peers', 'logs', 'settings'] as const;
 type Layer = (typeof LAYERS)[number];
 
 // Telling the host what is on screen is best effort: a failure (host gone) changes nothing here.
@@ -48,16 +48,25 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const [view, setView] = useState<'chat' | 'settings' | 'profile'>('chat');
   const [logsOpen, setLogsOpen] = useState(false);
   const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  // Below 1100 px the peer panel is a drawer over the chat, closed until asked for; below 800 px
+  // the chat list shows avatars only, and opens over the chat to search or filter. Crossing back
+  // over either width gives the wide layout again.
+  const compact = useMediaQuery('(max-width: 1099px)');
+  const narrow = useMediaQuery('(max-width: 799px)');
+  const [peersOpen, setPeersOpen] = useState(!compact);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  useEffect(() => setPeersOpen(!compact), [compact]);
+  useEffect(() => setSidebarOpen(false), [narrow]);
+  const drawer = compact && peersOpen;
+  const sidebarOverlay = narrow && sidebarOpen;
   // The open layers, oldest first: Escape closes the last one opened.
   const layers = useRef<Layer[]>([]);
-  const isOpen: Record<Layer, boolean> = { search: searchText !== '', logs: logsOpen, settings: view !== 'chat' };
+  const isOpen: Record<Layer, boolean> = { search: searchText !== '', sidebar: sidebarOverlay, peers: drawer, logs: logsOpen, settings: view !== 'chat' };
   for (const layer of LAYERS) {
     const listed = layers.current.includes(layer);
     if (isOpen[layer] && !listed) layers.current.push(layer);
     if (!isOpen[layer] && listed) layers.current = layers.current.filter((l) => l !== layer);
   }
-  // The peer panel starts closed where it would squeeze the chat.
-  const [peersOpen, setPeersOpen] = useState(() => window.matchMedia('(min-width: 1024px)').matches);
   const filterRef = useRef<HTMLInputElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
@@ -71,15 +80,21 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const activeUnread = active?.unread ?? 0;
   const unreadTotal = snapshot.conversations.reduce((sum, c) => sum + c.unread, 0);
 
+  // A chat chosen from a drawer or an overlay list: it closes, the chat gets the room.
+  const showChat = () => {
+    setView('chat');
+    if (compact) setPeersOpen(false);
+    setSidebarOpen(false);
+  };
   const open = (id: ConversationId) => {
     setActiveId(id);
     setJump(undefined);
-    setView('chat');
+    showChat();
   };
   const openAt = (conversationId: ConversationId, seq: number) => {
     setActiveId(conversationId);
     setJump((j) => ({ conversationId, seq, token: (j?.token ?? 0) + 1 }));
-    setView('chat');
+    showChat();
   };
   const close = () => {
     setActiveId(undefined);
@@ -125,9 +140,14 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
       // The filter box hides while search results show: leave the search first.
       if (filterRef.current) return filterRef.current.select();
       setSearchText('');
+      setSidebarOpen(true);
       requestAnimationFrame(() => filterRef.current?.select());
     },
-    focusSearch: () => searchRef.current?.select(),
+    focusSearch: () => {
+      if (searchRef.current) return searchRef.current.select();
+      setSidebarOpen(true);
+      requestAnimationFrame(() => searchRef.current?.select());
+    },
     focusComposer: () => {
       if (view === 'chat' && composerRef.current) return composerRef.current.focus();
       setView('chat');
@@ -147,6 +167,8 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
     escape: () => {
       const top = layers.current.at(-1);
       if (top === 'search') setSearchText('');
+      else if (top === 'sidebar') setSidebarOpen(false);
+      else if (top === 'peers') setPeersOpen(false);
       else if (top === 'logs') setLogsOpen(false);
       else if (top === 'settings') setView('chat');
       else return false;
@@ -169,8 +191,15 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   return (
     <div className="flex h-full flex-col">
       <ReachBanner status={snapshot.status} now={now} onRetry={retry} onChangeServer={() => setView('profile')} />
-      <div className="flex min-h-0 flex-1">
+      <div className="relative flex min-h-0 flex-1">
+        {sidebarOverlay && <div aria-hidden="true" className="w-16 shrink-0" />}
         <Sidebar
+          collapsed={narrow && !sidebarOpen}
+          overlay={sidebarOverlay}
+          onExpand={(focus) => {
+            setSidebarOpen(true);
+            requestAnimationFrame(() => (focus === 'search' ? searchRef : filterRef).current?.focus());
+          }}
           sections={sections}
           filter={filter}
           onFilter={setFilter}
@@ -211,7 +240,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
             <p className="max-w-xs">{t.pickChat}</p>
           </main>
         )}
-        {peersOpen && <PeerPanel peers={snapshot.peers} status={snapshot.status} queued={queued} now={now} onOpen={open} />}
+        {peersOpen && <PeerPanel peers={snapshot.peers} status={snapshot.status} queued={queued} now={now} onOpen={open} drawer={compact} onClose={() => setPeersOpen(false)} />}
       </div>
       {shortcutsOpen && <ShortcutsSheet onClose={() => setShortcutsOpen(false)} />}
       <p aria-live="polite" data-testid="announcer" className="sr-only">

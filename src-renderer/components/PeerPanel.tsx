@@ -23,9 +23,12 @@ interface PeerPanelProps {
   queued: ReadonlyMap<string, number>;
   now: number;
   onOpen: (id: ConversationId) => void;
+  /** Over the chat (a window under 1100 px), with its own Close. */
+  drawer: boolean;
+  onClose: () => void;
 }
 
-export function PeerPanel({ peers, status, queued, now, onOpen }: PeerPanelProps) {
+export function PeerPanel({ peers, status, queued, now, onOpen, drawer, onClose }: PeerPanelProps) {
   const t = useStrings();
   const chat = useChat();
   const [error, setError] = useState<ChatError>();
@@ -35,7 +38,11 @@ export function PeerPanel({ peers, status, queued, now, onOpen }: PeerPanelProps
   };
   const sorted = [...peers].sort((a, b) => ORDER[a.state] - ORDER[b.state] || a.peerId.localeCompare(b.peerId));
   return (
-    <aside aria-label={t.peers} className="flex w-80 shrink-0 flex-col border-l border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900/60">
+    <aside
+      aria-label={t.peers}
+      data-layout={drawer ? 'drawer' : 'panel'}
+      className={`flex w-80 max-w-full shrink-0 flex-col border-l border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900 ${drawer ? 'absolute inset-y-0 right-0 z-20 shadow-xl' : ''}`}
+    >
       <div className="flex items-center justify-between px-4 pt-4 pb-2">
         <h2 className="text-sm font-semibold">
           {t.peers} <span className="font-normal text-zinc-500 dark:text-zinc-400">({peers.length})</span>
@@ -49,6 +56,11 @@ export function PeerPanel({ peers, status, queued, now, onOpen }: PeerPanelProps
           <Icon name="refresh" className="size-3.5" />
           {t.discover}
         </button>
+        {drawer && (
+          <button type="button" onClick={onClose} aria-label={t.close} title={t.close} className="ml-1 rounded-lg p-1.5 text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800">
+            <Icon name="close" className="size-4" />
+          </button>
+        )}
       </div>
       <div className="px-4 pb-2 text-xs text-zinc-700 dark:text-zinc-300">
         <ReachLine status={status} now={now} testId="peer-panel-reach" />

@@ -27,9 +27,15 @@ interface SidebarProps {
   onOpen: (id: ConversationId) => void;
   onSettings: () => void;
   settingsOpen: boolean;
+  /** Narrow window: avatars only, until `onExpand` opens it over the chat. */
+  collapsed: boolean;
+  /** Opened over the chat in a narrow window. */
+  overlay: boolean;
+  onExpand: (focus: 'search' | 'filter') => void;
 }
 
-export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen }: SidebarProps) {
+export function Sidebar(props: SidebarProps) {
+  const { sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen, collapsed, overlay, onExpand } = props;
   const t = useStrings();
   const results = useRef<HTMLUListElement>(null);
   const searching = searchText !== '';
@@ -43,12 +49,23 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
   const order = channelOrder(sections);
   const tabStop = order.some((c) => c.id === activeId) ? activeId : order[0]?.id;
   return (
-    <nav aria-label={t.chats} className="flex w-72 shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900/60">
-      <div className="flex items-center gap-2 px-3 pt-3 pb-2">
-        <div className="min-w-0 flex-1">
+    <nav
+      aria-label={t.chats}
+      data-layout={collapsed ? 'avatars' : overlay ? 'overlay' : 'full'}
+      className={`flex shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900 ${
+        collapsed ? 'w-16 items-center' : overlay ? 'absolute inset-y-0 left-0 z-30 w-72 shadow-xl' : 'w-72'
+      }`}
+    >
+      <div className={`flex items-center gap-2 pt-3 pb-2 ${collapsed ? 'flex-col px-2' : 'px-3'}`}>
+        <div className={collapsed ? 'sr-only' : 'min-w-0 flex-1'}>
           <div className="text-base font-semibold">{t.appName}</div>
           {ownPeerId && <div className="truncate text-xs text-zinc-500 dark:text-zinc-400" data-testid="own-peer-id">{t.youAre(ownPeerId)}</div>}
         </div>
+        {collapsed && (
+          <button type="button" onClick={() => onExpand('search')} aria-label={t.searchLabel} title={t.searchLabel} className="rounded-lg p-2 text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800">
+            <Icon name="search" />
+          </button>
+        )}
         <button
           type="button"
           onClick={onSettings}
@@ -60,7 +77,7 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
           <Icon name="settings" />
         </button>
       </div>
-      <div className="space-y-2 px-3 pb-2">
+      <div className={collapsed ? 'hidden' : 'space-y-2 px-3 pb-2'}>
         <SidebarBox
           inputRef={searchRef}
           icon="search"
@@ -71,16 +88,16 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
           maxLength={LIMITS.maxSearchChars}
           onDown={() => results.current?.querySelector('button')?.focus()}
         />
-        {!searching && <SidebarBox inputRef={filterRef} icon="users" value={filter} onValue={onFilter} placeholder={t.filterPlaceholder} label={t.filterLabel} />}
+        {!searching && !collapsed && <SidebarBox inputRef={filterRef} icon="users" value={filter} onValue={onFilter} placeholder={t.filterPlaceholder} label={t.filterLabel} />}
       </div>
-      <div className="flex-1 overflow-y-auto px-2 pb-3">
-        {searching ? (
+      <div className="w-full flex-1 overflow-y-auto px-2 pb-3">
+        {searching && !collapsed ? (
           <SearchResults text={searchText} search={search} ownPeerId={ownPeerId} now={now} onOpenAt={onOpenAt} listRef={results} />
         ) : (
           <div onKeyDown={onRovingKeyDown} onFocus={onRovingFocus}>
             {nothing && <p className="px-3 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t.noMatches}</p>}
             {groups.map(({ key, label, empty }) => (
-              <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} tabStop={tabStop} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+              <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} tabStop={tabStop} collapsed={collapsed} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
             ))}
           </div>
         )}
@@ -138,25 +155,26 @@ interface ChannelGroupProps {
   channels: Channel[];
   activeId: ConversationId | undefined;
   tabStop: ConversationId | undefined;
+  collapsed: boolean;
   ownPeerId: string | undefined;
   now: number;
   onOpen: (id: ConversationId) => void;
 }
 
-function ChannelGroup({ label, empty, channels, activeId, tabStop, ownPeerId, now, onOpen }: ChannelGroupProps) {
+function ChannelGroup({ label, empty, channels, activeId, tabStop, collapsed, ownPeerId, now, onOpen }: ChannelGroupProps) {
   const id = useId();
   if (channels.length === 0 && !empty) return null;
   return (
     <section aria-labelledby={id} className="mt-2">
-      <h2 id={id} className="px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400">
+      <h2 id={id} className={collapsed ? 'sr-only' : 'px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400'}>
         {label}
       </h2>
       {channels.length === 0 ? (
-        <p className="px-2.5 py-1 text-xs text-zinc-500 dark:text-zinc-400">{empty}</p>
+        <p className={collapsed ? 'sr-only' : 'px-2.5 py-1 text-xs text-zinc-500 dark:text-zinc-400'}>{empty}</p>
       ) : (
         <ul role="list" className="space-y-0.5">
           {channels.map((c) => (
-            <ChannelItem key={c.id} channel={c} active={c.id === activeId} tabStop={c.id === tabStop} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+            <ChannelItem key={c.id} channel={c} active={c.id === activeId} tabStop={c.id === tabStop} collapsed={collapsed} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
           ))}
         </ul>
       )}
