@@ -227,7 +227,13 @@ export class ChatService {
     },
     reconnect: (peerId) => this.requireEngine().reconnect(peerId),
     discover: async () => {
-      await this.requireEngine().discover();
+      const engine = this.requireEngine();
+      try {
+        await engine.discover();
+      } catch (err) {
+        if (err instanceof RendezvousError) throw new ServiceError(rendezvousProblem(err, engine.status().registration.server));
+        throw err;
+      }
     },
     setLogLevel: (level) => {
       this.updateSettings({ logLevel: level });
@@ -443,12 +449,8 @@ export class ChatService {
       await rendezvousRequest({ host, port, timeoutMs: PROBE_TIMEOUT_MS }, { type: 'DISCOVER' });
       return undefined;
     } catch (err) {
-      const detail = (err as Error).message;
-      if (!(err instanceof RendezvousError)) return { code: 'unexpected', detail };
-      if (err.code === 'server') return undefined;
-      if (err.code === 'unreachable' || err.code === 'timeout') return { code: 'rendezvous-unreachable', server, detail };
-      if (err.code === 'blocked') return { code: 'rendezvous-refused', server, detail };
-      return { code: 'rendezvous-bad-reply', server, detail };
+      if (!(err instanceof RendezvousError)) return { code: 'unexpected', detail: (err as Error).message };
+      return err.code === 'server' ? undefined : rendezvousProblem(err, server);
     }
   }
 
@@ -570,6 +572,14 @@ const ENGINE_ERRORS = {
   'too-long': 'message-too-long',
   history: 'history-unavailable',
 } as const satisfies Record<EngineErrorCode, ChatErrorCode>;
+
+/** A failed rendezvous request as the UI words it: no answer, a refusal, or not a rendezvous server. */
+function rendezvousProblem(err: RendezvousError, server: string): ChatError {
+  const detail = err.message;
+  if (err.code === 'unreachable' || err.code === 'timeout') return { code: 'rendezvous-unreachable', server, detail };
+  if (err.code === 'blocked' || err.code === 'server') return { code: 'rendezvous-refused', server, detail };
+  return { code: 'rendezvous-bad-reply', server, detail };
+}
 
 /** Why the engine did not start, as the UI words it; the engine's own text goes in `detail`. */
 function startError(err: unknown, profile: Profile): ChatError {

@@ -20,8 +20,9 @@ const suite = useSuite({
   before: async ({ rendezvous }) => void (await startEngine(rendezvous.port, 'bob', 'CIC')),
 });
 
+const WIDE = { width: 1280, height: 800 };
 const SIZES = [
-  { width: 1280, height: 800 },
+  WIDE,
   { width: 800, height: 600 },
   { width: 640, height: 480 },
 ];
@@ -60,7 +61,7 @@ describe('window sizes', () => {
     test(`${locale}, ${theme}: each size keeps the chat usable, and widening brings the wide layout back`, async () => {
       const t = strings(locale);
       const problems: string[] = [];
-      const page = await suite.open({ locale, colorScheme: theme, viewport: SIZES[0] });
+      const page = await suite.open({ locale, colorScheme: theme, viewport: WIDE });
       await page.getByTestId('peer-bob@CIC').and(page.locator('[data-state="open"]')).waitFor();
       await page.getByTestId('channel-dm:caroline.longname@CIC').click();
       await page.getByTestId('message').filter({ hasText: 'levo os slides' }).waitFor();
@@ -101,7 +102,7 @@ describe('window sizes', () => {
       }
 
       // Back to wide: the chat list and the peer panel return as they were.
-      await page.setViewportSize(SIZES[0]);
+      await page.setViewportSize(WIDE);
       await eventually(() => layoutOf(page, 'nav')).toBe('full');
       await eventually(() => layoutOf(page, 'aside')).toBe('panel');
       expect(problems, problems.join('\n')).toEqual([]);

@@ -44,6 +44,8 @@ describe('messaging with an engine peer', () => {
     expect(text).toMatch(/connected/);
     expect(text).not.toMatch(/inbound|outbound|RTT/);
     expect(text).toContain('#CIC');
+    // Its chat is read name first, its state after (the dot alone says nothing to a screen reader).
+    await page.getByRole('navigation').getByRole('button', { name: /^bob@CIC\W+connected/ }).waitFor();
     await page.getByTestId('open-connections').filter({ hasText: '2 connections' }).waitFor();
     await page.getByRole('button', { name: 'Reconnect bob@CIC' }).click();
     await eventually(() => row.getAttribute('data-state')).toBe('open');

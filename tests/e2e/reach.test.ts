@@ -3,10 +3,9 @@
 // offers Retry and "Change server"; the status bar and the peer panel say "unreachable" within a
 // discovery interval of the server going away, and "Online" again once it is back.
 
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
+import { silentPort, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 import { FAST_TIMERS, eventually, focusedId, screenshot, useSuite } from './harness.ts';
 
 const suite = useSuite({ settings: () => ({ timers: FAST_TIMERS }) });
@@ -14,15 +13,6 @@ const servers: TestServer[] = [];
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
 });
-
-/** A port nothing listens on (taken from the OS, then let go). */
-async function silentPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function serveOn(port: number): Promise<TestServer> {
   const server = await startTestServer({ port });

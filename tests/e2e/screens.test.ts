@@ -5,11 +5,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { strings, type Locale } from '../../src-renderer/i18n.ts';
 import { startEngine } from '../helpers/peers.ts';
+import { silentPort } from '../helpers/rendezvous.ts';
 import { FAST_TIMERS, accessibilityProblems, customProfile, seedHistory, startAppHost, useSuite } from './harness.ts';
 
 const suite = useSuite({
@@ -54,15 +54,6 @@ async function readable(page: Page): Promise<string> {
 async function englishOn(page: Page): Promise<string[]> {
   const text = await readable(page);
   return ENGLISH_PATTERNS.filter(({ pattern }) => pattern.test(text)).map(({ text: english }) => `English "${english}"`);
-}
-
-/** A port nothing listens on. */
-async function silentPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const COMBOS: [Locale, 'light' | 'dark'][] = [

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { Logger, formatLogRecord } from '../../src-main/engine/log.ts';
 import { startRendezvousServer, type RendezvousServer, type RendezvousServerOptions } from '../../src-main/rendezvous-server/server.ts';
 
@@ -71,3 +71,12 @@ export async function startTestServer(options: RendezvousServerOptions = {}): Pr
 
 export const register = (port: number, name: string, namespace: string, peerPort: number, extra: Record<string, unknown> = {}) =>
   requestJson(port, { type: 'REGISTER', name, namespace, port: peerPort, ...extra });
+
+/** A port on 127.0.0.1 nothing listens on (taken from the OS, then let go): a server that does not answer. */
+export async function silentPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -11,7 +11,7 @@ import { ChatService } from '../../src-main/service/chat-service.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
 import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
-import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
+import { silentPort, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
 let rdv: TestServer;
 let dir: string;
@@ -142,16 +142,13 @@ describe('ChatService: profile and settings', () => {
     const busy: Server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
     const taken = (busy.address() as AddressInfo).port;
-    const silent = createServer();
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const silentPort = (silent.address() as AddressInfo).port;
-    await new Promise<void>((r) => silent.close(() => r()));
+    const silent = await silentPort();
     try {
       expect(await ok(service.dispatch('checkProfile', [profile()]))).toEqual({ port: undefined, rendezvous: undefined });
-      const check = await ok(service.dispatch('checkProfile', [profile({ port: taken, rendezvous: { preset: 'custom', host: '127.0.0.1', port: silentPort } })]));
+      const check = await ok(service.dispatch('checkProfile', [profile({ port: taken, rendezvous: { preset: 'custom', host: '127.0.0.1', port: silent } })]));
       expect(check).toMatchObject({
         port: { code: 'port-in-use', port: taken },
-        rendezvous: { code: 'rendezvous-unreachable', server: `127.0.0.1:${silentPort}`, detail: expect.stringMatching(/ECONNREFUSED|refused|cannot reach/i) },
+        rendezvous: { code: 'rendezvous-unreachable', server: `127.0.0.1:${silent}`, detail: expect.stringMatching(/ECONNREFUSED|refused|cannot reach/i) },
       });
       expect(await ok(service.dispatch('checkProfile', [profile({ rendezvous: { preset: 'custom', host: '127.0.0.1', port: taken } })]))).toMatchObject({
         rendezvous: { code: 'rendezvous-bad-reply', server: `127.0.0.1:${taken}` },
@@ -162,6 +159,17 @@ describe('ChatService: profile and settings', () => {
     } finally {
       busy.close();
     }
+  });
+
+  it('runs with a server that does not answer: the status says since when, and Discover says why in a code', async () => {
+    const port = await silentPort();
+    const service = newService();
+    const before = Date.now();
+    await ok(service.dispatch('startProfile', [profile({ rendezvous: { preset: 'custom', host: '127.0.0.1', port } })]));
+    expect(await refusal(service.dispatch('discover', []))).toMatch(new RegExp(`^rendezvous-unreachable: .*127\\.0\\.0\\.1:${port}`));
+    const { registration } = (await ok<Snapshot>(service.dispatch('getSnapshot', []))).status;
+    expect(registration).toMatchObject({ state: 'unreachable', server: `127.0.0.1:${port}` });
+    expect(registration!.unreachableSince).toBeGreaterThanOrEqual(before);
   });
 
   it('says so when the port is taken, and starts once the user picks another', async () => {
