@@ -97,7 +97,7 @@ export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
         ) : (
           <p className="text-zinc-600 dark:text-zinc-400">{t.composerHelp}</p>
         )}
-        <p data-testid="byte-counter" className={`shrink-0 tabular-nums ${tooLong ? 'font-semibold text-red-600 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`}>
+        <p data-testid="byte-counter" className={`shrink-0 tabular-nums ${tooLong ? 'font-semibold text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`}>
           {t.bytes(bytes, LIMITS.maxTextBytes)}
         </p>
       </div>

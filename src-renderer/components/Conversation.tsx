@@ -49,9 +49,9 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
         <div className="min-w-0">
           <h1 className="truncate text-base font-semibold" data-testid="conversation-title">
             {title}
-            {channel.kind === 'broadcast' && <span className="ml-1.5 font-normal text-zinc-500 dark:text-zinc-400">*</span>}
+            {channel.kind === 'broadcast' && <span className="ml-1.5 font-normal text-zinc-600 dark:text-zinc-400">*</span>}
           </h1>
-          <p className="text-xs text-zinc-500 dark:text-zinc-400">
+          <p className="text-xs text-zinc-600 dark:text-zinc-400">
             {channel.kind === 'dm' ? (
               <PeerStateDot state={channel.peer?.state ?? 'offline'} />
             ) : channel.kind === 'namespace' ? (

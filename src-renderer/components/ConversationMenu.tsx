@@ -119,7 +119,7 @@ export function ConversationMenu({ conversationId, title, onDeleted, onError }: 
               tabIndex={-1}
               onClick={run}
               className={`flex w-full items-center gap-2.5 px-3 py-2 text-left text-sm hover:bg-zinc-100 focus:bg-zinc-100 focus:outline-none dark:hover:bg-zinc-800 dark:focus:bg-zinc-800 ${
-                i === items.length - 1 ? 'text-red-600 dark:text-red-400' : ''
+                i === items.length - 1 ? 'text-red-700 dark:text-red-400' : ''
               }`}
             >
               <Icon name={icon} className="size-4" />

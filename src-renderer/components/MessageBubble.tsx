@@ -36,9 +36,9 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
       className={`flex flex-col ${own ? 'items-end' : 'items-start'} ${continued ? 'pt-0.5' : 'pt-3'}`}
     >
       {!continued && (
-        <span className="mx-3 mb-0.5 text-xs font-medium text-zinc-500 dark:text-zinc-400">
+        <span className="mx-3 mb-0.5 text-xs font-medium text-zinc-600 dark:text-zinc-400">
           {own ? t.you : message.from}
-          {message.claimedSrc && <span className="ml-1 text-amber-600 dark:text-amber-400">({t.spoofed(message.claimedSrc)})</span>}
+          {message.claimedSrc && <span className="ml-1 text-amber-700 dark:text-amber-400">({t.spoofed(message.claimedSrc)})</span>}
         </span>
       )}
       <div

@@ -99,10 +99,19 @@ export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, 
   const missed = unseen + history.missed;
   return (
     <div className="relative flex min-h-0 flex-1 flex-col">
-      <div ref={scroller} onScroll={onScroll} data-testid="message-scroller" className="flex-1 overflow-y-auto px-5 [overflow-anchor:none]">
+      {/* Focusable, so the history scrolls with the keyboard too (arrows, Page Up/Down). */}
+      <div
+        ref={scroller}
+        onScroll={onScroll}
+        tabIndex={0}
+        role="region"
+        aria-label={t.messages}
+        data-testid="message-scroller"
+        className="flex-1 overflow-y-auto px-5 [overflow-anchor:none] focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-500"
+      >
         {messages.length === 0 ? (
           !history.error && (
-            <p role="status" className="mt-16 text-center text-sm text-zinc-500 dark:text-zinc-400">
+            <p role="status" className="mt-16 text-center text-sm text-zinc-600 dark:text-zinc-400">
               {busy ? t.loadingMessages : t.emptyConversation}
             </p>
           )

@@ -236,7 +236,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
             onDeleted={close}
           />
         ) : (
-          <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-500 dark:bg-zinc-950 dark:text-zinc-400">
+          <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-600 dark:bg-zinc-950 dark:text-zinc-400">
             <p className="max-w-xs">{t.pickChat}</p>
           </main>
         )}

@@ -45,7 +45,7 @@ export function PeerPanel({ peers, status, queued, now, onOpen, drawer, onClose 
     >
       <div className="flex items-center justify-between px-4 pt-4 pb-2">
         <h2 className="text-sm font-semibold">
-          {t.peers} <span className="font-normal text-zinc-500 dark:text-zinc-400">({peers.length})</span>
+          {t.peers} <span className="font-normal text-zinc-600 dark:text-zinc-400">({peers.length})</span>
         </h2>
         <button
           type="button"
@@ -71,7 +71,7 @@ export function PeerPanel({ peers, status, queued, now, onOpen, drawer, onClose 
         </div>
       )}
       {sorted.length === 0 ? (
-        <p className="px-4 py-2 text-sm text-zinc-500 dark:text-zinc-400">{t.noPeers}</p>
+        <p className="px-4 py-2 text-sm text-zinc-600 dark:text-zinc-400">{t.noPeers}</p>
       ) : (
         <ul role="list" aria-label={t.peers} onKeyDown={onRovingKeyDown} onFocus={onRovingFocus} className="flex-1 space-y-1 overflow-y-auto px-2 pb-3">
           {sorted.map((peer, i) => (
@@ -112,7 +112,7 @@ function PeerRow({ peer, tabStop, queued, now, onOpen, onReconnect }: PeerRowPro
           <span className="block text-xs text-zinc-600 dark:text-zinc-300">
             <PeerStateDot state={peer.state} />
           </span>
-          <span className="block truncate text-xs text-zinc-500 dark:text-zinc-400">{details.join(' · ')}</span>
+          <span className="block truncate text-xs text-zinc-600 dark:text-zinc-400">{details.join(' · ')}</span>
         </span>
       </button>
       {peer.state !== 'offline' && (
@@ -123,7 +123,7 @@ function PeerRow({ peer, tabStop, queued, now, onOpen, onReconnect }: PeerRowPro
           tabIndex={-1}
           aria-label={t.reconnectLabel(peer.peerId)}
           title={t.reconnect}
-          className="rounded-lg p-1.5 text-zinc-500 hover:bg-zinc-200 hover:text-zinc-800 dark:hover:bg-zinc-700 dark:hover:text-zinc-100 dark:text-zinc-400"
+          className="rounded-lg p-1.5 text-zinc-600 hover:bg-zinc-200 hover:text-zinc-800 dark:hover:bg-zinc-700 dark:hover:text-zinc-100 dark:text-zinc-400"
         >
           <Icon name="refresh" className="size-4" />
         </button>

@@ -106,7 +106,7 @@ export function ProfileForm({ profile, onStarted, onCancel }: ProfileFormProps) 
               aria-invalid={draft.preset === 'unb' && p.value === 'unb' && check.rendezvous ? true : undefined} className="accent-sky-600" />
             <span className="flex min-w-0 flex-col">
               <span className="text-sm font-medium">{p.label}</span>
-              <span className="truncate text-xs text-zinc-500 dark:text-zinc-400">{p.detail}</span>
+              <span className="truncate text-xs text-zinc-600 dark:text-zinc-400">{p.detail}</span>
             </span>
           </label>
         ))}

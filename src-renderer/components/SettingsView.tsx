@@ -50,7 +50,7 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProf
           <Group title={t.profile}>
             {editingProfile ? (
               <>
-                <p className="text-sm text-zinc-500 dark:text-zinc-400">{t.changeProfileIntro}</p>
+                <p className="text-sm text-zinc-600 dark:text-zinc-400">{t.changeProfileIntro}</p>
                 <ProfileForm
                   profile={settings.profile}
                   onCancel={() => setEditingProfile(false)}
@@ -138,7 +138,7 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProf
 function Group({ title, children }: { title: string; children: ReactNode }) {
   return (
     <section className="space-y-4">
-      <h2 className="border-b border-zinc-200 pb-1.5 text-xs font-semibold tracking-wide text-zinc-500 uppercase dark:border-zinc-800 dark:text-zinc-400">{title}</h2>
+      <h2 className="border-b border-zinc-200 pb-1.5 text-xs font-semibold tracking-wide text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">{title}</h2>
       {children}
     </section>
   );

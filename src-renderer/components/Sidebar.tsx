@@ -59,7 +59,7 @@ export function Sidebar(props: SidebarProps) {
       <div className={`flex items-center gap-2 pt-3 pb-2 ${collapsed ? 'flex-col px-2' : 'px-3'}`}>
         <div className={collapsed ? 'sr-only' : 'min-w-0 flex-1'}>
           <div className="text-base font-semibold">{t.appName}</div>
-          {ownPeerId && <div className="truncate text-xs text-zinc-500 dark:text-zinc-400" data-testid="own-peer-id">{t.youAre(ownPeerId)}</div>}
+          {ownPeerId && <div className="truncate text-xs text-zinc-600 dark:text-zinc-400" data-testid="own-peer-id">{t.youAre(ownPeerId)}</div>}
         </div>
         {collapsed && (
           <button type="button" onClick={() => onExpand('search')} aria-label={t.searchLabel} title={t.searchLabel} className="rounded-lg p-2 text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800">
@@ -95,7 +95,7 @@ export function Sidebar(props: SidebarProps) {
           <SearchResults text={searchText} search={search} ownPeerId={ownPeerId} now={now} onOpenAt={onOpenAt} listRef={results} />
         ) : (
           <div onKeyDown={onRovingKeyDown} onFocus={onRovingFocus}>
-            {nothing && <p className="px-3 py-4 text-sm text-zinc-500 dark:text-zinc-400">{t.noMatches}</p>}
+            {nothing && <p className="px-3 py-4 text-sm text-zinc-600 dark:text-zinc-400">{t.noMatches}</p>}
             {groups.map(({ key, label, empty }) => (
               <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} tabStop={tabStop} collapsed={collapsed} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
             ))}
@@ -166,11 +166,11 @@ function ChannelGroup({ label, empty, channels, activeId, tabStop, collapsed, ow
   if (channels.length === 0 && !empty) return null;
   return (
     <section aria-labelledby={id} className="mt-2">
-      <h2 id={id} className={collapsed ? 'sr-only' : 'px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400'}>
+      <h2 id={id} className={collapsed ? 'sr-only' : 'px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-600 uppercase dark:text-zinc-400'}>
         {label}
       </h2>
       {channels.length === 0 ? (
-        <p className={collapsed ? 'sr-only' : 'px-2.5 py-1 text-xs text-zinc-500 dark:text-zinc-400'}>{empty}</p>
+        <p className={collapsed ? 'sr-only' : 'px-2.5 py-1 text-xs text-zinc-600 dark:text-zinc-400'}>{empty}</p>
       ) : (
         <ul role="list" className="space-y-0.5">
           {channels.map((c) => (

@@ -14,7 +14,7 @@ export function WelcomeScreen({ onStarted }: { onStarted: (snapshot: Snapshot) =
           </span>
           <div>
             <h1 className="text-xl font-semibold">{t.welcomeTitle}</h1>
-            <p className="text-sm text-zinc-500 dark:text-zinc-400">{t.welcomeIntro}</p>
+            <p className="text-sm text-zinc-600 dark:text-zinc-400">{t.welcomeIntro}</p>
           </div>
         </div>
         <ProfileForm profile={undefined} onStarted={onStarted} />

@@ -214,8 +214,12 @@ export function useSuite(options: SuiteOptions = {}): Suite {
     suite.browser = await launchChromium();
   });
 
+  // Whatever screen a test ends on is checked too: no e2e screen escapes axe.
   afterEach(async () => {
+    const pages = contexts.flatMap((c) => c.pages()).filter((p) => !p.isClosed());
+    const problems = (await Promise.all(pages.map((p) => accessibilityProblems(p).catch(() => [])))).flat();
     await Promise.all(contexts.splice(0).map((c) => c.close()));
+    if (problems.length > 0) throw new Error(`axe at the end of the test:\n${problems.join('\n')}`);
   });
 
   afterAll(async () => {
