@@ -49,8 +49,10 @@ export type ChatError = (
   | { code: 'rendezvous-unreachable'; server: string }
   /** The rendezvous server answered, but not as a PyP2P server does. */
   | { code: 'rendezvous-bad-reply'; server: string }
-  /** The rendezvous server refused us (rate limit, name taken, ...). */
+  /** The rendezvous server refused us (name taken, ...). */
   | { code: 'rendezvous-refused'; server: string }
+  /** The rendezvous server blocks this IP for `seconds` (too many requests). */
+  | { code: 'rendezvous-blocked'; server: string; seconds: number }
   /** The profile's history file cannot be used (damaged, another profile's, locked by another run). */
   | { code: 'history-unavailable' }
   | { code: 'invalid-profile' }
@@ -81,6 +83,7 @@ const ERROR_CODES: Record<ChatErrorCode, true> = {
   'rendezvous-unreachable': true,
   'rendezvous-bad-reply': true,
   'rendezvous-refused': true,
+  'rendezvous-blocked': true,
   'history-unavailable': true,
   'invalid-profile': true,
   'not-connected': true,

@@ -577,7 +577,8 @@ const ENGINE_ERRORS = {
 function rendezvousProblem(err: RendezvousError, server: string): ChatError {
   const detail = err.message;
   if (err.code === 'unreachable' || err.code === 'timeout') return { code: 'rendezvous-unreachable', server, detail };
-  if (err.code === 'blocked' || err.code === 'server') return { code: 'rendezvous-refused', server, detail };
+  if (err.code === 'blocked') return { code: 'rendezvous-blocked', server, seconds: Math.ceil((err.retryAfterMs ?? 0) / 1000), detail };
+  if (err.code === 'server') return { code: 'rendezvous-refused', server, detail };
   return { code: 'rendezvous-bad-reply', server, detail };
 }
 

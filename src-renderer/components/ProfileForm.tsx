@@ -77,8 +77,9 @@ export function ProfileForm({ profile, onStarted, onCancel }: ProfileFormProps) 
     event.preventDefault();
     void join(true);
   };
-  // A server that does not answer may come up later: the messenger then offers Retry.
-  const silentServer = check.rendezvous?.code === 'rendezvous-unreachable' && !check.port;
+  // A server that does not answer may come up later, one that blocks us lets us in later: the
+  // messenger then says so, and offers Retry.
+  const laterServer = (check.rendezvous?.code === 'rendezvous-unreachable' || check.rendezvous?.code === 'rendezvous-blocked') && !check.port;
 
   const presets: { value: RendezvousPreset; label: string; detail: string }[] = [
     { value: 'local', label: t.presetLocal, detail: t.presetLocalHint },
@@ -122,7 +123,7 @@ export function ProfileForm({ profile, onStarted, onCancel }: ProfileFormProps) 
           </p>
         )}
         {check.rendezvous?.detail && <div className="text-xs text-zinc-600 dark:text-zinc-400"><Details text={check.rendezvous.detail} /></div>}
-        {silentServer && (
+        {laterServer && (
           <button type="button" onClick={() => void join(false)} disabled={busy} className="text-xs font-medium text-sky-800 underline dark:text-sky-300">
             {t.joinAnyway}
           </button>
