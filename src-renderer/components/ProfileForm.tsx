@@ -34,9 +34,10 @@ export function ProfileForm({ profile, onStarted, onCancel }: ProfileFormProps) 
   const fieldError = (field: DraftField) => shown(field) ?? textOf(checked(field));
   const textOf = (error: ChatError | undefined) => error && errorSentence(t, error);
 
-  // After each submit that found a problem, the first field with one takes the focus.
+  // After each submit that found a problem, the first field with one takes the focus (or the
+  // form's own error, when no field is at fault).
   useEffect(() => {
-    if (attempt > 0) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+    if (attempt > 0) form.current?.querySelector<HTMLElement>('[aria-invalid="true"], [data-form-error]')?.focus();
   }, [attempt]);
 
   const set = (field: DraftField) => (value: string) => {
@@ -131,7 +132,7 @@ export function ProfileForm({ profile, onStarted, onCancel }: ProfileFormProps) 
       </fieldset>
 
       {serverError && (
-        <div role="alert" className="rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-700 dark:border-red-900 dark:bg-red-950/50 dark:text-red-300">
+        <div role="alert" data-form-error tabIndex={-1} className="rounded-lg border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-700 dark:border-red-900 dark:bg-red-950/50 dark:text-red-300">
           <ErrorText error={serverError} />
         </div>
       )}
