@@ -5,22 +5,26 @@ import {
   COMMANDS,
   EVENT_CHANNEL,
   commandChannel,
+  isChatError,
   type ChatApi,
+  type ChatError,
   type ChatEvents,
   type EventName,
 } from '../src-shared/chat-api.ts';
 
 export type BridgeIpc = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
 
+// A refusal rejects with the ChatError itself: a plain object crosses the context bridge whole,
+// where an Error would keep only its message.
 function unwrap(reply: unknown): unknown {
   if (typeof reply === 'object' && reply !== null && 'ok' in reply) {
     if (reply.ok === true) return (reply as { value?: unknown }).value;
     if (reply.ok === false) {
       const error = (reply as { error?: unknown }).error;
-      throw new Error(typeof error === 'string' ? error : 'The command failed.');
+      throw isChatError(error) ? error : ({ code: 'unexpected', detail: 'the command failed' } satisfies ChatError);
     }
   }
-  throw new Error('The app sent a malformed reply.');
+  throw { code: 'unexpected', detail: 'the app sent a malformed reply' } satisfies ChatError;
 }
 
 export function createChatBridge(ipc: BridgeIpc): ChatApi {

@@ -8,6 +8,7 @@ import { useChat } from './state/chat-context.ts';
 import { useConnectionState, useHostEpoch, useSnapshot } from './state/use-host.ts';
 import { useSystemLanguage, useTheme } from './state/use-environment.ts';
 import { DisconnectedBanner } from './components/DisconnectedBanner.tsx';
+import { ErrorText } from './components/ErrorText.tsx';
 import { Messenger } from './components/Messenger.tsx';
 import { WelcomeScreen } from './components/WelcomeScreen.tsx';
 
@@ -29,9 +30,16 @@ export function App({ connection }: { connection: HostConnection | undefined }) 
         {connectionState === 'disconnected' && <DisconnectedBanner />}
         <div className="min-h-0 flex-1">
           {snapshot === undefined ? (
-            <p role={error ? 'alert' : 'status'} className="grid h-full place-items-center text-sm text-zinc-500">
-              {error ? t.loadFailed(error) : t.loading}
-            </p>
+            <div role={error ? 'alert' : 'status'} className="grid h-full place-items-center text-sm text-zinc-600 dark:text-zinc-400">
+              {error ? (
+                <div className="max-w-md text-center">
+                  <p>{t.loadFailed}</p>
+                  <ErrorText error={error} />
+                </div>
+              ) : (
+                t.loading
+              )}
+            </div>
           ) : snapshot.settings.profile === undefined ? (
             <WelcomeScreen onStarted={setSnapshot} />
           ) : (

@@ -2,9 +2,13 @@
 // shape; the Portuguese one must match it key for key, so a missing translation fails to compile.
 
 import { createContext, useContext } from 'react';
-import type { ChatPeerState, Language, PeerSecurity, RegistrationView } from '../src-shared/chat-api.ts';
+import type { ChatError, ChatErrorCode, ChatPeerState, Language, LogLevel, PeerSecurity } from '../src-shared/chat-api.ts';
+import type { Reach } from './state/reach.ts';
 
 export type Locale = 'en' | 'pt-BR';
+
+/** One sentence per error code, given that error's parameters. */
+type ErrorSentences = { [K in ChatErrorCode]: (error: Extract<ChatError, { code: K }>) => string };
 
 const number = (locale: Locale, value: number, digits = 0) =>
   value.toLocaleString(locale, { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -16,7 +20,29 @@ const en = {
   inAppNotifications: 'New messages',
   inAppFrom: (peerId: string) => `New message from ${peerId}`,
   dismiss: 'Dismiss',
-  loadFailed: (error: string) => `Could not load ChatP2P: ${error}`,
+  loadFailed: 'Could not load ChatP2P.',
+  details: 'Details',
+  errors: {
+    'port-in-use': ({ port }) => `Port ${port} is already used by another program. Choose another port, or 0 to pick a free one.`,
+    'port-unavailable': ({ port }) => `ChatP2P cannot accept connections on port ${port}. Choose another port, or 0 to pick a free one.`,
+    'local-server-failed': ({ port }) => `The server on this computer cannot start on port ${port}. Choose another server port.`,
+    'rendezvous-unreachable': ({ server }) => `The server ${server} does not answer. Check the address and your network.`,
+    'rendezvous-bad-reply': ({ server }) => `${server} answered, but not as a ChatP2P server does. Check the address.`,
+    'rendezvous-refused': ({ server }) => `The server ${server} refused to register you.`,
+    'rendezvous-blocked': ({ server, seconds }) => `The server ${server} refuses this computer for ${seconds} s: too many requests. The app tries again by itself after that.`,
+    'history-unavailable': () => 'Your message history cannot be opened. Move the file away, or pick another profile, to start a new one.',
+    'invalid-profile': () => 'The profile is not valid. Check the fields and try again.',
+    'not-connected': () => 'You are not connected to the network yet.',
+    'not-waiting': () => 'That message is no longer waiting to be sent.',
+    'unknown-peer': () => 'That peer is no longer on the list. Ask the server for peers again.',
+    'own-peer-id': () => 'That is you. Pick someone else to message.',
+    'message-too-long': () => 'The message is too long. Shorten it or split it in parts.',
+    'invalid-request': () => 'The app refused this request.',
+    'refused-sender': () => 'The request did not come from the ChatP2P window, so it was refused.',
+    'link-refused': () => 'Only web links (http and https) can be opened.',
+    'host-disconnected': () => 'Lost the connection to the ChatP2P app. Reconnecting…',
+    unexpected: () => 'Something went wrong.',
+  } satisfies ErrorSentences as ErrorSentences,
 
   // Profile form
   welcomeTitle: 'Welcome to ChatP2P',
@@ -41,6 +67,7 @@ const en = {
   serverPort: 'Server port',
   join: 'Join the network',
   joining: 'Joining…',
+  joinAnyway: 'Join anyway, and keep trying this server',
   save: 'Save',
   cancel: 'Cancel',
   errIdentityLength: (field: string) => `${field} must be 1 to 64 characters.`,
@@ -73,15 +100,15 @@ const en = {
   reconnect: 'Reconnect',
   reconnectLabel: (peerId: string) => `Reconnect ${peerId}`,
   peerState: {
-    open: 'open',
+    open: 'connected',
     connecting: 'connecting',
-    stale: 'stale',
+    stale: 'not answering',
     closed: 'not connected',
-    failed: 'failed',
-    offline: 'offline',
+    failed: 'cannot connect',
+    offline: 'away',
   } satisfies Record<ChatPeerState, string>,
-  inbound: 'inbound',
-  outbound: 'outbound',
+  inbound: 'they connected to us (inbound)',
+  outbound: 'we connected to them (outbound)',
   rtt: (ms: number) => `RTT ${number('en', ms, ms < 10 ? 1 : 0)} ms`,
   retryIn: (seconds: number) => `retry in ${seconds} s`,
 
@@ -94,16 +121,17 @@ const en = {
   loadingMessages: 'Loading messages…',
   loadingOlder: 'Loading earlier messages…',
   loadingNewer: 'Loading later messages…',
-  historyFailed: (error: string) => `Could not load the messages: ${error}`,
+  historyFailed: 'Could not load the messages.',
   tryAgain: 'Try again',
   newMessages: 'New messages',
+  announceMessage: (from: string, text: string) => `${from}: ${text}`,
+  announceElsewhere: (from: string, unread: string) => `New message from ${from}, ${unread}`,
   jumpToLatest: 'Jump to latest',
   queued: 'Queued',
   sent: 'Sent',
   delivered: 'Delivered',
   cancelled: 'Cancelled',
   waiting: 'Waiting to be sent',
-  waitingBecause: (reason: string) => `Waiting to be sent: ${reason}`,
   tryNow: 'Try now',
   tryNowHint: 'Send it again now',
   cancelHint: 'Take the message out of the queue',
@@ -141,25 +169,39 @@ const en = {
   composerHelp: 'Enter sends · Shift+Enter adds a line',
 
   // Status bar
-  registration: {
-    unregistered: 'Not registered',
-    registering: 'Registering…',
-    registered: 'Registered',
+  reach: {
+    stopped: 'Not connected to the network',
+    connecting: 'Connecting to the server…',
+    online: 'Online',
     unreachable: 'Server unreachable',
     blocked: 'Blocked by the server',
     refused: 'Refused by the server',
-  } satisfies Record<RegistrationView['state'], string>,
+    unregistered: 'Not registered',
+  } satisfies Record<Reach['kind'], string>,
+  since: (time: string) => `since ${time}`,
+  until: (time: string) => `until ${time}`,
+  retryingIn: (seconds: number) => `retrying in ${seconds} s`,
+  reachHelp: {
+    unreachable: 'Nobody can find you until the server answers again. Chats already open keep working.',
+    blocked: 'The server limits how often one computer may ask. The app tries again by itself.',
+    refused: 'The server did not accept your name in this namespace. Change the name or the server.',
+    stopped: 'ChatP2P is not on the network.',
+  },
+  retry: 'Retry',
+  changeServer: 'Change server',
+  registrationAdvanced: 'Registration details',
+  registeredAs: (ip: string) => `Registered as ${ip}`,
   ttlLeft: (left: string) => `TTL ${left}`,
   server: (address: string) => `Server ${address}`,
   localServer: (address: string) => `Local server ${address}`,
   openConnections: (n: number) => (n === 1 ? '1 connection' : `${n} connections`),
   avgRtt: (ms: number) => `Avg RTT ${number('en', ms, ms < 10 ? 1 : 0)} ms`,
-  notRunning: 'Not connected to the network',
   youAre: (peerId: string) => `You are ${peerId}`,
 
   // Logs
   logTitle: 'Logs',
   logLevel: 'Log level',
+  logLevels: { DEBUG: 'Debug', INFO: 'Info', WARN: 'Warning', ERROR: 'Error' } satisfies Record<LogLevel, string>,
   noLogs: 'No log lines yet.',
   close: 'Close',
 
@@ -199,6 +241,8 @@ const en = {
   shortcutPrevNext: 'Previous / next chat',
   shortcutSend: 'Send the message',
   shortcutNewline: 'New line in the message',
+  shortcutEscape: 'Close the topmost panel',
+  shortcutSheet: 'Show these shortcuts',
   back: 'Back to chats',
 
   // chatp2p-secure (components/Secure.tsx)
@@ -231,7 +275,29 @@ const ptBR: Strings = {
   inAppNotifications: 'Novas mensagens',
   inAppFrom: (peerId: string) => `Nova mensagem de ${peerId}`,
   dismiss: 'Dispensar',
-  loadFailed: (error) => `Não foi possível carregar o ChatP2P: ${error}`,
+  loadFailed: 'Não foi possível carregar o ChatP2P.',
+  details: 'Detalhes',
+  errors: {
+    'port-in-use': ({ port }) => `A porta ${port} já está em uso por outro programa. Escolha outra porta, ou 0 para pegar uma livre.`,
+    'port-unavailable': ({ port }) => `O ChatP2P não consegue receber conexões na porta ${port}. Escolha outra porta, ou 0 para pegar uma livre.`,
+    'local-server-failed': ({ port }) => `O servidor deste computador não consegue iniciar na porta ${port}. Escolha outra porta do servidor.`,
+    'rendezvous-unreachable': ({ server }) => `O servidor ${server} não responde. Confira o endereço e a sua rede.`,
+    'rendezvous-bad-reply': ({ server }) => `${server} respondeu, mas não como um servidor do ChatP2P. Confira o endereço.`,
+    'rendezvous-refused': ({ server }) => `O servidor ${server} recusou o seu registro.`,
+    'rendezvous-blocked': ({ server, seconds }) => `O servidor ${server} recusa este computador por ${seconds} s: pedidos demais. Depois disso o app tenta de novo sozinho.`,
+    'history-unavailable': () => 'Não foi possível abrir o seu histórico de mensagens. Tire o arquivo do lugar, ou escolha outro perfil, para começar um novo.',
+    'invalid-profile': () => 'O perfil não é válido. Confira os campos e tente de novo.',
+    'not-connected': () => 'Você ainda não está conectado à rede.',
+    'not-waiting': () => 'Essa mensagem não está mais esperando envio.',
+    'unknown-peer': () => 'Esse peer não está mais na lista. Peça a lista de peers ao servidor de novo.',
+    'own-peer-id': () => 'Esse é você. Escolha outra pessoa para mandar mensagem.',
+    'message-too-long': () => 'A mensagem é longa demais. Encurte ou divida em partes.',
+    'invalid-request': () => 'O app recusou este pedido.',
+    'refused-sender': () => 'O pedido não veio da janela do ChatP2P e foi recusado.',
+    'link-refused': () => 'Só links da web (http e https) podem ser abertos.',
+    'host-disconnected': () => 'A conexão com o app ChatP2P caiu. Reconectando…',
+    unexpected: () => 'Algo deu errado.',
+  },
 
   welcomeTitle: 'Boas-vindas ao ChatP2P',
   welcomeIntro: 'Escolha como os outros peers vão ver você. Dá para mudar depois em Configurações.',
@@ -239,7 +305,7 @@ const ptBR: Strings = {
   changeProfileIntro: 'O app sai da rede (BYE e UNREGISTER) e entra de novo com o novo perfil.',
   name: 'Nome',
   nameHint: 'Único dentro do namespace, ex.: alice',
-  namespace: 'Namespace',
+  namespace: 'Sala (namespace)',
   namespaceHint: 'A sala em que você entra, ex.: CIC',
   listenPort: 'Porta',
   listenPortHint: 'Porta TCP em que os peers conectam em você; 0 escolhe uma livre',
@@ -255,6 +321,7 @@ const ptBR: Strings = {
   serverPort: 'Porta do servidor',
   join: 'Entrar na rede',
   joining: 'Entrando…',
+  joinAnyway: 'Entrar mesmo assim, e continuar tentando este servidor',
   save: 'Salvar',
   cancel: 'Cancelar',
   errIdentityLength: (field) => `${field} precisa ter de 1 a 64 caracteres.`,
@@ -267,8 +334,8 @@ const ptBR: Strings = {
   filterLabel: 'Filtrar conversas e peers',
   chats: 'Conversas',
   directChats: 'Conversas diretas',
-  namespaces: 'Namespaces',
-  broadcast: 'Broadcast',
+  namespaces: 'Salas (namespaces)',
+  broadcast: 'Para todos (broadcast)',
   broadcastTitle: 'Todos',
   noMatches: 'Nada corresponde ao filtro.',
   noDirectChats: 'Nenhum peer ainda.',
@@ -276,9 +343,9 @@ const ptBR: Strings = {
   queuedBadge: (n) => (n === 1 ? '1 mensagem esperando envio' : `${n} mensagens esperando envio`),
   you: 'Você',
   settings: 'Configurações',
-  logs: 'Logs',
+  logs: 'Registros',
 
-  peers: 'Peers',
+  peers: 'Participantes',
   discover: 'Descobrir',
   discoverLabel: 'Pedir a lista de peers ao servidor de rendezvous agora',
   noPeers: 'Nenhum peer encontrado ainda. Eles aparecem aqui quando se registram no mesmo servidor.',
@@ -289,11 +356,11 @@ const ptBR: Strings = {
     connecting: 'conectando',
     stale: 'sem resposta',
     closed: 'desconectado',
-    failed: 'falhou',
-    offline: 'offline',
+    failed: 'não conecta',
+    offline: 'ausente',
   },
-  inbound: 'entrada',
-  outbound: 'saída',
+  inbound: 'conectou-se a nós (entrada)',
+  outbound: 'nós nos conectamos (saída)',
   rtt: (ms) => `RTT ${pt(ms, ms < 10 ? 1 : 0)} ms`,
   retryIn: (seconds) => `nova tentativa em ${seconds} s`,
 
@@ -305,16 +372,17 @@ const ptBR: Strings = {
   loadingMessages: 'Carregando mensagens…',
   loadingOlder: 'Carregando mensagens anteriores…',
   loadingNewer: 'Carregando mensagens seguintes…',
-  historyFailed: (error) => `Não foi possível carregar as mensagens: ${error}`,
+  historyFailed: 'Não foi possível carregar as mensagens.',
   tryAgain: 'Tentar de novo',
   newMessages: 'Novas mensagens',
+  announceMessage: (from, text) => `${from} disse: ${text}`,
+  announceElsewhere: (from, unread) => `Nova mensagem de ${from}, ${unread}`,
   jumpToLatest: 'Ir para as mais recentes',
   queued: 'Na fila',
   sent: 'Enviada',
   delivered: 'Entregue',
   cancelled: 'Cancelada',
   waiting: 'Esperando envio',
-  waitingBecause: (reason) => `Esperando envio: ${reason}`,
   tryNow: 'Tentar agora',
   tryNowHint: 'Enviar de novo agora',
   cancelHint: 'Tirar a mensagem da fila',
@@ -348,25 +416,39 @@ const ptBR: Strings = {
   emptyHint: 'Digite uma mensagem primeiro.',
   composerHelp: 'Enter envia · Shift+Enter pula linha',
 
-  registration: {
-    unregistered: 'Não registrado',
-    registering: 'Registrando…',
-    registered: 'Registrado',
+  reach: {
+    stopped: 'Fora da rede',
+    connecting: 'Conectando ao servidor…',
+    online: 'Conectado',
     unreachable: 'Servidor inacessível',
     blocked: 'Bloqueado pelo servidor',
     refused: 'Recusado pelo servidor',
+    unregistered: 'Não registrado',
   },
+  since: (time) => `desde ${time}`,
+  until: (time) => `até ${time}`,
+  retryingIn: (seconds) => `nova tentativa em ${seconds} s`,
+  reachHelp: {
+    unreachable: 'Ninguém encontra você até o servidor responder de novo. As conversas já abertas continuam funcionando.',
+    blocked: 'O servidor limita quantos pedidos um computador pode fazer. O app tenta de novo sozinho.',
+    refused: 'O servidor não aceitou o seu nome neste namespace. Troque o nome ou o servidor.',
+    stopped: 'O ChatP2P não está na rede.',
+  },
+  retry: 'Tentar de novo',
+  changeServer: 'Trocar servidor',
+  registrationAdvanced: 'Detalhes do registro',
+  registeredAs: (ip) => `Registrado como ${ip}`,
   ttlLeft: (left) => `TTL ${left}`,
   server: (address) => `Servidor ${address}`,
   localServer: (address) => `Servidor local ${address}`,
   openConnections: (n) => (n === 1 ? '1 conexão' : `${n} conexões`),
   avgRtt: (ms) => `RTT médio ${pt(ms, ms < 10 ? 1 : 0)} ms`,
-  notRunning: 'Fora da rede',
   youAre: (peerId) => `Você é ${peerId}`,
 
-  logTitle: 'Logs',
-  logLevel: 'Nível de log',
-  noLogs: 'Nenhuma linha de log ainda.',
+  logTitle: 'Registros',
+  logLevel: 'Nível de registro',
+  logLevels: { DEBUG: 'Depuração', INFO: 'Informação', WARN: 'Aviso', ERROR: 'Erro' },
+  noLogs: 'Nenhuma linha de registro ainda.',
   close: 'Fechar',
 
   appearance: 'Aparência',
@@ -404,6 +486,8 @@ const ptBR: Strings = {
   shortcutPrevNext: 'Conversa anterior / próxima',
   shortcutSend: 'Enviar a mensagem',
   shortcutNewline: 'Nova linha na mensagem',
+  shortcutEscape: 'Fechar o painel de cima',
+  shortcutSheet: 'Mostrar estes atalhos',
   back: 'Voltar às conversas',
 
   secure: {
@@ -433,6 +517,11 @@ export function resolveLocale(language: Language | undefined, systemLanguage: st
 }
 
 export const strings = (locale: Locale): Strings => TABLES[locale];
+
+/** The sentence for an error, in the user's language. */
+export function errorSentence(t: Strings, error: ChatError): string {
+  return (t.errors[error.code] as (e: ChatError) => string)(error);
+}
 
 export const LocaleContext = createContext<Locale>('en');
 

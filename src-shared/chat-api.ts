@@ -3,19 +3,10 @@
 // channel names and the envelopes that carry them. Main, preload, the browser bridge and the
 // renderer import this file; nothing else crosses the boundary. Everything is plain JSON.
 
-import type {
-  DeliveryState,
-  EngineCounters,
-  LogEvent,
-  LogLevel,
-  PeerKeyView,
-  PeerSecurity,
-  PeerView,
-  RegistrationView,
-} from '../src-main/engine/api.ts';
+import type { DeliveryState, EngineCounters, LogEvent, LogLevel, PeerKeyView, PeerSecurity, PeerView, RegistrationView } from './views.ts';
 
 export type { DeliveryState, LogEvent, LogLevel, PeerKeyView, PeerSecurity, RegistrationView };
-export { LOG_LEVELS } from '../src-main/engine/api.ts';
+export { LOG_LEVELS } from './views.ts';
 
 /** What both sides check: the renderer to explain a refusal before it happens, main to enforce it. */
 export const LIMITS = {
@@ -39,6 +30,82 @@ export const LIMITS = {
 /** Bytes the text takes inside a frame: UTF-8 after JSON escaping (a newline is `\n`, two bytes). */
 export function wireTextBytes(text: string): number {
   return new TextEncoder().encode(JSON.stringify(text)).length - 2;
+}
+
+// ---- Errors ----------------------------------------------------------------------------------
+
+/**
+ * A refusal or a failure as it crosses the ChatApi: a code and its parameters, never a sentence,
+ * so the renderer words it in the user's language. `detail` is the raw text behind it (an errno,
+ * the server's reply) for a "details" disclosure, never the headline. Commands reject with one.
+ */
+export type ChatError = (
+  | { code: 'port-in-use'; port: number }
+  /** The port cannot be listened on for another reason (below 1024 without rights, ...). */
+  | { code: 'port-unavailable'; port: number }
+  /** "This computer": the embedded rendezvous server cannot start on its port. */
+  | { code: 'local-server-failed'; port: number }
+  /** No answer from the rendezvous server (refused, timed out, no such host). */
+  | { code: 'rendezvous-unreachable'; server: string }
+  /** The rendezvous server answered, but not as a PyP2P server does. */
+  | { code: 'rendezvous-bad-reply'; server: string }
+  /** The rendezvous server refused us (name taken, ...). */
+  | { code: 'rendezvous-refused'; server: string }
+  /** The rendezvous server blocks this IP for `seconds` (too many requests). */
+  | { code: 'rendezvous-blocked'; server: string; seconds: number }
+  /** The profile's history file cannot be used (damaged, another profile's, locked by another run). */
+  | { code: 'history-unavailable' }
+  | { code: 'invalid-profile' }
+  /** No profile yet, or the engine is not running for it. */
+  | { code: 'not-connected' }
+  /** Try now / Cancel on a message that is no longer waiting. */
+  | { code: 'not-waiting' }
+  | { code: 'unknown-peer' }
+  | { code: 'own-peer-id' }
+  | { code: 'message-too-long' }
+  /** Arguments the host refused: a renderer bug or a hostile page, never something the user typed. */
+  | { code: 'invalid-request' }
+  /** A command that did not come from the app's own window. */
+  | { code: 'refused-sender' }
+  | { code: 'link-refused' }
+  /** The browser tab lost its WebSocket to the host. */
+  | { code: 'host-disconnected' }
+  | { code: 'unexpected' }
+) & { detail?: string };
+
+export type ChatErrorCode = ChatError['code'];
+
+/** Keyed by code, so a code added above without a place here fails to compile. */
+const ERROR_CODES: Record<ChatErrorCode, true> = {
+  'port-in-use': true,
+  'port-unavailable': true,
+  'local-server-failed': true,
+  'rendezvous-unreachable': true,
+  'rendezvous-bad-reply': true,
+  'rendezvous-refused': true,
+  'rendezvous-blocked': true,
+  'history-unavailable': true,
+  'invalid-profile': true,
+  'not-connected': true,
+  'not-waiting': true,
+  'unknown-peer': true,
+  'own-peer-id': true,
+  'message-too-long': true,
+  'invalid-request': true,
+  'refused-sender': true,
+  'link-refused': true,
+  'host-disconnected': true,
+  unexpected: true,
+};
+
+export function isChatError(value: unknown): value is ChatError {
+  return typeof value === 'object' && value !== null && Object.hasOwn(ERROR_CODES, (value as { code?: unknown }).code as string);
+}
+
+/** What a rejected command (or anything else thrown) means, as a ChatError. */
+export function asChatError(value: unknown): ChatError {
+  if (isChatError(value)) return value;
+  return { code: 'unexpected', detail: value instanceof Error ? value.message : String(value) };
 }
 
 // ---- Conversations ---------------------------------------------------------------------------
@@ -149,8 +216,8 @@ export interface AppStatus {
   avgRttMs: number | undefined;
   logLevel: LogLevel;
   counters: EngineCounters | undefined;
-  /** Why the engine is not running (bad port, port in use, ...), in words for the user. */
-  error: string | undefined;
+  /** Why the engine is not running (bad port, port in use, ...). */
+  error: ChatError | undefined;
   /** The embedded rendezvous server, when the profile uses "This computer". */
   localServer: { host: string; port: number } | undefined;
   /**
@@ -217,6 +284,14 @@ export interface Settings {
 /** Everything but the profile, which changes only through `startProfile`. */
 export type SettingsPatch = Partial<Omit<Settings, 'profile' | 'timers'>> & { timers?: Partial<Timers> };
 
+/** What the first-run form learns before it lets the user go: each problem, on its field. */
+export interface ProfileCheck {
+  /** Our port is taken or cannot be listened on. */
+  port: ChatError | undefined;
+  /** The rendezvous server does not answer, or not as a rendezvous server does. */
+  rendezvous: ChatError | undefined;
+}
+
 /** What the renderer needs to draw the whole app at once. */
 export interface Snapshot {
   settings: Settings;
@@ -229,11 +304,13 @@ export interface Snapshot {
 
 // ---- Commands and events ---------------------------------------------------------------------
 
-/** Every command: its arguments and what it resolves to. A refusal rejects with a readable message. */
+/** Every command: its arguments and what it resolves to. A refusal rejects with a ChatError. */
 export interface ChatCommands {
   getSnapshot: { args: []; result: Snapshot };
   /** Validates, saves and (re)starts the engine with this profile (BYE and UNREGISTER first). */
   startProfile: { args: [profile: Profile]; result: Snapshot };
+  /** Tries the profile's port and asks its rendezvous server one DISCOVER, changing nothing. */
+  checkProfile: { args: [profile: Profile]; result: ProfileCheck };
   updateSettings: { args: [patch: SettingsPatch]; result: Settings };
   sendDirect: { args: [peerId: string, text: string]; result: ChatMessage };
   /** To `*` or `#namespace`. */
@@ -272,6 +349,7 @@ export type CommandName = keyof ChatCommands;
 const COMMAND_NAMES: Record<CommandName, true> = {
   getSnapshot: true,
   startProfile: true,
+  checkProfile: true,
   updateSettings: true,
   sendDirect: true,
   publish: true,
@@ -329,7 +407,7 @@ export type ChatApi = {
 export const commandChannel = (command: CommandName): string => `chat:${command}`;
 export const EVENT_CHANNEL = 'chat:event';
 
-export type CommandReply<T = unknown> = { ok: true; value: T } | { ok: false; error: string };
+export type CommandReply<T = unknown> = { ok: true; value: T } | { ok: false; error: ChatError };
 export interface EventEnvelope<K extends EventName = EventName> {
   event: K;
   payload: ChatEvents[K];

@@ -1,12 +1,12 @@
 // IPC between the window and the service: one `handle` per command, answered only for frames
 // showing app://chatp2p, and every service event forwarded on the one event channel.
 import type { IpcMain, WebContents } from 'electron';
-import { COMMANDS, EVENT_CHANNEL, commandChannel, type CommandReply } from '../../src-shared/chat-api.ts';
+import { COMMANDS, EVENT_CHANNEL, commandChannel, type ChatError, type CommandReply } from '../../src-shared/chat-api.ts';
 import type { ModuleLogger } from '../engine/log.ts';
 import type { ChatService } from '../service/chat-service.ts';
 import { isAppUrl } from './protocol.ts';
 
-export const REFUSED_SENDER = 'Refused: the request did not come from the ChatP2P window.';
+export const REFUSED_SENDER: ChatError = { code: 'refused-sender', detail: 'the request did not come from the ChatP2P window' };
 
 export function registerCommandHandlers(
   ipcMain: Pick<IpcMain, 'handle'>,

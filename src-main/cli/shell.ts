@@ -44,6 +44,8 @@ export class Shell {
   private readonly io: ShellOutput;
   private readonly json: boolean;
   private readonly peerStates = new Map<string, string>();
+  /** The registration line last printed: a repeat of the same news is not printed again. */
+  private lastRegistration = '';
 
   /** `store` is the engine's: history and search read what it journals. */
   constructor(engine: Engine, store: MessageStore, io: ShellOutput, json: boolean) {
@@ -225,8 +227,12 @@ export class Shell {
       }
       case 'registration': {
         const r = payload as EngineEvents['registration'];
-        if (r.state === 'registered') this.io.err(`Registered at ${r.server} as ${this.engine.peerId}; the server sees you as ${r.ip ?? '?'} (TTL ${r.ttl} s)`);
-        else if (r.error && r.state !== 'registering') this.io.err(`Rendezvous ${r.server}: ${r.state}: ${r.error}`);
+        let line = '';
+        if (r.unreachableSince !== undefined) line = `Rendezvous ${r.server} does not answer${r.error ? `: ${r.error}` : ''}`;
+        else if (r.state === 'registered') line = `Registered at ${r.server} as ${this.engine.peerId}; the server sees you as ${r.ip ?? '?'} (TTL ${r.ttl} s)`;
+        else if (r.error && r.state !== 'registering') line = `Rendezvous ${r.server}: ${r.state}: ${r.error}`;
+        if (line !== '' && line !== this.lastRegistration) this.io.err(line);
+        if (line !== '') this.lastRegistration = line;
         return;
       }
       case 'peer': {

@@ -78,7 +78,7 @@ export class Engine {
     try {
       this.store.claim(this.peerId);
     } catch (err) {
-      if (err instanceof StoreError) throw new EngineCommandError(err.message);
+      if (err instanceof StoreError) throw new EngineCommandError(err.message, 'history');
       throw err;
     }
 
@@ -189,7 +189,7 @@ export class Engine {
   sendDirect(peerId: unknown, text: unknown): OutgoingMessage {
     this.requireRunning();
     if (!isValidPeerId(peerId) || !peerId.includes('@')) throw new EngineCommandError('a peer is addressed as name@namespace');
-    if (peerId === this.peerId) throw new EngineCommandError('that is our own peer_id');
+    if (peerId === this.peerId) throw new EngineCommandError('that is our own peer_id', 'own-peer-id');
     const body = this.requireText(text);
     const known = this.manager.get(peerId) !== undefined;
     this.manager.want(peerId);
@@ -229,7 +229,7 @@ export class Engine {
   /** Takes back a DM that is not delivered yet; the peer may still have it if its ACK comes later. */
   cancel(msgId: unknown): OutgoingMessage {
     const message = typeof msgId === 'string' ? this.router.cancel(msgId) : undefined;
-    if (!message) throw new EngineCommandError('only a message that is still waiting can be cancelled');
+    if (!message) throw new EngineCommandError('only a message that is still waiting can be cancelled', 'not-waiting');
     return message;
   }
 
@@ -238,7 +238,7 @@ export class Engine {
     this.requireRunning();
     const message = typeof msgId === 'string' ? this.store.outgoing(msgId) : undefined;
     if (!message || message.kind !== 'dm' || (message.state !== 'queued' && message.state !== 'sent')) {
-      throw new EngineCommandError('only a message that is still waiting can be sent again');
+      throw new EngineCommandError('only a message that is still waiting can be sent again', 'not-waiting');
     }
     this.router.unpark(message.to);
     if (this.manager.get(message.to)) this.manager.reconnect(message.to);
@@ -250,7 +250,7 @@ export class Engine {
   /** Clears reconnect failures and dials now: one peer, or every known peer not connected. */
   reconnect(peerId?: unknown): void {
     this.requireRunning();
-    if (peerId !== undefined && (typeof peerId !== 'string' || !this.manager.get(peerId))) throw new EngineCommandError(`unknown peer ${String(peerId)}`);
+    if (peerId !== undefined && (typeof peerId !== 'string' || !this.manager.get(peerId))) throw new EngineCommandError(`unknown peer ${String(peerId)}`, 'unknown-peer');
     this.manager.reconnect(peerId);
   }
 
@@ -337,7 +337,7 @@ export class Engine {
   }
 
   private requireRunning(): void {
-    if (this.phase !== 'running') throw new EngineCommandError(this.phase === 'new' ? 'the engine is not started' : 'the engine is stopping');
+    if (this.phase !== 'running') throw new EngineCommandError(this.phase === 'new' ? 'the engine is not started' : 'the engine is stopping', 'not-running');
   }
 
   private requireText(text: unknown): string {
@@ -360,8 +360,8 @@ function framed<T>(command: () => T): T {
   try {
     return command();
   } catch (err) {
-    if (err instanceof FrameTooLargeError) throw new EngineCommandError(`the message is too long (${err.bytes} bytes with its envelope; the limit is 32768)`);
-    if (err instanceof StoreError) throw new EngineCommandError(err.message);
+    if (err instanceof FrameTooLargeError) throw new EngineCommandError(`the message is too long (${err.bytes} bytes with its envelope; the limit is 32768)`, 'too-long');
+    if (err instanceof StoreError) throw new EngineCommandError(err.message, 'history');
     throw err;
   }
 }

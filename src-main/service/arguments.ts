@@ -7,6 +7,7 @@ import {
   allowedExternalUrl,
   wireTextBytes,
   type ChatCommands,
+  type ChatErrorCode,
   type CommandName,
   type ConversationId,
   type HistoryQuery,
@@ -14,8 +15,17 @@ import {
 import { isValidPeerId } from '../engine/wire/messages.ts';
 import { SettingsError, isChannelId, isObject, validatePatch, validateProfile } from './settings.ts';
 
-/** Refused arguments: the message says what is wrong, in words for the user. */
-export class ArgumentError extends Error {}
+type ArgumentErrorCode = Extract<ChatErrorCode, 'invalid-request' | 'invalid-profile' | 'message-too-long' | 'link-refused'>;
+
+/** Refused arguments: the code for the UI, the message (its `detail`) says what is wrong. */
+export class ArgumentError extends Error {
+  readonly code: ArgumentErrorCode;
+
+  constructor(message: string, code: ArgumentErrorCode = 'invalid-request') {
+    super(message);
+    this.code = code;
+  }
+}
 
 const MAX_MSG_ID_CHARS = 128;
 const MAX_URL_CHARS = 2048;
@@ -29,9 +39,9 @@ export function messageText(value: unknown): string {
   if (typeof value !== 'string') throw new ArgumentError('the message must be text');
   if (value.trim() === '') throw new ArgumentError('the message is empty');
   // Every character takes at least one byte, so a longer string is over without encoding it.
-  if (value.length > LIMITS.maxTextBytes) throw new ArgumentError(`the message is too long: over ${LIMITS.maxTextBytes} bytes`);
+  if (value.length > LIMITS.maxTextBytes) throw new ArgumentError(`the message is too long: over ${LIMITS.maxTextBytes} bytes`, 'message-too-long');
   const bytes = wireTextBytes(value);
-  if (bytes > LIMITS.maxTextBytes) throw new ArgumentError(`the message is too long: ${bytes} bytes, the limit is ${LIMITS.maxTextBytes}`);
+  if (bytes > LIMITS.maxTextBytes) throw new ArgumentError(`the message is too long: ${bytes} bytes, the limit is ${LIMITS.maxTextBytes}`, 'message-too-long');
   return value;
 }
 
@@ -69,11 +79,11 @@ function searchText(value: unknown): string {
   return value;
 }
 
-function settingsValue<T>(check: () => T): T {
+function settingsValue<T>(check: () => T, code: ArgumentErrorCode = 'invalid-request'): T {
   try {
     return check();
   } catch (err) {
-    throw err instanceof SettingsError ? new ArgumentError(err.message) : err;
+    throw err instanceof SettingsError ? new ArgumentError(err.message, code) : err;
   }
 }
 
@@ -83,7 +93,8 @@ const none = (): [] => [];
 
 const CHECKERS: Checkers = {
   getSnapshot: none,
-  startProfile: ([profile]) => [settingsValue(() => validateProfile(profile))],
+  startProfile: ([profile]) => [settingsValue(() => validateProfile(profile), 'invalid-profile')],
+  checkProfile: ([profile]) => [settingsValue(() => validateProfile(profile), 'invalid-profile')],
   updateSettings: ([patch]) => [settingsValue(() => validatePatch(patch))],
   sendDirect: ([to, text]) => [peerId(to), messageText(text)],
   publish: ([to, text]) => {
@@ -110,7 +121,7 @@ const CHECKERS: Checkers = {
   logs: none,
   openLink: ([url]) => {
     const allowed = typeof url === 'string' && url.length <= MAX_URL_CHARS ? allowedExternalUrl(url) : undefined;
-    if (!allowed) throw new ArgumentError('only http and https links can be opened');
+    if (!allowed) throw new ArgumentError('only http and https links can be opened', 'link-refused');
     return [allowed];
   },
   keys: ([id]) => [id === undefined || id === null ? undefined : peerId(id)],

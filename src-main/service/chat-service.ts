@@ -6,6 +6,7 @@
 
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
   BROADCAST,
@@ -15,6 +16,8 @@ import {
   dmConversation,
   type AppStatus,
   type ChatCommands,
+  type ChatError,
+  type ChatErrorCode,
   type ChatEvents,
   type ChatMessage,
   type ChatPeer,
@@ -30,10 +33,11 @@ import {
   type SettingsPatch,
   type Snapshot,
 } from '../../src-shared/chat-api.ts';
-import { EngineCommandError } from '../engine/api.ts';
+import { EngineCommandError, type EngineErrorCode } from '../engine/api.ts';
 import { Engine } from '../engine/engine.ts';
 import { identityKeyPath, loadIdentityKey, type KeyProtection } from '../engine/secure/identity.ts';
 import { Logger, type ModuleLogger } from '../engine/log.ts';
+import { RendezvousError, rendezvousRequest } from '../engine/rendezvous/client.ts';
 import { openMessageStore, type SqliteMessageStore } from '../engine/store/sqlite-store.ts';
 import { StoreError } from '../engine/store/store.ts';
 import { nameOf, namespaceOf } from '../engine/wire/messages.ts';
@@ -62,8 +66,15 @@ export interface ChatServiceOptions {
   now?: () => number;
 }
 
-/** A command that cannot run in the current state (no profile yet, ...). */
-class ServiceError extends Error {}
+/** A command that cannot run in the current state (no profile yet, ...), or an engine that cannot start. */
+class ServiceError extends Error {
+  readonly info: ChatError;
+
+  constructor(info: ChatError) {
+    super(info.detail ?? info.code);
+    this.info = info;
+  }
+}
 
 const LOG_LINES_KEPT = 1000;
 
@@ -83,7 +94,7 @@ export class ChatService {
   private engine: Engine | undefined;
   private unsubscribe: (() => void)[] = [];
   private server: RendezvousServer | undefined;
-  private startError: string | undefined;
+  private startError: ChatError | undefined;
   private identity: AppStatus['identity'];
   private active: ConversationId | undefined;
   /** Events already due at the end of this turn. */
@@ -171,17 +182,19 @@ export class ChatService {
   async dispatch(command: unknown, args: unknown): Promise<CommandReply> {
     if (typeof command !== 'string' || !(COMMANDS as readonly string[]).includes(command)) {
       this.log.warn(`Refused an unknown command ${JSON.stringify(String(command)).slice(0, 80)}`);
-      return { ok: false, error: 'unknown command' };
+      return { ok: false, error: { code: 'invalid-request', detail: 'unknown command' } };
     }
-    if (!Array.isArray(args)) return { ok: false, error: 'arguments must be a list' };
+    if (!Array.isArray(args)) return { ok: false, error: { code: 'invalid-request', detail: 'arguments must be a list' } };
     const name = command as CommandName;
     try {
       const handler = this.handlers[name] as (...a: unknown[]) => unknown;
       return { ok: true, value: await handler(...checkArguments(name, args)) };
     } catch (err) {
-      if (err instanceof ArgumentError || err instanceof EngineCommandError || err instanceof ServiceError) return { ok: false, error: err.message };
+      if (err instanceof ServiceError) return { ok: false, error: err.info };
+      if (err instanceof ArgumentError) return { ok: false, error: { code: err.code, detail: err.message } };
+      if (err instanceof EngineCommandError) return { ok: false, error: { code: ENGINE_ERRORS[err.code], detail: err.message } };
       this.log.error(`${name} failed: ${(err as Error).stack ?? String(err)}`);
-      return { ok: false, error: `${name} failed: ${(err as Error).message}` };
+      return { ok: false, error: { code: 'unexpected', detail: `${name} failed: ${(err as Error).message}` } };
     }
   }
 
@@ -201,6 +214,10 @@ export class ChatService {
       this.emit('settings', this.settings);
       this.emitConversations();
       return this.snapshot();
+    },
+    checkProfile: async (profile) => {
+      const [port, rendezvous] = await Promise.all([this.checkPort(profile.port), this.checkRendezvous(profile)]);
+      return { port, rendezvous };
     },
     updateSettings: (patch) => this.updateSettings(patch),
     sendDirect: (peerId, text) => {
@@ -224,7 +241,13 @@ export class ChatService {
     },
     reconnect: (peerId) => this.requireEngine().reconnect(peerId),
     discover: async () => {
-      await this.requireEngine().discover();
+      const engine = this.requireEngine();
+      try {
+        await engine.discover();
+      } catch (err) {
+        if (err instanceof RendezvousError) throw new ServiceError(rendezvousProblem(err, engine.status().registration.server));
+        throw err;
+      }
     },
     setLogLevel: (level) => {
       this.updateSettings({ logLevel: level });
@@ -345,12 +368,12 @@ export class ChatService {
   }
 
   private requireEngine(): Engine {
-    if (!this.engine) throw new ServiceError(this.startError ?? 'not connected yet: set up your profile first');
+    if (!this.engine) throw new ServiceError(this.startError ?? NOT_CONNECTED);
     return this.engine;
   }
 
   private requireHistory(): NonNullable<ChatService['history']> {
-    if (!this.history) throw new ServiceError(this.startError ?? 'not connected yet: set up your profile first');
+    if (!this.history) throw new ServiceError(this.startError ?? NOT_CONNECTED);
     return this.history;
   }
 
@@ -399,8 +422,8 @@ export class ChatService {
       this.engine = engine;
       this.startError = undefined;
     } catch (err) {
-      this.startError = describeStartError(err);
-      this.log.error(`Cannot start ${profile.name}@${profile.namespace}: ${this.startError}`);
+      this.startError = startError(err, profile);
+      this.log.error(`Cannot start ${profile.name}@${profile.namespace}: ${this.startError.detail ?? this.startError.code}`);
       await this.server?.close();
       this.server = undefined;
       throw new ServiceError(this.startError);
@@ -420,13 +443,48 @@ export class ChatService {
     this.queueStatus();
   }
 
+  /** Whether we could listen on `port` now; the port the engine already has counts as free. */
+  private async checkPort(port: number): Promise<ChatError | undefined> {
+    if (port === 0 || this.engine?.status().listen.port === port) return undefined;
+    const server = createServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, this.o.listenHost ?? '0.0.0.0', resolve);
+      });
+      return undefined;
+    } catch (err) {
+      const detail = (err as Error).message;
+      return (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? { code: 'port-in-use', port, detail } : { code: 'port-unavailable', port, detail };
+    } finally {
+      server.close();
+    }
+  }
+
+  /**
+   * One DISCOVER to the profile's server: any well-formed answer proves a rendezvous server, even
+   * `peer_not_registered` (we are not registered there yet). "This computer" runs its own.
+   */
+  private async checkRendezvous(profile: Profile): Promise<ChatError | undefined> {
+    if (profile.rendezvous.preset === 'local') return undefined;
+    const { host, port } = profile.rendezvous;
+    const server = `${host}:${port}`;
+    try {
+      await rendezvousRequest({ host, port, timeoutMs: PROBE_TIMEOUT_MS }, { type: 'DISCOVER' });
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof RendezvousError)) return { code: 'unexpected', detail: (err as Error).message };
+      return err.code === 'server' ? undefined : rendezvousProblem(err, server);
+    }
+  }
+
   /** "This computer": our own rendezvous server; if the port is taken, one already runs there. */
   private async startLocalServer(host: string, port: number): Promise<void> {
     try {
       this.server = await startRendezvousServer({ host, port, db: join(this.o.dataDir, 'rendezvous.sqlite'), logger: this.logger });
       this.log.info(`Rendezvous server for this computer on ${host}:${this.server.port}`);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new ServiceError(`cannot run the rendezvous server on port ${port}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new ServiceError({ code: 'local-server-failed', port, detail: (err as Error).message });
       this.log.info(`Port ${port} is taken: using the rendezvous server already running there`);
     }
   }
@@ -526,8 +584,38 @@ function offlinePeer(peerId: string): ChatPeer {
   };
 }
 
-function describeStartError(err: unknown): string {
-  const message = (err as Error).message;
-  if (err instanceof StoreError) return `${message}. Move the file away (or pick another profile) to start a new history.`;
-  return /already in use/.test(message) ? `${message}: choose another port (0 picks a free one)` : message;
+/** How long the first-run form waits for the rendezvous server's answer. */
+const PROBE_TIMEOUT_MS = 5_000;
+
+const NOT_CONNECTED: ChatError = { code: 'not-connected', detail: 'not connected yet: set up your profile first' };
+
+const ENGINE_ERRORS = {
+  invalid: 'invalid-request',
+  'not-running': 'not-connected',
+  'unknown-peer': 'unknown-peer',
+  'own-peer-id': 'own-peer-id',
+  'not-waiting': 'not-waiting',
+  'too-long': 'message-too-long',
+  history: 'history-unavailable',
+} as const satisfies Record<EngineErrorCode, ChatErrorCode>;
+
+/** A failed rendezvous request as the UI words it: no answer, a refusal, or not a rendezvous server. */
+function rendezvousProblem(err: RendezvousError, server: string): ChatError {
+  const detail = err.message;
+  if (err.code === 'unreachable' || err.code === 'timeout') return { code: 'rendezvous-unreachable', server, detail };
+  if (err.code === 'blocked') return { code: 'rendezvous-blocked', server, seconds: Math.ceil((err.retryAfterMs ?? 0) / 1000), detail };
+  if (err.code === 'server') return { code: 'rendezvous-refused', server, detail };
+  return { code: 'rendezvous-bad-reply', server, detail };
+}
+
+/** Why the engine did not start, as the UI words it; the engine's own text goes in `detail`. */
+function startError(err: unknown, profile: Profile): ChatError {
+  if (err instanceof ServiceError) return err.info;
+  const detail = (err as Error).message;
+  if (err instanceof StoreError) return { code: 'history-unavailable', detail };
+  const errno = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+  if (errno === 'EADDRINUSE') return { code: 'port-in-use', port: profile.port, detail };
+  if (errno !== undefined) return { code: 'port-unavailable', port: profile.port, detail };
+  if (err instanceof EngineCommandError) return { code: err.code === 'history' ? 'history-unavailable' : 'invalid-profile', detail };
+  return { code: 'unexpected', detail };
 }

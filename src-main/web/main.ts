@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     };
     const reply = await service.dispatch('startProfile', [profile]);
     if (!reply.ok) {
-      process.stderr.write(`Error: ${reply.error}\n`);
+      process.stderr.write(`Error: ${reply.error.detail ?? reply.error.code}\n`);
       return 1;
     }
   } else {

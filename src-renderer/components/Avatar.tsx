@@ -3,7 +3,7 @@
 
 import type { ConversationKind } from '../../src-shared/chat-api.ts';
 
-const COLOURS = ['bg-sky-600', 'bg-emerald-600', 'bg-violet-600', 'bg-amber-600', 'bg-rose-600', 'bg-teal-600', 'bg-indigo-600', 'bg-fuchsia-600', 'bg-orange-600'];
+const COLOURS = ['bg-sky-700', 'bg-emerald-600', 'bg-violet-600', 'bg-amber-600', 'bg-rose-600', 'bg-teal-600', 'bg-indigo-600', 'bg-fuchsia-600', 'bg-orange-600'];
 
 function colourOf(text: string): string {
   let hash = 0;

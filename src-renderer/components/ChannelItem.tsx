@@ -9,13 +9,17 @@ import { QueuedBadge } from './QueuedBadge.tsx';
 interface ChannelItemProps {
   channel: Channel;
   active: boolean;
+  /** The chat list's one Tab stop. */
+  tabStop: boolean;
+  /** Avatar only (a narrow window): the name and the counts are the button's label. */
+  collapsed: boolean;
   ownPeerId: string | undefined;
   now: number;
   onOpen: (id: ConversationId) => void;
 }
 
 /** One chat in the sidebar: avatar, title, last message, unread and queued badges. */
-export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: ChannelItemProps) {
+export function ChannelItem({ channel, active, tabStop, collapsed, ownPeerId, now, onOpen }: ChannelItemProps) {
   const t = useStrings();
   const locale = useLocale();
   const { last, unread } = channel;
@@ -23,14 +27,19 @@ export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: Channel
   // In a DM the sender is obvious unless it was us; in a channel it always matters.
   const who = last?.from === ownPeerId ? t.you : channel.kind === 'dm' ? undefined : last?.from;
   const preview = last ? (who ? `${who}: ${last.text}` : last.text) : '\u00a0';
+  const label = [title, channel.peer && t.peerState[channel.peer.state], unread > 0 && t.unreadBadge(unread), channel.queued > 0 && t.queuedBadge(channel.queued)].filter(Boolean).join(', ');
   return (
     <li>
       <button
         type="button"
         onClick={() => onOpen(channel.id)}
         aria-current={active ? 'page' : undefined}
+        data-roving
+        tabIndex={tabStop ? 0 : -1}
+        aria-label={collapsed ? label : undefined}
+        title={collapsed ? label : undefined}
         data-testid={`channel-${channel.id}`}
-        className={`flex w-full items-center gap-3 rounded-xl px-2.5 py-2 text-left transition ${active ? 'bg-sky-100 dark:bg-sky-900/40' : 'hover:bg-zinc-100 dark:hover:bg-zinc-800/60'}`}
+        className={`flex w-full items-center gap-3 rounded-xl py-2 text-left transition ${collapsed ? 'justify-center px-1' : 'px-2.5'} ${active ? 'bg-sky-100 dark:bg-sky-900/40' : 'hover:bg-zinc-100 dark:hover:bg-zinc-800/60'}`}
       >
         <span className="relative">
           <Avatar title={channel.title} kind={channel.kind} />
@@ -39,17 +48,26 @@ export function ChannelItem({ channel, active, ownPeerId, now, onOpen }: Channel
               <PeerStateDot state={channel.peer.state} dotOnly />
             </span>
           )}
+          {collapsed && unread > 0 && (
+            <span aria-hidden="true" className="absolute -top-1 -right-1 grid h-4 min-w-4 place-items-center rounded-full bg-sky-700 px-1 text-[10px] font-semibold text-white">
+              {unread}
+            </span>
+          )}
         </span>
-        <span className="min-w-0 flex-1">
+        <span className={collapsed ? 'hidden' : 'min-w-0 flex-1'}>
           <span className="flex items-baseline justify-between gap-2">
-            <span className={`truncate text-sm ${unread > 0 ? 'font-semibold' : 'font-medium'}`}>{title}</span>
-            {last && <span className="shrink-0 text-[11px] text-zinc-500 dark:text-zinc-400">{shortWhen(locale, last.at, now)}</span>}
+            <span className={`truncate text-sm ${unread > 0 ? 'font-semibold' : 'font-medium'}`}>
+              {title}
+              {/* Read after the name, where the dot is only seen. */}
+              {channel.peer && <span className="sr-only">, {t.peerState[channel.peer.state]}</span>}
+            </span>
+            {last && <span className="shrink-0 text-[11px] text-zinc-600 dark:text-zinc-400">{shortWhen(locale, last.at, now)}</span>}
           </span>
           <span className="flex items-center justify-between gap-2">
-            <span className="truncate text-xs text-zinc-500 dark:text-zinc-400">{preview}</span>
+            <span className="truncate text-xs text-zinc-600 dark:text-zinc-400">{preview}</span>
             <QueuedBadge count={channel.queued} />
             {unread > 0 && (
-              <span data-testid="unread-badge" aria-label={t.unreadBadge(unread)} className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-sky-600 px-1.5 text-[11px] font-semibold text-white">
+              <span data-testid="unread-badge" aria-label={t.unreadBadge(unread)} className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-sky-700 px-1.5 text-[11px] font-semibold text-white">
                 {unread}
               </span>
             )}

@@ -2,8 +2,9 @@
 // limit and empty text are refused here, with the reason next to the box.
 
 import { useId, useLayoutEffect, useState, type KeyboardEvent, type RefObject } from 'react';
-import { LIMITS, wireTextBytes } from '../../src-shared/chat-api.ts';
+import { asChatError, LIMITS, wireTextBytes, type ChatError } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import { Icon } from './Icons.tsx';
 
 interface ComposerProps {
@@ -14,11 +15,14 @@ interface ComposerProps {
 
 const MAX_HEIGHT_PX = 200;
 
+/** Under the box: a hint, our own check's words, or the host's refusal. */
+type Notice = { kind: 'hint' | 'error'; text: string } | { kind: 'error'; error: ChatError };
+
 export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
   const t = useStrings();
   const noteId = useId();
   const [text, setText] = useState('');
-  const [notice, setNotice] = useState<{ kind: 'hint' | 'error'; text: string }>();
+  const [notice, setNotice] = useState<Notice>();
   const [busy, setBusy] = useState(false);
   const bytes = wireTextBytes(text);
   const tooLong = bytes > LIMITS.maxTextBytes;
@@ -41,7 +45,7 @@ export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
       setText('');
       setNotice(undefined);
     } catch (error) {
-      setNotice({ kind: 'error', text: (error as Error).message });
+      setNotice({ kind: 'error', error: asChatError(error) });
     } finally {
       setBusy(false);
       composerRef.current?.focus();
@@ -55,7 +59,7 @@ export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
     }
   };
 
-  const message = tooLong ? { kind: 'error' as const, text: t.tooLong(bytes, LIMITS.maxTextBytes) } : notice;
+  const message: Notice | undefined = tooLong ? { kind: 'error', text: t.tooLong(bytes, LIMITS.maxTextBytes) } : notice;
   return (
     <div className="border-t border-zinc-200 bg-white px-4 pt-3 pb-2 dark:border-zinc-800 dark:bg-zinc-950">
       <div className="flex items-end gap-2">
@@ -80,20 +84,20 @@ export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
           disabled={busy || tooLong}
           aria-label={t.send}
           title={t.send}
-          className="grid size-10 shrink-0 place-items-center rounded-full bg-sky-600 text-white shadow-sm hover:bg-sky-700 disabled:cursor-not-allowed disabled:opacity-50"
+          className="grid size-10 shrink-0 place-items-center rounded-full bg-sky-700 text-white shadow-sm hover:bg-sky-800 disabled:cursor-not-allowed disabled:opacity-50"
         >
           <Icon name="send" />
         </button>
       </div>
-      <div id={noteId} className="mt-1 flex items-start justify-between gap-3 px-2 text-xs">
+      <div id={noteId} className="mt-1 flex flex-wrap items-start justify-between gap-x-3 px-2 text-xs">
         {message ? (
-          <p role="alert" data-testid={`composer-${message.kind}`} className={message.kind === 'error' ? 'text-red-600 dark:text-red-400' : 'text-amber-700 dark:text-amber-400'}>
-            {message.text}
-          </p>
+          <div role="alert" data-testid={`composer-${message.kind}`} className={message.kind === 'error' ? 'text-red-700 dark:text-red-400' : 'text-amber-800 dark:text-amber-400'}>
+            {'error' in message ? <ErrorText error={message.error} /> : message.text}
+          </div>
         ) : (
-          <p className="text-zinc-400 dark:text-zinc-500">{t.composerHelp}</p>
+          <p className="text-zinc-600 dark:text-zinc-400">{t.composerHelp}</p>
         )}
-        <p data-testid="byte-counter" className={`shrink-0 tabular-nums ${tooLong ? 'font-semibold text-red-600 dark:text-red-400' : 'text-zinc-400 dark:text-zinc-500'}`}>
+        <p data-testid="byte-counter" className={`shrink-0 tabular-nums ${tooLong ? 'font-semibold text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`}>
           {t.bytes(bytes, LIMITS.maxTextBytes)}
         </p>
       </div>

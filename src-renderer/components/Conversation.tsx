@@ -2,8 +2,9 @@
 // host's events), composer.
 
 import { useState, type RefObject } from 'react';
-import type { ChatMessage } from '../../src-shared/chat-api.ts';
+import { asChatError, type ChatError, type ChatMessage } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import type { Channel } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
 import { useHistory, type Jump } from '../state/use-history.ts';
@@ -29,7 +30,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   const t = useStrings();
   const chat = useChat();
   const history = useHistory(chat, channel.id, epoch, jump);
-  const [actionError, setActionError] = useState<string>();
+  const [actionError, setActionError] = useState<ChatError>();
   const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
   const peerKey = usePeerKey(channel.kind === 'dm' ? channel.title : undefined);
 
@@ -40,19 +41,19 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   };
   const act = (command: (msgId: string) => Promise<ChatMessage>) => (message: ChatMessage) => {
     setActionError(undefined);
-    command(message.msgId).then(history.put, (error: Error) => setActionError(error.message));
+    command(message.msgId).then(history.put, (error: unknown) => setActionError(asChatError(error)));
   };
 
   return (
-    <section aria-label={title} className="flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950">
+    <main aria-label={title} className="flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950">
       <header className="flex items-center gap-3 border-b border-zinc-200 bg-white px-5 py-3 dark:border-zinc-800 dark:bg-zinc-900">
         <Avatar title={channel.title} kind={channel.kind} />
         <div className="min-w-0">
           <h1 className="truncate text-base font-semibold" data-testid="conversation-title">
             {title}
-            {channel.kind === 'broadcast' && <span className="ml-1.5 font-normal text-zinc-500">*</span>}
+            {channel.kind === 'broadcast' && <span className="ml-1.5 font-normal text-zinc-600 dark:text-zinc-400">*</span>}
           </h1>
-          <p className="text-xs text-zinc-500 dark:text-zinc-400">
+          <p className="text-xs text-zinc-600 dark:text-zinc-400">
             {channel.kind === 'dm' ? (
               <span className="inline-flex items-center gap-3">
                 <PeerStateDot state={channel.peer?.state ?? 'offline'} />
@@ -79,15 +80,15 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
         onCancel={act((msgId) => chat.cancel(msgId))}
       />
       {actionError && (
-        <p role="alert" className="bg-red-50 px-5 py-1.5 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
-          {actionError}
-        </p>
+        <div role="alert" className="bg-red-50 px-5 py-1.5 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
+          <ErrorText error={actionError} />
+        </div>
       )}
       <Composer
         composerRef={composerRef}
         onSend={send}
         placeholder={channel.kind === 'dm' ? t.composerPlaceholderDm(channel.title) : t.composerPlaceholderChannel(channel.kind === 'broadcast' ? '*' : channel.title)}
       />
-    </section>
+    </main>
   );
 }

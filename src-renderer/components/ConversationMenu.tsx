@@ -2,8 +2,9 @@
 // delete, which asks first.
 
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import type { ConversationId, ExportFormat, ExportedConversation } from '../../src-shared/chat-api.ts';
+import { asChatError, type ChatError, type ConversationId, type ExportedConversation, type ExportFormat } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import { useChat } from '../state/chat-context.ts';
 import { Icon, type IconName } from './Icons.tsx';
 
@@ -11,7 +12,7 @@ interface ConversationMenuProps {
   conversationId: ConversationId;
   title: string;
   onDeleted: () => void;
-  onError: (error: string) => void;
+  onError: (error: ChatError) => void;
 }
 
 /** Hands the file to the browser's download: Electron's session and Chromium save it where the user says. */
@@ -52,7 +53,7 @@ export function ConversationMenu({ conversationId, title, onDeleted, onError }: 
 
   const exportAs = (format: ExportFormat) => {
     close();
-    chat.exportConversation(conversationId, format).then(download, (e: Error) => onError(e.message));
+    chat.exportConversation(conversationId, format).then(download, (e: unknown) => onError(asChatError(e)));
   };
 
   // Arrow keys move between items, Escape and Tab leave the menu (WAI-ARIA menu button).
@@ -118,7 +119,7 @@ export function ConversationMenu({ conversationId, title, onDeleted, onError }: 
               tabIndex={-1}
               onClick={run}
               className={`flex w-full items-center gap-2.5 px-3 py-2 text-left text-sm hover:bg-zinc-100 focus:bg-zinc-100 focus:outline-none dark:hover:bg-zinc-800 dark:focus:bg-zinc-800 ${
-                i === items.length - 1 ? 'text-red-600 dark:text-red-400' : ''
+                i === items.length - 1 ? 'text-red-700 dark:text-red-400' : ''
               }`}
             >
               <Icon name={icon} className="size-4" />
@@ -155,7 +156,7 @@ function DeleteDialog({ title, onCancel, onConfirm }: DeleteDialogProps) {
   const headingId = useId();
   const bodyId = useId();
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<ChatError>();
 
   useEffect(() => {
     dialog.current?.showModal();
@@ -166,7 +167,7 @@ function DeleteDialog({ title, onCancel, onConfirm }: DeleteDialogProps) {
     setError(undefined);
     onConfirm().catch((e: Error) => {
       setBusy(false);
-      setError(e.message);
+      setError(asChatError(e));
     });
   };
 
@@ -189,9 +190,9 @@ function DeleteDialog({ title, onCancel, onConfirm }: DeleteDialogProps) {
         {t.deleteBody(title)}
       </p>
       {error && (
-        <p role="alert" className="mt-3 text-sm text-red-600 dark:text-red-400">
-          {error}
-        </p>
+        <div role="alert" className="mt-3 text-sm text-red-700 dark:text-red-400">
+          <ErrorText error={error} />
+        </div>
       )}
       <div className="mt-5 flex justify-end gap-2">
         {/* The safe choice has the focus: Enter alone deletes nothing. */}

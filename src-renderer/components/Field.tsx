@@ -27,7 +27,7 @@ export function Field({ label, hint, error, onValue, className = '', ...input }:
         aria-describedby={`${id}-note`}
         className={inputClass}
       />
-      <p id={`${id}-note`} className={`mt-1 text-xs ${error ? 'text-red-600 dark:text-red-400' : 'text-zinc-500 dark:text-zinc-400'}`} role={error ? 'alert' : undefined}>
+      <p id={`${id}-note`} className={`mt-1 text-xs ${error ? 'text-red-700 dark:text-red-400' : 'text-zinc-600 dark:text-zinc-400'}`} role={error ? 'alert' : undefined}>
         {error ?? hint}
       </p>
     </div>

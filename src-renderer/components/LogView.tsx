@@ -7,10 +7,10 @@ import { useChat } from '../state/chat-context.ts';
 import { Icon } from './Icons.tsx';
 
 const LEVEL_COLOUR: Record<LogLevel, string> = {
-  DEBUG: 'text-zinc-500',
-  INFO: 'text-sky-600 dark:text-sky-400',
-  WARN: 'text-amber-600 dark:text-amber-400',
-  ERROR: 'text-red-600 dark:text-red-400',
+  DEBUG: 'text-zinc-600 dark:text-zinc-400',
+  INFO: 'text-sky-700 dark:text-sky-400',
+  WARN: 'text-amber-700 dark:text-amber-400',
+  ERROR: 'text-red-700 dark:text-red-400',
 };
 
 interface LogViewProps {
@@ -45,7 +45,9 @@ export function LogView({ logs, level, onClose }: LogViewProps) {
             className="rounded border border-zinc-300 bg-white px-1 py-0.5 text-xs dark:border-zinc-700 dark:bg-zinc-900"
           >
             {LOG_LEVELS.map((l) => (
-              <option key={l}>{l}</option>
+              <option key={l} value={l}>
+                {t.logLevels[l]}
+              </option>
             ))}
           </select>
         </label>
@@ -55,13 +57,14 @@ export function LogView({ logs, level, onClose }: LogViewProps) {
       </div>
       <div ref={scroller} className="flex-1 overflow-y-auto px-3 py-1 font-mono text-[11px] leading-5">
         {logs.length === 0 ? (
-          <p className="text-zinc-500">{t.noLogs}</p>
+          <p className="text-zinc-600 dark:text-zinc-400">{t.noLogs}</p>
         ) : (
-          <ol role="list" aria-label={t.logTitle}>
+          // The engine logs in English, whatever the UI's language: screen readers read it as such.
+          <ol role="list" aria-label={t.logTitle} lang="en">
             {logs.map((line, i) => (
               <li key={i} className="break-all whitespace-pre-wrap">
-                <span className="text-zinc-400">{logTime(locale, line.time)}</span> <span className={LEVEL_COLOUR[line.level]}>{line.level.padEnd(5)}</span>{' '}
-                <span className="text-zinc-500">[{line.module}]</span> {line.message}
+                <span className="text-zinc-600 dark:text-zinc-400">{logTime(locale, line.time)}</span> <span className={LEVEL_COLOUR[line.level]}>{line.level.padEnd(5)}</span>{' '}
+                <span className="text-zinc-600 dark:text-zinc-400">[{line.module}]</span> {line.message}
               </li>
             ))}
           </ol>

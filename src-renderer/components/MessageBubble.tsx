@@ -2,8 +2,9 @@
 // outbox says why and offers Try now and Cancel.
 
 import { useState } from 'react';
-import type { ChatMessage } from '../../src-shared/chat-api.ts';
+import { type ChatError, type ChatMessage } from '../../src-shared/chat-api.ts';
 import { useLocale, useStrings } from '../i18n.ts';
+import { Details, ErrorText } from './ErrorText.tsx';
 import { clockTime, fullTime } from '../state/format.ts';
 import { Icon } from './Icons.tsx';
 import { MessageText } from './MessageText.tsx';
@@ -21,7 +22,7 @@ interface MessageBubbleProps {
 export function MessageBubble({ message, continued, highlighted, onTryNow, onCancel }: MessageBubbleProps) {
   const t = useStrings();
   const locale = useLocale();
-  const [linkError, setLinkError] = useState<string>();
+  const [linkError, setLinkError] = useState<ChatError>();
   const own = message.direction === 'out';
   const waiting = own && message.kind === 'dm' && message.delivery === 'queued';
   return (
@@ -35,23 +36,23 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
       className={`flex flex-col ${own ? 'items-end' : 'items-start'} ${continued ? 'pt-0.5' : 'pt-3'}`}
     >
       {!continued && (
-        <span className="mx-3 mb-0.5 text-xs font-medium text-zinc-500 dark:text-zinc-400">
+        <span className="mx-3 mb-0.5 text-xs font-medium text-zinc-600 dark:text-zinc-400">
           {own ? t.you : message.from}
-          {message.claimedSrc && <span className="ml-1 text-amber-600 dark:text-amber-400">({t.spoofed(message.claimedSrc)})</span>}
+          {message.claimedSrc && <span className="ml-1 text-amber-700 dark:text-amber-400">({t.spoofed(message.claimedSrc)})</span>}
           {message.unverified && <span data-testid="unverified" className="ml-1 text-red-600 dark:text-red-400">({t.secure.unverifiedMessage})</span>}
         </span>
       )}
       <div
         className={`max-w-[min(36rem,80%)] rounded-2xl px-3.5 py-2 text-[15px] leading-snug shadow-xs transition-shadow duration-700 ${
-          own ? 'rounded-br-md bg-sky-600 text-white dark:bg-sky-700' : 'rounded-bl-md bg-white text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100'
+          own ? 'rounded-br-md bg-sky-700 text-white dark:bg-sky-700' : 'rounded-bl-md bg-white text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100'
         } ${highlighted ? 'ring-4 ring-amber-400 dark:ring-amber-500' : own ? '' : 'ring-1 ring-zinc-200 dark:ring-zinc-700'} ${
-          message.delivery === 'cancelled' ? 'opacity-60' : waiting ? 'opacity-80' : ''
+          message.delivery === 'cancelled' ? 'line-through decoration-1' : waiting ? 'outline-2 outline-offset-1 outline-amber-500 outline-dashed' : ''
         }`}
       >
         <p className="break-words whitespace-pre-wrap">
           <MessageText text={message.text} onLinkError={setLinkError} />
         </p>
-        <div className={`mt-1 flex items-center justify-end gap-1.5 text-[11px] ${own ? 'text-sky-100' : 'text-zinc-500 dark:text-zinc-400'}`}>
+        <div className={`mt-1 flex items-center justify-end gap-1.5 text-[11px] ${own ? 'text-white' : 'text-zinc-600 dark:text-zinc-300'}`}>
           <time dateTime={new Date(message.at).toISOString()} title={fullTime(locale, message.at)}>
             {clockTime(locale, message.at)}
           </time>
@@ -60,9 +61,10 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
       </div>
       {waiting && (
         <div className="mx-1 mt-1 flex max-w-[min(36rem,80%)] flex-wrap items-center justify-end gap-x-2 gap-y-1 text-xs text-amber-700 dark:text-amber-400">
-          <span className="min-w-0" data-testid="waiting-reason">
-            {message.error ? t.waitingBecause(message.error) : t.waiting}
-          </span>
+          <div className="min-w-0" data-testid="waiting-reason">
+            {t.waiting}
+            {message.error && <Details text={message.error} />}
+          </div>
           <span className="flex shrink-0 gap-1.5">
             <button
               type="button"
@@ -84,9 +86,9 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
         </div>
       )}
       {linkError && (
-        <p role="alert" className="mx-3 mt-1 text-xs text-red-600 dark:text-red-400">
-          {linkError}
-        </p>
+        <div role="alert" className="mx-3 mt-1 text-xs text-red-700 dark:text-red-400">
+          <ErrorText error={linkError} />
+        </div>
       )}
     </div>
   );

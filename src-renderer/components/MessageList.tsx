@@ -7,6 +7,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import type { HistoryView } from '../state/use-history.ts';
 import { Icon } from './Icons.tsx';
 import { MessageBubble } from './MessageBubble.tsx';
@@ -98,10 +99,19 @@ export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, 
   const missed = unseen + history.missed;
   return (
     <div className="relative flex min-h-0 flex-1 flex-col">
-      <div ref={scroller} onScroll={onScroll} data-testid="message-scroller" className="flex-1 overflow-y-auto px-5 [overflow-anchor:none]">
+      {/* Focusable, so the history scrolls with the keyboard too (arrows, Page Up/Down). */}
+      <div
+        ref={scroller}
+        onScroll={onScroll}
+        tabIndex={0}
+        role="region"
+        aria-label={t.messages}
+        data-testid="message-scroller"
+        className="flex-1 overflow-y-auto px-5 [overflow-anchor:none] focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-500"
+      >
         {messages.length === 0 ? (
           !history.error && (
-            <p role="status" className="mt-16 text-center text-sm text-zinc-500 dark:text-zinc-400">
+            <p role="status" className="mt-16 text-center text-sm text-zinc-600 dark:text-zinc-400">
               {busy ? t.loadingMessages : t.emptyConversation}
             </p>
           )
@@ -130,7 +140,9 @@ export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, 
       )}
       {history.error && (
         <p role="alert" className="absolute inset-x-5 top-2 flex items-center justify-center gap-2 rounded-md bg-red-50 px-3 py-1.5 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
-          {t.historyFailed(history.error)}
+          <span>
+            {t.historyFailed} <ErrorText error={history.error} />
+          </span>
           {/* Past the first page, scrolling asks again by itself. */}
           {messages.length === 0 && (
             <button type="button" onClick={onRetryLoad} className="rounded-md border border-red-300 px-2 py-0.5 font-medium hover:bg-red-100 dark:border-red-800 dark:hover:bg-red-900">

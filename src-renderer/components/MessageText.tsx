@@ -1,7 +1,7 @@
 // Message text as plain text nodes (never HTML), with http(s) links made clickable. A link opens
 // through the host (chat.openLink), which checks it again, never by navigating this window.
 
-import { allowedExternalUrl } from '../../src-shared/chat-api.ts';
+import { allowedExternalUrl, asChatError, type ChatError } from '../../src-shared/chat-api.ts';
 import { useChat } from '../state/chat-context.ts';
 
 const URL_PATTERN = /https?:\/\/[^\s<>"']+/g;
@@ -25,7 +25,7 @@ function splitLinks(text: string): Part[] {
   return parts;
 }
 
-export function MessageText({ text, onLinkError }: { text: string; onLinkError: (error: string) => void }) {
+export function MessageText({ text, onLinkError }: { text: string; onLinkError: (error: ChatError) => void }) {
   const chat = useChat();
   return (
     <>
@@ -37,7 +37,7 @@ export function MessageText({ text, onLinkError }: { text: string; onLinkError: 
             rel="noreferrer noopener"
             onClick={(e) => {
               e.preventDefault();
-              chat.openLink(part.url!).catch((error: Error) => onLinkError(error.message));
+              chat.openLink(part.url!).catch((error: unknown) => onLinkError(asChatError(error)));
             }}
             className="underline decoration-1 underline-offset-2 hover:decoration-2"
           >

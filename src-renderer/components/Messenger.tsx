@@ -5,7 +5,7 @@ import { BROADCAST, type ConversationId, type Snapshot } from '../../src-shared/
 import { useStrings } from '../i18n.ts';
 import { channelById, channelOrder, channelSections, ownPeerId } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
-import { usePageVisible } from '../state/use-environment.ts';
+import { useMediaQuery, usePageVisible } from '../state/use-environment.ts';
 import type { Jump } from '../state/use-history.ts';
 import { useLogs } from '../state/use-logs.ts';
 import { useNow } from '../state/use-now.ts';
@@ -15,6 +15,8 @@ import { Conversation } from './Conversation.tsx';
 import { InAppNotifications } from './InAppNotifications.tsx';
 import { LogView } from './LogView.tsx';
 import { PeerPanel } from './PeerPanel.tsx';
+import { ReachBanner } from './Reach.tsx';
+import { ShortcutsSheet } from './ShortcutsSheet.tsx';
 import { SettingsView } from './SettingsView.tsx';
 import { Sidebar } from './Sidebar.tsx';
 import { StatusBar } from './StatusBar.tsx';
@@ -24,6 +26,10 @@ interface MessengerProps {
   epoch: number;
   onSnapshot: (snapshot: Snapshot) => void;
 }
+
+/** What Escape closes, the last opened first (menus and dialogs close themselves). */
+const LAYERS = ['search', 'sidebar', 'peers', 'logs', 'settings'] as const;
+type Layer = (typeof LAYERS)[number];
 
 // Telling the host what is on screen is best effort: a failure (host gone) changes nothing here.
 const quietly = (p: Promise<unknown>) => void p.catch(() => undefined);
@@ -39,10 +45,29 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const [jump, setJump] = useState<Jump & { conversationId: ConversationId }>();
   const [searchText, setSearchText] = useState('');
   const search = useMessageSearch(chat, searchText, epoch);
-  const [view, setView] = useState<'chat' | 'settings'>('chat');
+  // 'profile': Settings opened at the profile form ("Change server").
+  const [view, setView] = useState<'chat' | 'settings' | 'profile'>('chat');
   const [logsOpen, setLogsOpen] = useState(false);
-  // The peer panel starts closed where it would squeeze the chat.
-  const [peersOpen, setPeersOpen] = useState(() => window.matchMedia('(min-width: 1024px)').matches);
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
+  // Below 1100 px the peer panel is a drawer over the chat, closed until asked for; below 800 px
+  // the chat list shows avatars only, and opens over the chat to search or filter. Crossing back
+  // over either width gives the wide layout again.
+  const compact = useMediaQuery('(max-width: 1099px)');
+  const narrow = useMediaQuery('(max-width: 799px)');
+  const [peersOpen, setPeersOpen] = useState(!compact);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  useEffect(() => setPeersOpen(!compact), [compact]);
+  useEffect(() => setSidebarOpen(false), [narrow]);
+  const drawer = compact && peersOpen;
+  const sidebarOverlay = narrow && sidebarOpen;
+  // The open layers, oldest first: Escape closes the last one opened.
+  const layers = useRef<Layer[]>([]);
+  const isOpen: Record<Layer, boolean> = { search: searchText !== '', sidebar: sidebarOverlay, peers: drawer, logs: logsOpen, settings: view !== 'chat' };
+  for (const layer of LAYERS) {
+    const listed = layers.current.includes(layer);
+    if (isOpen[layer] && !listed) layers.current.push(layer);
+    if (!isOpen[layer] && listed) layers.current = layers.current.filter((l) => l !== layer);
+  }
   const filterRef = useRef<HTMLInputElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
@@ -56,15 +81,21 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const activeUnread = active?.unread ?? 0;
   const unreadTotal = snapshot.conversations.reduce((sum, c) => sum + c.unread, 0);
 
+  // A chat chosen from a drawer or an overlay list: it closes, the chat gets the room.
+  const showChat = () => {
+    setView('chat');
+    if (compact) setPeersOpen(false);
+    setSidebarOpen(false);
+  };
   const open = (id: ConversationId) => {
     setActiveId(id);
     setJump(undefined);
-    setView('chat');
+    showChat();
   };
   const openAt = (conversationId: ConversationId, seq: number) => {
     setActiveId(conversationId);
     setJump((j) => ({ conversationId, seq, token: (j?.token ?? 0) + 1 }));
-    setView('chat');
+    showChat();
   };
   const close = () => {
     setActiveId(undefined);
@@ -81,6 +112,21 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const queued = useMemo(() => new Map(snapshot.conversations.filter((c) => c.kind === 'dm').map((c) => [c.title, c.queued])), [snapshot.conversations]);
 
   useEffect(() => chat.on('open-conversation', ({ conversationId }) => open(conversationId)), [chat]);
+
+  // For screen readers: a message in the chat on screen is read out; one elsewhere, with its unread count.
+  const [announcement, setAnnouncement] = useState('');
+  const latest = useRef({ visibleId, conversations: snapshot.conversations });
+  latest.current = { visibleId, conversations: snapshot.conversations };
+  useEffect(
+    () =>
+      chat.on('message', (m) => {
+        if (m.direction !== 'in') return;
+        const { visibleId: onScreen, conversations } = latest.current;
+        const unread = (conversations.find((c) => c.id === m.conversationId)?.unread ?? 0) + 1;
+        setAnnouncement(m.conversationId === onScreen ? t.announceMessage(m.from, m.text.slice(0, 300)) : t.announceElsewhere(m.from, t.unreadBadge(unread)));
+      }),
+    [chat, t],
+  );
   useEffect(() => quietly(chat.setActiveConversation(visibleId)), [chat, visibleId, epoch]);
   useEffect(() => {
     if (visibleId !== undefined) quietly(chat.markRead(visibleId));
@@ -90,13 +136,21 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   }, [unreadTotal, t]);
 
   useShortcuts({
+    // At once when the target is on screen, so the next keys typed land in it; else once it is.
     focusFilter: () => {
       // The filter box hides while search results show: leave the search first.
+      if (filterRef.current) return filterRef.current.select();
       setSearchText('');
+      setSidebarOpen(true);
       requestAnimationFrame(() => filterRef.current?.select());
     },
-    focusSearch: () => searchRef.current?.select(),
+    focusSearch: () => {
+      if (searchRef.current) return searchRef.current.select();
+      setSidebarOpen(true);
+      requestAnimationFrame(() => searchRef.current?.select());
+    },
     focusComposer: () => {
+      if (view === 'chat' && composerRef.current) return composerRef.current.focus();
       setView('chat');
       requestAnimationFrame(() => composerRef.current?.focus());
     },
@@ -105,17 +159,48 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
       if (order.length === 0) return;
       const index = order.findIndex((c) => c.id === activeId);
       const next = index === -1 ? (delta === 1 ? 0 : order.length - 1) : (index + delta + order.length) % order.length;
+      // The next chat's composer replaces this one's: typing goes on there, not into the page.
+      const typing = document.activeElement === composerRef.current;
       open(order[next]!.id);
+      if (typing) requestAnimationFrame(() => composerRef.current?.focus());
+    },
+    showShortcuts: () => setShortcutsOpen(true),
+    escape: () => {
+      const top = layers.current.at(-1);
+      if (top === 'search') setSearchText('');
+      else if (top === 'sidebar') setSidebarOpen(false);
+      else if (top === 'peers') setPeersOpen(false);
+      else if (top === 'logs') setLogsOpen(false);
+      else if (top === 'settings') setView('chat');
+      else return false;
+      // The layer that had the focus is gone: it goes where the user most likely types next.
+      requestAnimationFrame(() => (composerRef.current ?? searchRef.current)?.focus());
+      return true;
     },
   });
+
+  // Registration failed: ask again now (a DISCOVER registers first); not running: start again.
+  const retry = () => {
+    const profile = snapshot.settings.profile;
+    if (snapshot.status.running || !profile) quietly(chat.discover());
+    else chat.startProfile(profile).then(onSnapshot, () => undefined);
+  };
 
   const reach = (id: ConversationId) =>
     snapshot.peers.filter((p) => p.state === 'open' && (id === BROADCAST || `#${p.namespace}` === id)).length;
 
   return (
     <div className="flex h-full flex-col">
-      <div className="flex min-h-0 flex-1">
+      <ReachBanner status={snapshot.status} now={now} onRetry={retry} onChangeServer={() => setView('profile')} />
+      <div className="relative flex min-h-0 flex-1">
+        {sidebarOverlay && <div aria-hidden="true" className="w-16 shrink-0" />}
         <Sidebar
+          collapsed={narrow && !sidebarOpen}
+          overlay={sidebarOverlay}
+          onExpand={(focus) => {
+            setSidebarOpen(true);
+            requestAnimationFrame(() => (focus === 'search' ? searchRef : filterRef).current?.focus());
+          }}
           sections={sections}
           filter={filter}
           onFilter={setFilter}
@@ -129,11 +214,13 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
           ownPeerId={ownPeerId(snapshot)}
           now={now}
           onOpen={open}
-          onSettings={() => setView((v) => (v === 'settings' ? 'chat' : 'settings'))}
-          settingsOpen={view === 'settings'}
+          onSettings={() => setView((v) => (v === 'chat' ? 'settings' : 'chat'))}
+          settingsOpen={view !== 'chat'}
         />
-        {view === 'settings' ? (
+        {view !== 'chat' ? (
           <SettingsView
+            key={view}
+            editProfile={view === 'profile'}
             snapshot={snapshot}
             channels={channelOrder(everything).filter((c) => c.kind !== 'dm').map((c) => c.id)}
             onSnapshot={onSnapshot}
@@ -150,12 +237,16 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
             onDeleted={close}
           />
         ) : (
-          <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-500 dark:bg-zinc-950 dark:text-zinc-400">
+          <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-600 dark:bg-zinc-950 dark:text-zinc-400">
             <p className="max-w-xs">{t.pickChat}</p>
           </main>
         )}
-        {peersOpen && <PeerPanel peers={snapshot.peers} queued={queued} now={now} onOpen={open} />}
+        {peersOpen && <PeerPanel peers={snapshot.peers} status={snapshot.status} queued={queued} now={now} onOpen={open} drawer={compact} onClose={() => setPeersOpen(false)} />}
       </div>
+      {shortcutsOpen && <ShortcutsSheet onClose={() => setShortcutsOpen(false)} />}
+      <p aria-live="polite" data-testid="announcer" className="sr-only">
+        {announcement}
+      </p>
       {logsOpen && <LogView logs={logs} level={snapshot.status.logLevel} onClose={() => setLogsOpen(false)} />}
       <InAppNotifications activeId={visibleId} onOpen={open} />
       <StatusBar status={snapshot.status} now={now} logsOpen={logsOpen} onToggleLogs={() => setLogsOpen((o) => !o)} peersOpen={peersOpen} onTogglePeers={() => setPeersOpen((o) => !o)} />

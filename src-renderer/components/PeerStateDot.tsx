@@ -10,12 +10,15 @@ const DOT: Record<ChatPeerState, string> = {
   offline: 'bg-zinc-400',
 };
 
-/** A coloured dot and, unless `dotOnly`, the state in words (colour is never the only cue). */
+/**
+ * A coloured dot and, unless `dotOnly`, the state in words (colour is never the only cue). A bare
+ * dot is silent: whoever shows one says the state in words where a screen reader reads it.
+ */
 export function PeerStateDot({ state, dotOnly = false }: { state: ChatPeerState; dotOnly?: boolean }) {
   const t = useStrings();
   return (
     <span className="inline-flex items-center gap-1.5" data-state={state}>
-      <span className={`size-2.5 shrink-0 rounded-full ${DOT[state]}`} aria-hidden={!dotOnly} aria-label={dotOnly ? t.peerState[state] : undefined} role={dotOnly ? 'img' : undefined} />
+      <span className={`size-2.5 shrink-0 rounded-full ${DOT[state]}`} aria-hidden="true" title={dotOnly ? t.peerState[state] : undefined} />
       {!dotOnly && <span>{t.peerState[state]}</span>}
     </span>
   );

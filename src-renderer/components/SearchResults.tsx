@@ -5,6 +5,7 @@
 import type { KeyboardEvent, RefObject } from 'react';
 import { BROADCAST, LIMITS, conversationKind, type ConversationId, type SearchResult } from '../../src-shared/chat-api.ts';
 import { useLocale, useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import { titleOf } from '../state/channels.ts';
 import { shortWhen } from '../state/format.ts';
 import { MIN_SEARCH_CHARS, type SearchState } from '../state/use-search.ts';
@@ -20,7 +21,7 @@ interface SearchResultsProps {
   listRef: RefObject<HTMLUListElement | null>;
 }
 
-const note = 'px-3 py-4 text-sm text-zinc-500 dark:text-zinc-400';
+const note = 'px-3 py-4 text-sm text-zinc-600 dark:text-zinc-400';
 
 export function SearchResults({ text, search, ownPeerId, now, onOpenAt, listRef }: SearchResultsProps) {
   const t = useStrings();
@@ -34,9 +35,9 @@ export function SearchResults({ text, search, ownPeerId, now, onOpenAt, listRef 
   }
   if (search.error) {
     return (
-      <p role="alert" className="px-3 py-4 text-sm text-red-600 dark:text-red-400">
-        {search.error}
-      </p>
+      <div role="alert" className="px-3 py-4 text-sm text-red-700 dark:text-red-400">
+        <ErrorText error={search.error} />
+      </div>
     );
   }
   const results = search.results;
@@ -66,7 +67,7 @@ export function SearchResults({ text, search, ownPeerId, now, onOpenAt, listRef 
 
   return (
     <section aria-label={t.searchResults} aria-busy={search.pending} className="mt-1">
-      <p role="status" className="px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400">
+      <p role="status" className="px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-600 uppercase dark:text-zinc-400">
         {results.length >= LIMITS.searchResults ? t.resultsCapped(results.length) : t.resultCount(results.length)}
       </p>
       <ul ref={listRef} role="list" onKeyDown={onKeyDown} className="space-y-0.5">
@@ -97,12 +98,12 @@ function ResultItem({ result, ownPeerId, now, onOpenAt }: { result: SearchResult
         <span className="min-w-0 flex-1">
           <span className="flex items-baseline justify-between gap-2">
             <span className="truncate text-sm font-medium">{title}</span>
-            <time dateTime={new Date(message.at).toISOString()} className="shrink-0 text-[11px] text-zinc-500 dark:text-zinc-400">
+            <time dateTime={new Date(message.at).toISOString()} className="shrink-0 text-[11px] text-zinc-600 dark:text-zinc-400">
               {shortWhen(locale, message.at, now)}
             </time>
           </span>
           <span className="block truncate text-xs font-medium text-zinc-600 dark:text-zinc-300">{sender}</span>
-          <span className="line-clamp-2 text-xs break-words text-zinc-500 dark:text-zinc-400">
+          <span className="line-clamp-2 text-xs break-words text-zinc-600 dark:text-zinc-400">
             {result.parts.map((part, i) =>
               part.match ? (
                 <mark key={i} className="rounded-sm bg-amber-200 px-0.5 text-zinc-900 dark:bg-amber-500/40 dark:text-amber-50">

@@ -2,12 +2,14 @@
 // change goes to the host at once (updateSettings); the host's 'settings' event redraws us.
 
 import { useState, type ReactNode } from 'react';
-import { BROADCAST, type ConversationId, type Settings, type SettingsPatch, type Snapshot, type Timers } from '../../src-shared/chat-api.ts';
+import { asChatError, BROADCAST, type ChatError, type ConversationId, type Settings, type SettingsPatch, type Snapshot, type Timers } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { ErrorText } from './ErrorText.tsx';
 import { useChat } from '../state/chat-context.ts';
 import { Field } from './Field.tsx';
 import { Icon } from './Icons.tsx';
 import { ProfileForm } from './ProfileForm.tsx';
+import { ShortcutList } from './ShortcutsSheet.tsx';
 
 interface SettingsViewProps {
   snapshot: Snapshot;
@@ -15,21 +17,23 @@ interface SettingsViewProps {
   channels: ConversationId[];
   onSnapshot: (snapshot: Snapshot) => void;
   onClose: () => void;
+  /** Open at the profile form ("Change server" after a failed registration). */
+  editProfile?: boolean;
 }
 
-export function SettingsView({ snapshot, channels, onSnapshot, onClose }: SettingsViewProps) {
+export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProfile = false }: SettingsViewProps) {
   const t = useStrings();
   const chat = useChat();
   const settings = snapshot.settings;
-  const [editingProfile, setEditingProfile] = useState(false);
-  const [error, setError] = useState<string>();
+  const [editingProfile, setEditingProfile] = useState(editProfile);
+  const [error, setError] = useState<ChatError>();
   const update = (patch: SettingsPatch) => {
     setError(undefined);
-    chat.updateSettings(patch).catch((e: Error) => setError(e.message));
+    chat.updateSettings(patch).catch((e: unknown) => setError(asChatError(e)));
   };
 
   return (
-    <section aria-label={t.settings} className="flex min-w-0 flex-1 flex-col bg-white dark:bg-zinc-950">
+    <main aria-label={t.settings} className="flex min-w-0 flex-1 flex-col bg-white dark:bg-zinc-950">
       <header className="flex items-center gap-2 border-b border-zinc-200 px-5 py-3 dark:border-zinc-800">
         <button type="button" onClick={onClose} aria-label={t.back} title={t.back} className="rounded-lg p-1.5 hover:bg-zinc-100 dark:hover:bg-zinc-800">
           <Icon name="back" />
@@ -39,14 +43,14 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose }: Settin
       <div className="flex-1 overflow-y-auto">
         <div className="mx-auto max-w-2xl space-y-8 px-6 py-6">
           {error && (
-            <p role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950/50 dark:text-red-300">
-              {error}
-            </p>
+            <div role="alert" className="rounded-lg bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950/50 dark:text-red-300">
+              <ErrorText error={error} />
+            </div>
           )}
           <Group title={t.profile}>
             {editingProfile ? (
               <>
-                <p className="text-sm text-zinc-500 dark:text-zinc-400">{t.changeProfileIntro}</p>
+                <p className="text-sm text-zinc-600 dark:text-zinc-400">{t.changeProfileIntro}</p>
                 <ProfileForm
                   profile={settings.profile}
                   onCancel={() => setEditingProfile(false)}
@@ -138,14 +142,14 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose }: Settin
           </Group>
         </div>
       </div>
-    </section>
+    </main>
   );
 }
 
 function Group({ title, children }: { title: string; children: ReactNode }) {
   return (
     <section className="space-y-4">
-      <h2 className="border-b border-zinc-200 pb-1.5 text-xs font-semibold tracking-wide text-zinc-500 uppercase dark:border-zinc-800 dark:text-zinc-400">{title}</h2>
+      <h2 className="border-b border-zinc-200 pb-1.5 text-xs font-semibold tracking-wide text-zinc-600 uppercase dark:border-zinc-800 dark:text-zinc-400">{title}</h2>
       {children}
     </section>
   );
@@ -189,7 +193,7 @@ const TIMER_FIELDS = ['ackTimeoutS', 'pingIntervalS', 'discoverIntervalS', 'maxR
 function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timers) => Promise<Settings> }) {
   const t = useStrings();
   const [draft, setDraft] = useState(() => Object.fromEntries(TIMER_FIELDS.map((k) => [k, String(timers[k])])) as Record<keyof Timers, string>);
-  const [result, setResult] = useState<{ ok: boolean; text: string }>();
+  const [result, setResult] = useState<{ ok: true } | { ok: false; error: ChatError }>();
   const labels: Record<keyof Timers, string> = { ackTimeoutS: t.ackTimeout, pingIntervalS: t.pingInterval, discoverIntervalS: t.discoverInterval, maxReconnectAttempts: t.maxReconnects };
   // Whole numbers, as the host stores them; it answers for the upper bounds itself.
   const errorOf = (key: keyof Timers) => {
@@ -206,8 +210,8 @@ function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timer
       maxReconnectAttempts: Number(draft.maxReconnectAttempts),
     };
     onSave(timers).then(
-      () => setResult({ ok: true, text: t.saved }),
-      (e: Error) => setResult({ ok: false, text: e.message }),
+      () => setResult({ ok: true }),
+      (e: unknown) => setResult({ ok: false, error: asChatError(e) }),
     );
   };
   return (
@@ -236,44 +240,15 @@ function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timer
         ))}
       </div>
       <div className="flex items-center gap-3">
-        <button type="submit" disabled={!valid} className="rounded-lg bg-sky-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-700 disabled:opacity-50">
+        <button type="submit" disabled={!valid} className="rounded-lg bg-sky-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-800 disabled:opacity-50">
           {t.saveTimers}
         </button>
         {result && (
-          <span role="status" className={`text-sm ${result.ok ? 'text-emerald-600 dark:text-emerald-400' : 'text-red-600 dark:text-red-400'}`}>
-            {result.text}
-          </span>
+          <div role="status" className={`text-sm ${result.ok ? 'text-emerald-700 dark:text-emerald-400' : 'text-red-700 dark:text-red-400'}`}>
+            {result.ok ? t.saved : <ErrorText error={result.error} />}
+          </div>
         )}
       </div>
     </form>
-  );
-}
-
-function ShortcutList() {
-  const t = useStrings();
-  const mod = /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
-  const rows: [string[], string][] = [
-    [[mod, 'K'], t.shortcutFilter],
-    [[mod, 'F'], t.shortcutSearch],
-    [[mod, 'E'], t.shortcutComposer],
-    [['Alt', '↑ / ↓'], t.shortcutPrevNext],
-    [['Enter'], t.shortcutSend],
-    [['Shift', 'Enter'], t.shortcutNewline],
-  ];
-  return (
-    <dl className="grid grid-cols-[auto_1fr] items-center gap-x-6 gap-y-2 text-sm">
-      {rows.map(([keys, action]) => (
-        <div key={action} className="contents">
-          <dt className="flex gap-1">
-            {keys.map((k) => (
-              <kbd key={k} className="rounded-md border border-zinc-300 bg-zinc-50 px-1.5 py-0.5 font-mono text-xs shadow-[0_1px_0] shadow-zinc-300 dark:border-zinc-700 dark:bg-zinc-900 dark:shadow-zinc-700">
-                {k}
-              </kbd>
-            ))}
-          </dt>
-          <dd className="text-zinc-600 dark:text-zinc-400">{action}</dd>
-        </div>
-      ))}
-    </dl>
   );
 }

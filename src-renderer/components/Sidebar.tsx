@@ -4,7 +4,8 @@
 import { useId, useRef, type RefObject } from 'react';
 import { LIMITS, type ConversationId } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
-import type { Channel, ChannelSections } from '../state/channels.ts';
+import { channelOrder, type Channel, type ChannelSections } from '../state/channels.ts';
+import { onRovingFocus, onRovingKeyDown } from '../state/roving.ts';
 import type { SearchState } from '../state/use-search.ts';
 import { ChannelItem } from './ChannelItem.tsx';
 import { Icon } from './Icons.tsx';
@@ -26,9 +27,15 @@ interface SidebarProps {
   onOpen: (id: ConversationId) => void;
   onSettings: () => void;
   settingsOpen: boolean;
+  /** Narrow window: avatars only, until `onExpand` opens it over the chat. */
+  collapsed: boolean;
+  /** Opened over the chat in a narrow window. */
+  overlay: boolean;
+  onExpand: (focus: 'search' | 'filter') => void;
 }
 
-export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen }: SidebarProps) {
+export function Sidebar(props: SidebarProps) {
+  const { sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen, collapsed, overlay, onExpand } = props;
   const t = useStrings();
   const results = useRef<HTMLUListElement>(null);
   const searching = searchText !== '';
@@ -38,13 +45,27 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
     { key: 'broadcast', label: t.broadcast },
   ];
   const nothing = filter && groups.every((g) => sections[g.key].length === 0);
+  // The chat list is one Tab stop: the open chat, else the first; arrows move within it.
+  const order = channelOrder(sections);
+  const tabStop = order.some((c) => c.id === activeId) ? activeId : order[0]?.id;
   return (
-    <nav aria-label={t.chats} className="flex w-72 shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900/60">
-      <div className="flex items-center gap-2 px-3 pt-3 pb-2">
-        <div className="min-w-0 flex-1">
+    <nav
+      aria-label={t.chats}
+      data-layout={collapsed ? 'avatars' : overlay ? 'overlay' : 'full'}
+      className={`flex shrink-0 flex-col border-r border-zinc-200 bg-zinc-50 dark:border-zinc-800 dark:bg-zinc-900 ${
+        collapsed ? 'w-16 items-center' : overlay ? 'absolute inset-y-0 left-0 z-30 w-72 shadow-xl' : 'w-72'
+      }`}
+    >
+      <div className={`flex items-center gap-2 pt-3 pb-2 ${collapsed ? 'flex-col px-2' : 'px-3'}`}>
+        <div className={collapsed ? 'sr-only' : 'min-w-0 flex-1'}>
           <div className="text-base font-semibold">{t.appName}</div>
-          {ownPeerId && <div className="truncate text-xs text-zinc-500 dark:text-zinc-400" data-testid="own-peer-id">{t.youAre(ownPeerId)}</div>}
+          {ownPeerId && <div className="truncate text-xs text-zinc-600 dark:text-zinc-400" data-testid="own-peer-id">{t.youAre(ownPeerId)}</div>}
         </div>
+        {collapsed && (
+          <button type="button" onClick={() => onExpand('search')} aria-label={t.searchLabel} title={t.searchLabel} className="rounded-lg p-2 text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800">
+            <Icon name="search" />
+          </button>
+        )}
         <button
           type="button"
           onClick={onSettings}
@@ -56,7 +77,7 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
           <Icon name="settings" />
         </button>
       </div>
-      <div className="space-y-2 px-3 pb-2">
+      <div className={collapsed ? 'hidden' : 'space-y-2 px-3 pb-2'}>
         <SidebarBox
           inputRef={searchRef}
           icon="search"
@@ -67,18 +88,18 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
           maxLength={LIMITS.maxSearchChars}
           onDown={() => results.current?.querySelector('button')?.focus()}
         />
-        {!searching && <SidebarBox inputRef={filterRef} icon="users" value={filter} onValue={onFilter} placeholder={t.filterPlaceholder} label={t.filterLabel} />}
+        {!searching && !collapsed && <SidebarBox inputRef={filterRef} icon="users" value={filter} onValue={onFilter} placeholder={t.filterPlaceholder} label={t.filterLabel} />}
       </div>
-      <div className="flex-1 overflow-y-auto px-2 pb-3">
-        {searching ? (
+      <div className="w-full flex-1 overflow-y-auto px-2 pb-3">
+        {searching && !collapsed ? (
           <SearchResults text={searchText} search={search} ownPeerId={ownPeerId} now={now} onOpenAt={onOpenAt} listRef={results} />
         ) : (
-          <>
-            {nothing && <p className="px-3 py-4 text-sm text-zinc-500">{t.noMatches}</p>}
+          <div onKeyDown={onRovingKeyDown} onFocus={onRovingFocus}>
+            {nothing && <p className="px-3 py-4 text-sm text-zinc-600 dark:text-zinc-400">{t.noMatches}</p>}
             {groups.map(({ key, label, empty }) => (
-              <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+              <ChannelGroup key={key} label={label} empty={empty} channels={sections[key]} activeId={activeId} tabStop={tabStop} collapsed={collapsed} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
             ))}
-          </>
+          </div>
         )}
       </div>
     </nav>
@@ -101,7 +122,7 @@ interface SidebarBoxProps {
 function SidebarBox({ inputRef, icon, value, onValue, placeholder, label, maxLength, onDown }: SidebarBoxProps) {
   return (
     <div className="relative">
-      <span className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-zinc-400">
+      <span className="pointer-events-none absolute top-1/2 left-2.5 -translate-y-1/2 text-zinc-600 dark:text-zinc-400">
         <Icon name={icon} className="size-4" />
       </span>
       <input
@@ -111,7 +132,10 @@ function SidebarBox({ inputRef, icon, value, onValue, placeholder, label, maxLen
         maxLength={maxLength}
         onChange={(e) => onValue(e.target.value)}
         onKeyDown={(e) => {
-          if (e.key === 'Escape') onValue('');
+          if (e.key === 'Escape' && value !== '') {
+            e.preventDefault();
+            onValue('');
+          }
           else if (e.key === 'ArrowDown' && onDown) {
             e.preventDefault();
             onDown();
@@ -130,25 +154,27 @@ interface ChannelGroupProps {
   empty: string | undefined;
   channels: Channel[];
   activeId: ConversationId | undefined;
+  tabStop: ConversationId | undefined;
+  collapsed: boolean;
   ownPeerId: string | undefined;
   now: number;
   onOpen: (id: ConversationId) => void;
 }
 
-function ChannelGroup({ label, empty, channels, activeId, ownPeerId, now, onOpen }: ChannelGroupProps) {
+function ChannelGroup({ label, empty, channels, activeId, tabStop, collapsed, ownPeerId, now, onOpen }: ChannelGroupProps) {
   const id = useId();
   if (channels.length === 0 && !empty) return null;
   return (
     <section aria-labelledby={id} className="mt-2">
-      <h2 id={id} className="px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400">
+      <h2 id={id} className={collapsed ? 'sr-only' : 'px-2.5 pb-1 text-[11px] font-semibold tracking-wide text-zinc-600 uppercase dark:text-zinc-400'}>
         {label}
       </h2>
       {channels.length === 0 ? (
-        <p className="px-2.5 py-1 text-xs text-zinc-500">{empty}</p>
+        <p className={collapsed ? 'sr-only' : 'px-2.5 py-1 text-xs text-zinc-600 dark:text-zinc-400'}>{empty}</p>
       ) : (
         <ul role="list" className="space-y-0.5">
           {channels.map((c) => (
-            <ChannelItem key={c.id} channel={c} active={c.id === activeId} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
+            <ChannelItem key={c.id} channel={c} active={c.id === activeId} tabStop={c.id === tabStop} collapsed={collapsed} ownPeerId={ownPeerId} now={now} onOpen={onOpen} />
           ))}
         </ul>
       )}

@@ -9,12 +9,12 @@ export function WelcomeScreen({ onStarted }: { onStarted: (snapshot: Snapshot) =
     <main className="flex min-h-full items-start justify-center overflow-y-auto bg-zinc-50 px-4 py-12 dark:bg-zinc-950">
       <div className="w-full max-w-xl rounded-2xl border border-zinc-200 bg-white p-8 shadow-sm dark:border-zinc-800 dark:bg-zinc-900">
         <div className="mb-6 flex items-center gap-3">
-          <span aria-hidden="true" className="grid size-11 shrink-0 place-items-center rounded-xl bg-sky-600 text-sm font-bold text-white">
+          <span aria-hidden="true" className="grid size-11 shrink-0 place-items-center rounded-xl bg-sky-700 text-sm font-bold text-white">
             P2P
           </span>
           <div>
             <h1 className="text-xl font-semibold">{t.welcomeTitle}</h1>
-            <p className="text-sm text-zinc-500 dark:text-zinc-400">{t.welcomeIntro}</p>
+            <p className="text-sm text-zinc-600 dark:text-zinc-400">{t.welcomeIntro}</p>
           </div>
         </div>
         <ProfileForm profile={undefined} onStarted={onStarted} />

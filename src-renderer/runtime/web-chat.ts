@@ -3,7 +3,9 @@
 
 import {
   COMMANDS,
+  isChatError,
   type ChatApi,
+  type ChatError,
   type CommandName,
   type EventName,
   type WireMessage,
@@ -19,10 +21,10 @@ export interface HostConnection {
   subscribe(listener: (state: ConnectionState) => void): () => void;
 }
 
-const DISCONNECTED = 'Disconnected from the ChatP2P host';
+const DISCONNECTED: ChatError = { code: 'host-disconnected' };
 const MAX_BACKOFF_MS = 10_000;
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type Pending = { resolve: (value: unknown) => void; reject: (error: ChatError) => void };
 
 export function createWebChat(url: string): { chat: ChatApi; connection: HostConnection } {
   const pending = new Map<number, Pending>();
@@ -56,7 +58,7 @@ export function createWebChat(url: string): { chat: ChatApi; connection: HostCon
     if (!request) return;
     pending.delete(message.id);
     if (message.ok) request.resolve(message.value);
-    else request.reject(new Error(message.error));
+    else request.reject(isChatError(message.error) ? message.error : { code: 'unexpected', detail: 'the host sent a malformed reply' });
   };
 
   const connect = () => {
@@ -69,7 +71,7 @@ export function createWebChat(url: string): { chat: ChatApi; connection: HostCon
     });
     socket.addEventListener('message', onMessage);
     socket.addEventListener('close', () => {
-      for (const request of pending.values()) request.reject(new Error(DISCONNECTED));
+      for (const request of pending.values()) request.reject(DISCONNECTED);
       pending.clear();
       setState('disconnected');
       setTimeout(connect, backoffMs);
@@ -86,7 +88,7 @@ export function createWebChat(url: string): { chat: ChatApi; connection: HostCon
       };
       if (socket.readyState === WebSocket.OPEN) send();
       else if (!everOpen) queued.push(send);
-      else reject(new Error(DISCONNECTED));
+      else reject(DISCONNECTED);
     });
 
   // Every command is the same request; the contract's types say what each one resolves to.

@@ -4,12 +4,16 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import type { Theme } from '../../src-shared/chat-api.ts';
 
-const query = () => window.matchMedia('(prefers-color-scheme: dark)');
-
-function subscribeColourScheme(onChange: () => void) {
-  const media = query();
-  media.addEventListener('change', onChange);
-  return () => media.removeEventListener('change', onChange);
+/** Whether a media query matches, followed as it changes (the window resized, the theme switched). */
+export function useMediaQuery(query: string): boolean {
+  return useSyncExternalStore(
+    (onChange) => {
+      const media = window.matchMedia(query);
+      media.addEventListener('change', onChange);
+      return () => media.removeEventListener('change', onChange);
+    },
+    () => window.matchMedia(query).matches,
+  );
 }
 
 /**
@@ -17,7 +21,7 @@ function subscribeColourScheme(onChange: () => void) {
  * dark variant keys on the `dark` class of <html> (styles.css).
  */
 export function useTheme(theme: Theme | undefined): void {
-  const systemDark = useSyncExternalStore(subscribeColourScheme, () => query().matches);
+  const systemDark = useMediaQuery('(prefers-color-scheme: dark)');
   const dark = theme === 'dark' || (theme !== 'light' && systemDark);
   useEffect(() => {
     document.documentElement.classList.toggle('dark', dark);

@@ -3,7 +3,7 @@
 // loaded. One hook per conversation: the component using it is keyed by the conversation's id.
 
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ChatApi, ChatMessage, ConversationId, HistoryPage, HistoryQuery } from '../../src-shared/chat-api.ts';
+import { asChatError, type ChatApi, type ChatError, type ChatMessage, type ConversationId, type HistoryPage, type HistoryQuery } from '../../src-shared/chat-api.ts';
 import { NOTHING_LOADED, appendPage, covers, insertIfAbsent, prependPage, upsert } from './history.ts';
 
 type Loading = 'latest' | 'around' | 'older' | 'newer';
@@ -18,7 +18,7 @@ export interface HistoryView extends HistoryPage {
   /** What changed last: the list follows a 'live' arrival to the bottom, never a page. */
   change: 'reset' | 'older' | 'newer' | 'live';
   loading: Loading | undefined;
-  error: string | undefined;
+  error: ChatError | undefined;
   /** Messages that arrived past the loaded part while the user reads further back. */
   missed: number;
   scrollTo: ScrollRequest | undefined;
@@ -68,8 +68,8 @@ export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch:
             scrollTo: loading === 'latest' ? scrollRequest('end') : loading === 'around' ? scrollRequest(query!.around!) : now.scrollTo,
           });
         },
-        (error: Error) => {
-          if (asked === generation.current) commit({ ...current.current, loading: undefined, error: error.message });
+        (error: unknown) => {
+          if (asked === generation.current) commit({ ...current.current, loading: undefined, error: asChatError(error) });
         },
       );
     },

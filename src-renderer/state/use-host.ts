@@ -2,7 +2,7 @@
 // full after the browser host's WebSocket comes back (the host may have restarted meanwhile).
 
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { ChatApi, ChatPeer, Snapshot } from '../../src-shared/chat-api.ts';
+import { asChatError, type ChatApi, type ChatError, type ChatPeer, type Snapshot } from '../../src-shared/chat-api.ts';
 import type { ConnectionState, HostConnection } from '../runtime/web-chat.ts';
 
 const alwaysOpen = (): ConnectionState => 'open';
@@ -34,7 +34,7 @@ const upsertPeer = (peers: ChatPeer[], peer: ChatPeer) =>
 
 export function useSnapshot(chat: ChatApi, epoch: number) {
   const [snapshot, setSnapshot] = useState<Snapshot>();
-  const [error, setError] = useState<string>();
+  const [error, setError] = useState<ChatError>();
   useEffect(() => {
     let alive = true;
     const update = (change: (s: Snapshot) => Snapshot) => setSnapshot((s) => s && change(s));
@@ -47,7 +47,7 @@ export function useSnapshot(chat: ChatApi, epoch: number) {
     ];
     chat.getSnapshot().then(
       (s) => alive && (setSnapshot(s), setError(undefined)),
-      (e: Error) => alive && setError(e.message),
+      (e: unknown) => alive && setError(asChatError(e)),
     );
     return () => {
       alive = false;

@@ -2,7 +2,7 @@
 // to the latest text (an older reply that comes late is dropped).
 
 import { useEffect, useState } from 'react';
-import type { ChatApi, SearchResult } from '../../src-shared/chat-api.ts';
+import { asChatError, type ChatApi, type ChatError, type SearchResult } from '../../src-shared/chat-api.ts';
 
 /** Shorter queries would match most of the history by word start and say little. */
 export const MIN_SEARCH_CHARS = 2;
@@ -14,7 +14,7 @@ export interface SearchState {
   results: SearchResult[] | undefined;
   /** A newer text is on its way; the results on screen are for an older one. */
   pending: boolean;
-  error: string | undefined;
+  error: ChatError | undefined;
 }
 
 const IDLE: SearchState = { query: '', results: undefined, pending: false, error: undefined };
@@ -32,7 +32,7 @@ export function useMessageSearch(chat: ChatApi, text: string, epoch: number): Se
     const timer = setTimeout(() => {
       chat.search(query).then(
         (results) => current && setState({ query, results, pending: false, error: undefined }),
-        (error: Error) => current && setState({ query, results: undefined, pending: false, error: error.message }),
+        (error: unknown) => current && setState({ query, results: undefined, pending: false, error: asChatError(error) }),
       );
     }, DEBOUNCE_MS);
     return () => {

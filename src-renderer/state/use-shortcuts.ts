@@ -1,5 +1,6 @@
 // Window-wide shortcuts: Ctrl/Cmd+K the filter, Ctrl/Cmd+F message search, Ctrl/Cmd+E the
-// composer, Alt+Up/Down the previous/next chat. The settings view lists them.
+// composer, Alt+Up/Down the previous/next chat, Ctrl/Cmd+/ the shortcuts sheet, Escape the
+// topmost layer. The settings view and the sheet list them.
 
 import { useEffect, useRef } from 'react';
 
@@ -8,6 +9,9 @@ export interface ShortcutActions {
   focusSearch: () => void;
   focusComposer: () => void;
   step: (delta: 1 | -1) => void;
+  showShortcuts: () => void;
+  /** Closes the topmost layer; false when there was none. */
+  escape: () => boolean;
 }
 
 export function useShortcuts(actions: ShortcutActions): void {
@@ -29,6 +33,9 @@ export function useShortcuts(actions: ShortcutActions): void {
       else if (mod && !e.altKey && !e.shiftKey && key === 'e') run(latest.current.focusComposer);
       else if (e.altKey && !mod && e.key === 'ArrowUp') run(() => latest.current.step(-1));
       else if (e.altKey && !mod && e.key === 'ArrowDown') run(() => latest.current.step(1));
+      else if (mod && !e.altKey && e.key === '/') run(latest.current.showShortcuts);
+      // A menu or a field that used Escape itself, or a modal dialog (which closes by itself), comes first.
+      else if (e.key === 'Escape' && !e.defaultPrevented && !document.querySelector('dialog[open]') && latest.current.escape()) e.preventDefault();
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);

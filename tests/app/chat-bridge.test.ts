@@ -40,20 +40,23 @@ describe('createChatBridge commands', () => {
     expect(ipc.invoked).toEqual([['chat:sendDirect', 'bob@CIC', 'oi'], ['chat:discover']]);
   });
 
-  it("rejects with the service's own words when it refuses", async () => {
+  it("rejects with the service's ChatError, code and details whole", async () => {
     const { ipc, chat } = setup();
-    ipc.reply = { ok: false, error: 'bob@CIC is not connected' };
-    await expect(chat.sendDirect('bob@CIC', 'oi')).rejects.toThrow(new Error('bob@CIC is not connected'));
+    const error = { code: 'port-in-use', port: 19512, detail: 'port 19512 is already in use on 127.0.0.1' };
+    ipc.reply = { ok: false, error };
+    await expect(chat.sendDirect('bob@CIC', 'oi')).rejects.toEqual(error);
   });
 
   it('rejects malformed replies', async () => {
     const { ipc, chat } = setup();
     for (const reply of [undefined, null, 'ok', { value: 1 }, { ok: 'yes' }]) {
       ipc.reply = reply;
-      await expect(chat.getSnapshot()).rejects.toThrow('The app sent a malformed reply.');
+      await expect(chat.getSnapshot()).rejects.toEqual({ code: 'unexpected', detail: 'the app sent a malformed reply' });
     }
-    ipc.reply = { ok: false, error: { code: 1 } };
-    await expect(chat.getSnapshot()).rejects.toThrow('The command failed.');
+    for (const error of [{ code: 1 }, 'bob@CIC is not connected', { code: 'no-such-code' }]) {
+      ipc.reply = { ok: false, error };
+      await expect(chat.getSnapshot()).rejects.toEqual({ code: 'unexpected', detail: 'the command failed' });
+    }
   });
 });
 

@@ -159,6 +159,32 @@ describe('the terminal client', () => {
     expect(cli.stderr).toContain(`Registered at 127.0.0.1:${rdv.port} as dave@CIC`);
   });
 
+  it('says once that the rendezvous server does not answer, and once that it is back', async () => {
+    const own = await startTestServer();
+    const file = join(tmp, 'config.json');
+    writeFileSync(file, JSON.stringify({ name: 'erin', namespace: 'CIC', rendezvous: { host: '127.0.0.1', port: own.port, discover_interval: 0.2 }, network: { listen_port: 0, listen_host: '127.0.0.1' } }));
+    const cli = runCli(['--config', file, '--data-dir', profile('erin')]);
+    const count = (text: string) => cli.stderr.split(text).length - 1;
+    try {
+      await waitFor('registered', () => count('Registered at') === 1);
+      await own.close();
+      // Every DISCOVER fails from now on (one each 0.2 s); the news is printed once.
+      await waitFor('the silence noticed', () => count(`Rendezvous 127.0.0.1:${own.port} does not answer`) === 1);
+      await waitFor('more failed DISCOVERs', () => count('DISCOVER failed') >= 3);
+      expect(count('does not answer')).toBe(1);
+      const back = await startTestServer({ port: own.port });
+      try {
+        await waitFor('registered again', () => count('Registered at') === 2);
+      } finally {
+        cli.end();
+        expect(await cli.code).toBe(0);
+        await back.close();
+      }
+    } finally {
+      await own.close().catch(() => undefined);
+    }
+  });
+
   it('without a terminal, missing identity flags are a clear error', async () => {
     const cli = runCli(['--rendezvous', `127.0.0.1:${rdv.port}`, '--data-dir', profile('nobody')]);
     cli.end();

@@ -63,7 +63,7 @@ describe('a conversation', () => {
     const [first, second] = [bubble(page, 'Primeira para o Dave'), bubble(page, 'Segunda para o Dave')];
     for (const waiting of [first, second]) {
       await waiting.getByTestId('delivery').filter({ hasText: 'Queued' }).waitFor();
-      await waiting.getByText(/^Waiting to be sent: dave@CIC is not registered/).waitFor();
+      await waiting.getByTestId('waiting-reason').filter({ hasText: /^Waiting to be sent/ }).getByText(/dave@CIC is not registered/).waitFor({ state: 'attached' });
     }
     const chatItem = page.getByTestId('channel-dm:dave@CIC');
     const peerRow = page.getByTestId('peer-dave@CIC');

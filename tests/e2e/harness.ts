@@ -1,7 +1,8 @@
 // What every e2e file needs: the renderer built from the current sources, a ChatService with the
 // browser host on a fresh data dir, Chromium, and polling helpers. Everything on 127.0.0.1.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -116,6 +117,27 @@ async function openPage(browser: Browser, url: string, options: BrowserContextOp
 /** expect.poll with room for a real network and a real browser (its default gives up after 1 s). */
 export const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 });
 
+// Evaluated rather than added as a <script>: the app's CSP (script-src 'self') refuses inline scripts.
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core on the page as it is now: every serious or critical violation (WCAG 2.x A and AA,
+ * colour contrast included), as `rule: selector (what axe says)`, one line per element.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE);
+  type Result = { id: string; impact: string | null; nodes: { target: unknown[]; failureSummary?: string }[] };
+  const violations = await page.evaluate<Result[]>(
+    "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }, resultTypes: ['violations'] }).then((r) => r.violations)",
+  );
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${(n.failureSummary ?? '').replace(/\s+/g, ' ').slice(0, 160)})`));
+}
+
+/** The id of the element with the focus (a string: the tests are type-checked without the DOM library). */
+export const focusedId = (page: Page) => page.evaluate<string | null>('document.activeElement?.id || null');
+
 export const SCREENSHOTS = process.env.CHATP2P_SCREENSHOTS === '1';
 
 /** Saves docs/screenshots/<name>.png, only when CHATP2P_SCREENSHOTS=1 (npm test leaves them alone). */
@@ -137,7 +159,7 @@ export interface Suite {
   browser: Browser;
   rendererDir: string;
   dataDir: string;
-  /** A page in a fresh context (closed after the test), at the app's address unless told another. */
+  /** A page in a fresh context (each closed after the test), at the app's address unless told another. */
   open(options?: BrowserContextOptions, url?: string): Promise<Page>;
 }
 
@@ -159,11 +181,11 @@ export interface SuiteOptions {
  * a fresh data dir, the host, Chromium; and stops all of it, engines included, at the end.
  */
 export function useSuite(options: SuiteOptions = {}): Suite {
-  let context: BrowserContext | undefined;
+  const contexts: BrowserContext[] = [];
   const suite = {
     async open(contextOptions: BrowserContextOptions = {}, url = suite.app.host.url): Promise<Page> {
       const opened = await openPage(suite.browser, url, contextOptions);
-      context = opened.context;
+      contexts.push(opened.context);
       opened.page.setDefaultTimeout(10_000);
       return opened.page;
     },
@@ -182,9 +204,12 @@ export function useSuite(options: SuiteOptions = {}): Suite {
     suite.browser = await launchChromium();
   });
 
+  // Whatever screen a test ends on is checked too: no e2e screen escapes axe.
   afterEach(async () => {
-    await context?.close();
-    context = undefined;
+    const pages = contexts.flatMap((c) => c.pages()).filter((p) => !p.isClosed());
+    const problems = (await Promise.all(pages.map((p) => accessibilityProblems(p).catch(() => [])))).flat();
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
+    if (problems.length > 0) throw new Error(`axe at the end of the test:\n${problems.join('\n')}`);
   });
 
   afterAll(async () => {

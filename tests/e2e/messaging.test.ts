@@ -33,15 +33,19 @@ const focusedLabel = (page: Page) => page.evaluate<string | null>("document.acti
 const bubble = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });
 
 describe('messaging with an engine peer', () => {
-  test('the peer panel shows the engine peer with its state, direction, namespace and RTT', async () => {
+  test('the peer panel shows the engine peer in plain words, with direction and RTT in its tooltip', async () => {
     const page = await open();
     const row = page.getByTestId('peer-bob@CIC');
     await eventually(() => row.getAttribute('data-state')).toBe('open');
-    await eventually(() => row.textContent()).toMatch(/RTT \d/);
+    const tooltip = () => row.getByRole('button').first().getAttribute('title');
+    await eventually(tooltip).toMatch(/RTT \d/);
+    expect(await tooltip()).toMatch(/\((inbound|outbound)\)/);
     const text = await row.textContent();
-    expect(text).toMatch(/open/);
-    expect(text).toMatch(/inbound|outbound/);
+    expect(text).toMatch(/connected/);
+    expect(text).not.toMatch(/inbound|outbound|RTT/);
     expect(text).toContain('#CIC');
+    // Its chat is read name first, its state after (the dot alone says nothing to a screen reader).
+    await page.getByRole('navigation').getByRole('button', { name: /^bob@CIC\W+connected/ }).waitFor();
     await page.getByTestId('open-connections').filter({ hasText: '2 connections' }).waitFor();
     await page.getByRole('button', { name: 'Reconnect bob@CIC' }).click();
     await eventually(() => row.getAttribute('data-state')).toBe('open');
@@ -65,12 +69,16 @@ describe('messaging with an engine peer', () => {
 
     bob.engine.sendDirect('alice@CIC', 'Tudo ótimo, e você?');
     await bubble(page, 'Tudo ótimo, e você?').waitFor();
+    // A screen reader hears it, and the open chat is the page's main landmark.
+    await page.getByTestId('announcer').filter({ hasText: 'bob@CIC: Tudo ótimo, e você?' }).waitFor({ state: 'attached' });
+    expect(await page.getByRole('main', { name: 'bob@CIC' }).count()).toBe(1);
     await screenshot(page, 'conversation');
 
     await page.getByTestId('channel-*').click();
     bob.engine.sendDirect('alice@CIC', 'Are you there?');
     const dm = page.getByTestId('channel-dm:bob@CIC');
     await dm.getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
+    await page.getByTestId('announcer').filter({ hasText: 'New message from bob@CIC, 1 unread' }).waitFor({ state: 'attached' });
     await eventually(() => page.title()).toBe('(1) ChatP2P');
     await dm.click();
     await bubble(page, 'Are you there?').waitFor();
@@ -155,7 +163,12 @@ describe('messaging with an engine peer', () => {
     await composer(page).fill('Anyone home?');
     await composer(page).press('Enter');
     const waiting = bubble(page, 'Anyone home?');
-    await waiting.getByText(/Waiting to be sent: .*not registered/).waitFor();
+    // The plain words show; the engine's own reason waits under Details.
+    const reason = waiting.getByTestId('waiting-reason').filter({ hasText: /^Waiting to be sent/ }).getByText(/not registered/);
+    await reason.waitFor({ state: 'attached' });
+    expect(await reason.isVisible()).toBe(false);
+    await waiting.getByText('Details').click();
+    await reason.waitFor();
     expect(await waiting.getAttribute('data-delivery')).toBe('queued');
     await waiting.getByTestId('delivery').filter({ hasText: 'Queued' }).waitFor();
     const firstId = await waiting.getAttribute('data-msg-id');
@@ -168,7 +181,7 @@ describe('messaging with an engine peer', () => {
     await bubble(page, 'Still there?').getByTestId('delivery').filter({ hasText: 'Queued' }).waitFor();
     const bubbles = () => waiting.evaluateAll((list: { dataset: Record<string, string | undefined> }[]) => list.map((b) => `${b.dataset.msgId} ${b.dataset.delivery}`));
     expect(await bubbles()).toEqual([`${firstId} queued`]);
-    await waiting.getByText(/Waiting to be sent: .*not registered/).waitFor();
+    await waiting.getByTestId('waiting-reason').filter({ hasText: /^Waiting to be sent/ }).getByText(/not registered/).waitFor({ state: 'attached' });
   });
 
   test('the log view shows the engine log, newest last, and switches its level', async () => {

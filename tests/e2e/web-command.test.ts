@@ -49,7 +49,7 @@ describe('npm run web', () => {
   test('prints a URL whose page is the app, connected to the network', async () => {
     const page = await suite.open({}, url);
     await page.getByTestId('own-peer-id').filter({ hasText: 'You are carol@CIC' }).waitFor();
-    await page.getByTestId('peer-bob@CIC').getByText('open').waitFor();
+    await page.getByTestId('peer-bob@CIC').getByText('connected').waitFor();
     await waitFor('bob to connect to carol', () => bob.peer('carol@CIC')?.state === 'open');
     bob.engine.publish('*', 'hello from bob');
     await page.getByTestId('channel-*').filter({ hasText: 'bob@CIC: hello from bob' }).waitFor();

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { Logger, formatLogRecord } from '../../src-main/engine/log.ts';
 import { startRendezvousServer, type RendezvousServer, type RendezvousServerOptions } from '../../src-main/rendezvous-server/server.ts';
@@ -93,4 +93,13 @@ export function useBackend(name: BackendName): (shared?: 'shared') => Rendezvous
   });
   afterAll(() => redis?.stop());
   return (shared) => ({ redis: { url: redis!.url, prefix: `test${shared ? registry : ++registry}:` } });
+}
+
+/** A port on 127.0.0.1 nothing listens on (taken from the OS, then let go): a server that does not answer. */
+export async function silentPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

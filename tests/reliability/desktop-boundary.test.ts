@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFUSED_SENDER, registerCommandHandlers } from '../../src-main/app/ipc.ts';
 import { ChatService } from '../../src-main/service/chat-service.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
-import { COMMANDS, commandChannel, type CommandReply } from '../../src-shared/chat-api.ts';
+import { COMMANDS, commandChannel, isChatError, type CommandReply } from '../../src-shared/chat-api.ts';
 import { FakeLog, FakeService } from '../app/fakes.ts';
 
 const HUGE = 'x'.repeat(8 * 1024 * 1024);
@@ -59,6 +59,7 @@ const short = (v: unknown) => typeof v === 'string' && v.length <= 200;
 const ROWS: Partial<Record<string, Row>> = {
   getSnapshot: { valid: [] },
   startProfile: { valid: [{}] },
+  checkProfile: { valid: [{}] },
   updateSettings: { valid: [{}], allowed: (_, v) => isEmptyObject(v), knownBug: (_, v) => notPlain(v) },
   sendDirect: { valid: ['bob@CIC', 'hi'] },
   publish: { valid: ['#CIC', 'hi'] },
@@ -90,10 +91,10 @@ function isEmptyObject(v: unknown): boolean {
  */
 function unclear(reply: CommandReply): string | undefined {
   if (reply.ok) return 'accepted';
-  const error = reply.error;
-  if (typeof error !== 'string' || error.length === 0 || error.length >= 300) return `refused with ${JSON.stringify(error).slice(0, 100)}`;
-  // `<command> failed: ...` is the service's wrapper for an exception no check anticipated.
-  if (/ failed: |\n\s+at /.test(error)) return `refused with an unexpected exception: ${error.slice(0, 200)}`;
+  const { code, detail = '' } = reply.error;
+  if (!isChatError(reply.error) || detail.length >= 300) return `refused with ${JSON.stringify(reply.error).slice(0, 100)}`;
+  // `unexpected` is the service's wrapper for an exception no check anticipated.
+  if (code === 'unexpected' || /\n\s+at /.test(detail)) return `refused with an unexpected exception: ${detail.slice(0, 200)}`;
   return undefined;
 }
 
@@ -151,7 +152,7 @@ describe('every ChatApi command in the service', () => {
 
   it('refuses names that are not commands, including the ones every object has', async () => {
     for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'handlers', 'dispatch', 'getSnapshot ', 'GETSNAPSHOT', 'chat:getSnapshot', '', HUGE, 42, null, undefined, {}, ['getSnapshot']]) {
-      expect(await service.dispatch(name, [])).toEqual({ ok: false, error: 'unknown command' });
+      expect(await service.dispatch(name, [])).toEqual({ ok: false, error: { code: 'invalid-request', detail: 'unknown command' } });
     }
   });
 

@@ -11,7 +11,7 @@ import { ChatService } from '../../src-main/service/chat-service.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
 import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
-import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
+import { silentPort, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
 let rdv: TestServer;
 let dir: string;
@@ -43,14 +43,15 @@ const profile = (overrides: Partial<Profile> = {}): Profile => ({
 
 async function ok<T>(reply: Promise<CommandReply>): Promise<T> {
   const r = await reply;
-  if (!r.ok) throw new Error(`refused: ${r.error}`);
+  if (!r.ok) throw new Error(`refused: ${JSON.stringify(r.error)}`);
   return r.value as T;
 }
 
+/** A refusal as `<code>: <detail>`, so one pattern checks both what the UI words and the raw reason. */
 async function refusal(reply: Promise<CommandReply>): Promise<string> {
   const r = await reply;
   if (r.ok) throw new Error(`accepted: ${JSON.stringify(r.value)}`);
-  return r.error;
+  return `${r.error.code}: ${r.error.detail ?? ''}`;
 }
 
 /** Everything the service emitted, by event name. */
@@ -91,12 +92,12 @@ describe('ChatService: profile and settings', () => {
     expect(snapshot.settings.profile).toBeUndefined();
     expect(snapshot.status.running).toBe(false);
     expect(snapshot.conversations.map((c) => c.id)).toEqual(['*']);
-    expect(await refusal(service.dispatch('sendDirect', ['bob@CIC', 'oi']))).toMatch(/set up your profile first/);
+    expect(await refusal(service.dispatch('sendDirect', ['bob@CIC', 'oi']))).toMatch(/^not-connected: .*set up your profile first/);
   });
 
   it('refuses a bad profile with the rule it breaks, and saves nothing', async () => {
     const service = newService();
-    expect(await refusal(service.dispatch('startProfile', [profile({ name: 'ana maria' })]))).toMatch(/name must not contain spaces/);
+    expect(await refusal(service.dispatch('startProfile', [profile({ name: 'ana maria' })]))).toMatch(/^invalid-profile: .*name must not contain spaces/);
     expect(await refusal(service.dispatch('startProfile', [profile({ namespace: 'x'.repeat(65) })]))).toMatch(/namespace must be 1 to 64 characters/);
     expect(await refusal(service.dispatch('startProfile', [profile({ port: 70000 })]))).toMatch(/port must be a whole number from 0 to 65535/);
     expect(await refusal(service.dispatch('startProfile', [profile({ ttl: 0 })]))).toMatch(/TTL/);
@@ -136,16 +137,49 @@ describe('ChatService: profile and settings', () => {
     expect((await ok<Snapshot>(newService().dispatch('getSnapshot', []))).settings.theme).toBe('system');
   });
 
+  it('checks a profile before it is used: a taken port, a silent server, something that is no rendezvous server', async () => {
+    const service = newService();
+    const busy: Server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const taken = (busy.address() as AddressInfo).port;
+    const silent = await silentPort();
+    try {
+      expect(await ok(service.dispatch('checkProfile', [profile()]))).toEqual({ port: undefined, rendezvous: undefined });
+      const check = await ok(service.dispatch('checkProfile', [profile({ port: taken, rendezvous: { preset: 'custom', host: '127.0.0.1', port: silent } })]));
+      expect(check).toMatchObject({
+        port: { code: 'port-in-use', port: taken },
+        rendezvous: { code: 'rendezvous-unreachable', server: `127.0.0.1:${silent}`, detail: expect.stringMatching(/ECONNREFUSED|refused|cannot reach/i) },
+      });
+      expect(await ok(service.dispatch('checkProfile', [profile({ rendezvous: { preset: 'custom', host: '127.0.0.1', port: taken } })]))).toMatchObject({
+        rendezvous: { code: 'rendezvous-bad-reply', server: `127.0.0.1:${taken}` },
+      });
+      // Nothing was saved or started by checking.
+      expect((await ok<Snapshot>(service.dispatch('getSnapshot', []))).settings.profile).toBeUndefined();
+      expect(rdv.registrations).toBe(0);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('runs with a server that does not answer: the status says since when, and Discover says why in a code', async () => {
+    const port = await silentPort();
+    const service = newService();
+    const before = Date.now();
+    await ok(service.dispatch('startProfile', [profile({ rendezvous: { preset: 'custom', host: '127.0.0.1', port } })]));
+    expect(await refusal(service.dispatch('discover', []))).toMatch(new RegExp(`^rendezvous-unreachable: .*127\\.0\\.0\\.1:${port}`));
+    const { registration } = (await ok<Snapshot>(service.dispatch('getSnapshot', []))).status;
+    expect(registration).toMatchObject({ state: 'unreachable', server: `127.0.0.1:${port}` });
+    expect(registration!.unreachableSince).toBeGreaterThanOrEqual(before);
+  });
+
   it('says so when the port is taken, and starts once the user picks another', async () => {
     const busy: Server = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
     const port = (busy.address() as AddressInfo).port;
     const service = newService();
-    expect(await refusal(service.dispatch('startProfile', [profile({ port })]))).toBe(
-      `port ${port} is already in use on 127.0.0.1: choose another port (0 picks a free one)`,
-    );
+    expect(await refusal(service.dispatch('startProfile', [profile({ port })]))).toBe(`port-in-use: port ${port} is already in use on 127.0.0.1`);
     const { status } = await ok<Snapshot>(service.dispatch('getSnapshot', []));
-    expect(status).toMatchObject({ running: false, error: expect.stringContaining('already in use') });
+    expect(status).toMatchObject({ running: false, error: { code: 'port-in-use', port } });
     busy.close();
     expect((await ok<Snapshot>(service.dispatch('startProfile', [profile()]))).status).toMatchObject({ running: true, error: undefined });
 
@@ -153,7 +187,7 @@ describe('ChatService: profile and settings', () => {
     const again: Server = createServer();
     await new Promise<void>((r) => again.listen(0, '127.0.0.1', r));
     const taken = (again.address() as AddressInfo).port;
-    expect(await refusal(service.dispatch('startProfile', [profile({ name: 'bia', port: taken })]))).toMatch(/already in use/);
+    expect(await refusal(service.dispatch('startProfile', [profile({ name: 'bia', port: taken })]))).toMatch(/^port-in-use: .*already in use/);
     again.close();
     const after = await ok<Snapshot>(service.dispatch('getSnapshot', []));
     expect([after.status.running, after.status.peerId, after.settings.profile?.name]).toEqual([true, 'ana@CIC', 'ana']);
@@ -219,11 +253,11 @@ describe('ChatService: conversations with a real peer', () => {
       (events.delivery ?? []).some((m) => m.msgId === waiting.msgId && m.delivery === 'queued' && m.error === 'nobody@CIC is not registered on the rendezvous server'),
     );
     await waitFor('queued count', () => (events.conversations ?? []).at(-1)?.find((c) => c.id === 'dm:nobody@CIC')?.queued === 1);
-    expect(await refusal(service.dispatch('retry', ['no-such-id']))).toMatch(/only a message that is still waiting/);
+    expect(await refusal(service.dispatch('retry', ['no-such-id']))).toMatch(/^not-waiting: only a message that is still waiting/);
     expect((await ok<ChatMessage>(service.dispatch('retry', [waiting.msgId]))).msgId).toBe(waiting.msgId);
     const cancelled = await ok<ChatMessage>(service.dispatch('cancel', [waiting.msgId]));
     expect(cancelled).toMatchObject({ msgId: waiting.msgId, delivery: 'cancelled' });
-    expect(await refusal(service.dispatch('cancel', [waiting.msgId]))).toMatch(/only a message that is still waiting/);
+    expect(await refusal(service.dispatch('cancel', [waiting.msgId]))).toMatch(/^not-waiting: only a message that is still waiting/);
     await waitFor('nothing queued', () => (events.conversations ?? []).at(-1)?.find((c) => c.id === 'dm:nobody@CIC')?.queued === 0);
     const history = (await ok<HistoryPage>(service.dispatch('history', ['dm:nobody@CIC']))).messages;
     expect(history.map((m) => [m.msgId, m.delivery])).toEqual([[waiting.msgId, 'cancelled']]);
@@ -313,7 +347,7 @@ describe('ChatService: history that outlives the app', () => {
     writeFileSync(path, 'not a database, but precious to someone');
     const service = newService();
     const reason = await refusal(service.dispatch('startProfile', [profile()]));
-    expect(reason).toMatch(/cannot open message history file .*history\.sqlite: .*Move the file away \(or pick another profile\)/);
+    expect(reason).toMatch(/^history-unavailable: cannot open message history file .*history\.sqlite: /);
     expect(readFileSync(path, 'utf8')).toBe('not a database, but precious to someone');
   });
 });
@@ -322,14 +356,14 @@ describe('ChatService: everything from the renderer is checked', () => {
   it('refuses bad commands and arguments with a clear reason, and keeps working', async () => {
     const { service, bob } = await started();
     const cases: [unknown, unknown, RegExp][] = [
-      ['rm -rf', [], /unknown command/],
+      ['rm -rf', [], /^invalid-request: unknown command/],
       ['getSnapshot', 'not a list', /arguments must be a list/],
       ['sendDirect', ['bob', 'oi'], /name@namespace/],
       ['sendDirect', ['bob@CIC', 42], /must be text/],
       ['sendDirect', ['bob@CIC', '   \n'], /the message is empty/],
-      ['sendDirect', ['bob@CIC', 'é'.repeat(16_000)], /too long: 32000 bytes, the limit is 30720/],
-      ['sendDirect', ['bob@CIC', 'x'.repeat(1_000_000)], /too long: over 30720 bytes/],
-      ['sendDirect', ['ana@CIC', 'me?'], /our own peer_id/],
+      ['sendDirect', ['bob@CIC', 'é'.repeat(16_000)], /^message-too-long: .*too long: 32000 bytes, the limit is 30720/],
+      ['sendDirect', ['bob@CIC', 'x'.repeat(1_000_000)], /^message-too-long: .*too long: over 30720 bytes/],
+      ['sendDirect', ['ana@CIC', 'me?'], /^own-peer-id: .*our own peer_id/],
       ['publish', ['CIC', 'oi'], /publish to \* or #namespace/],
       ['publish', ['#has space', 'oi'], /publish to \* or #namespace/],
       ['history', ['../etc'], /unknown conversation/],
@@ -348,9 +382,9 @@ describe('ChatService: everything from the renderer is checked', () => {
       ['updateSettings', [{ timers: { ackTimeoutS: 0 } }], /ackTimeoutS must be a whole number from 1 to 120/],
       ['updateSettings', [{ profile: profile() }], /unknown setting "profile"/],
       ['updateSettings', [{ notifyChannels: ['dm:bob@CIC'] }], /notifyChannels/],
-      ['reconnect', ['ghost@CIC'], /unknown peer ghost@CIC/],
-      ['openLink', ['javascript:alert(1)'], /only http and https/],
-      ['openLink', ['file:///etc/passwd'], /only http and https/],
+      ['reconnect', ['ghost@CIC'], /^unknown-peer: unknown peer ghost@CIC/],
+      ['openLink', ['javascript:alert(1)'], /^link-refused: only http and https/],
+      ['openLink', ['file:///etc/passwd'], /^link-refused: only http and https/],
     ];
     for (const [command, args, reason] of cases) {
       expect(await refusal(service.dispatch(command, args)), `${String(command)} ${JSON.stringify(args).slice(0, 60)}`).toMatch(reason);

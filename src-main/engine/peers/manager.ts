@@ -125,7 +125,7 @@ export class PeerManager {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(err.code === 'EADDRINUSE' ? `port ${this.o.listenPort} is already in use on ${this.o.listenHost}` : `cannot listen on ${this.o.listenHost}:${this.o.listenPort}: ${err.message}`)),
+        reject(new Error(err.code === 'EADDRINUSE' ? `port ${this.o.listenPort} is already in use on ${this.o.listenHost}` : `cannot listen on ${this.o.listenHost}:${this.o.listenPort}: ${err.message}`, { cause: err })),
       );
       server.listen(this.o.listenPort, this.o.listenHost, () => {
         server.on('error', (err) => this.o.log.error(`listening socket: ${err.message}`));

@@ -88,6 +88,7 @@ export class RendezvousSession {
       expiresAt: undefined,
       error: undefined,
       retryAt: undefined,
+      unreachableSince: undefined,
     };
   }
 
@@ -160,7 +161,7 @@ export class RendezvousSession {
       const ip = typeof reply.ip === 'string' ? reply.ip : undefined;
       const first = this.view.state !== 'registered';
       this.failures = 0;
-      this.update({ state: 'registered', ip, ttl, expiresAt: this.o.now() + ttl * 1000, error: undefined, retryAt: undefined });
+      this.update({ state: 'registered', ip, ttl, expiresAt: this.o.now() + ttl * 1000, error: undefined, retryAt: undefined, unreachableSince: undefined });
       this.o.log.info(`REGISTER ${this.o.name}@${this.o.namespace} port ${this.o.port()} -> OK, seen as ${ip ?? '?'}, ttl ${ttl} s`);
       // Stopped meanwhile: the server has our record all the same, and stop() takes it back.
       if (this.stopped) return;
@@ -175,12 +176,14 @@ export class RendezvousSession {
 
   private async doDiscover(): Promise<DiscoveredPeer[]> {
     try {
-      if (this.view.state !== 'registered') await this.registering;
+      // Not registered and no REGISTER on its way (a retry is scheduled): register first, now.
+      if (this.view.state !== 'registered') await (this.registering ?? this.register());
       await this.spend();
       const reply = await rendezvousRequest(this.o.endpoint, { type: 'DISCOVER' });
       const peers = readPeers(reply.peers);
       this.lastDiscover = { at: this.o.now(), peers };
       this.o.log.debug(`DISCOVER -> ${peers.length} peers`);
+      if (!this.stopped) this.answered();
       if (!this.stopped) this.o.onDiscovered(peers);
       // The server answers DISCOVER for any registered peer of our IP, so a server that restarted
       // without our record may still answer us: our own entry missing is the sign.
@@ -208,6 +211,8 @@ export class RendezvousSession {
   private onFailure(request: 'REGISTER' | 'DISCOVER', err: unknown): void {
     const message = this.describe(err);
     const code = err instanceof RendezvousError ? err.code : 'bad_reply';
+    if (code === 'unreachable' || code === 'timeout' || code === 'no_reply') this.update({ unreachableSince: this.view.unreachableSince ?? this.o.now(), error: message });
+    else this.answered();
     if (code === 'blocked') {
       const retryAfter = (err as RendezvousError).retryAfterMs! + 1000;
       this.budget.block(this.o.now() + retryAfter);
@@ -256,6 +261,11 @@ export class RendezvousSession {
 
   private isOwnRecord(p: DiscoveredPeer): boolean {
     return p.name === this.o.name && p.namespace === this.o.namespace && p.port === this.o.port() && (this.view.ip === undefined || p.ip === this.view.ip);
+  }
+
+  /** The server answered (even with an error): after a silence, it is reachable again. */
+  private answered(): void {
+    if (this.view.unreachableSince !== undefined) this.update({ unreachableSince: undefined, error: undefined });
   }
 
   private update(changes: Partial<RegistrationView>): void {
