@@ -42,7 +42,7 @@ export function SecurityBadge({ peer }: { peer: ChatPeer | undefined }) {
   const t = useStrings();
   const security = peer?.state === 'open' ? peer.security : undefined;
   if (security === undefined) return null;
-  const tone = security === 'encrypted' ? 'text-emerald-700 dark:text-emerald-400' : security === 'plain' ? 'text-zinc-500 dark:text-zinc-400' : 'text-red-700 dark:text-red-400';
+  const tone = security === 'encrypted' ? 'text-emerald-700 dark:text-emerald-400' : security === 'plain' ? 'text-zinc-600 dark:text-zinc-400' : 'text-red-700 dark:text-red-400';
   return (
     <span data-testid="security" data-security={security} className={`inline-flex items-center gap-1 ${tone}`}>
       <LockIcon open={security !== 'encrypted'} />
@@ -120,7 +120,7 @@ function SafetyNumberDialog({ peerKey, onClose }: { peerKey: PeerKeyView; onClos
           <span key={i}>{g}</span>
         ))}
       </p>
-      <p className="mt-3 text-xs text-zinc-500 dark:text-zinc-400">{peerKey.verified ? t.secure.isVerified : t.secure.notVerified}</p>
+      <p className="mt-3 text-xs text-zinc-600 dark:text-zinc-400">{peerKey.verified ? t.secure.isVerified : t.secure.notVerified}</p>
       {error && (
         <p role="alert" className="mt-3 text-sm text-red-600 dark:text-red-400">
           {error}

@@ -49,7 +49,7 @@ describe('the desktop app', () => {
     await page.getByLabel('Server address').fill(`127.0.0.1:${suite.rendezvous.port}`);
     await page.getByRole('button', { name: 'Join the network' }).click();
     await page.getByTestId('own-peer-id').filter({ hasText: 'You are alice@CIC' }).waitFor();
-    await page.getByTestId('registration').filter({ hasText: 'Registered' }).waitFor();
+    await page.getByTestId('registration').filter({ hasText: 'Online' }).waitFor();
     await waitFor('bob to connect to alice', () => bob.peer('alice@CIC')?.state === 'open', 15_000);
     expect(await listed('alice@CIC')).toBe(true);
   });

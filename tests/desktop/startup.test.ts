@@ -29,8 +29,7 @@ describe('start-up failures', () => {
     try {
       const app = await launchApp({ configHome: await seedProfile('ivan', suite.rendezvous.port, { port: busy.port }) });
       const page = await app.window();
-      // Wherever the window says it (the wording is the renderer's), it names the port.
-      await page.getByText(new RegExp(`\\b${busy.port}\\b.*in use`)).first().waitFor();
+      await page.getByText(`Port ${busy.port} is already used by another program.`).first().waitFor();
       await app.call('clickTrayItem', 'Quit ChatP2P');
       expect(await app.exited()).toBe(0);
     } finally {

@@ -39,7 +39,7 @@ describe('secure sessions in the UI', () => {
     const carolBadge = page.getByTestId('peer-carol@CIC').getByTestId('security');
     await eventually(() => carolBadge.textContent()).toBe('Not encrypted');
     await page.getByTestId('channel-dm:bob@CIC').click();
-    await page.locator('section header').getByTestId('security').filter({ hasText: 'Encrypted' }).waitFor();
+    await page.locator('main header').getByTestId('security').filter({ hasText: 'Encrypted' }).waitFor();
   });
 
   test('the safety number is the one the peer sees, and can be marked verified', async () => {
@@ -73,6 +73,6 @@ describe('secure sessions in the UI', () => {
     await eventually(() => bubble(page, 'espera a chave nova').getAttribute('data-delivery')).toBe('delivered');
     await banner.waitFor({ state: 'detached' });
     expect(bob.messages.map((m) => m.text)).toEqual(['espera a chave nova']);
-    await page.locator('section header').getByTestId('security').filter({ hasText: 'Encrypted' }).waitFor();
+    await page.locator('main header').getByTestId('security').filter({ hasText: 'Encrypted' }).waitFor();
   });
 });

@@ -69,7 +69,7 @@ it('shows the lock, the safety number and the key at rest through the ChatApi, a
     ['acceptKey', ['bob@CIC'], 'no new key of bob@CIC waits to be accepted'],
     ['keys', ['x'.repeat(10_000)], 'a peer is addressed as name@namespace'],
   ] as const) {
-    expect(await s.dispatch(command, [...args])).toEqual({ ok: false, error });
+    expect(await s.dispatch(command, [...args])).toEqual({ ok: false, error: { code: 'invalid-request', detail: error } });
   }
 });
 
