@@ -157,6 +157,10 @@ export interface ConversationSummary {
   last: { from: string; text: string; at: number } | undefined;
   /** Messages here raise desktop notifications (always for DMs, opt-in for channels). */
   notify: boolean;
+  /** The seq of the oldest incoming message not yet seen: where the chat opens, under "New messages". */
+  firstUnread: number | undefined;
+  /** Text typed here and not sent yet, kept across chat switches and restarts. */
+  draft: string | undefined;
 }
 
 /** Which page of a conversation: the latest by default; `around` opens it at a search hit. */
@@ -313,8 +317,17 @@ export interface ChatCommands {
   exportConversation: { args: [conversationId: ConversationId, format: ExportFormat]; result: ExportedConversation };
   /** Deletes the conversation's messages from this computer (queued DMs in it are cancelled). */
   deleteConversation: { args: [conversationId: ConversationId]; result: void };
-  markRead: { args: [conversationId: ConversationId]; result: void };
-  /** The conversation on screen (undefined: none); its messages arrive already read. */
+  /** Marks incoming messages read: up to and including `upTo` (a seq that was on screen), or all of them. */
+  markRead: { args: [conversationId: ConversationId, upTo?: number]; result: void };
+  /** Every conversation read at once. */
+  markAllRead: { args: []; result: void };
+  /** Keeps (or, with empty text, forgets) the conversation's unsent text in the profile. */
+  setDraft: { args: [conversationId: ConversationId, text: string]; result: void };
+  /** Removes one message from this computer's history (a waiting DM leaves the outbox first). */
+  deleteMessage: { args: [conversationId: ConversationId, seq: number]; result: void };
+  /** Sends a cancelled DM's text again as a new message, which takes its place in the history. */
+  resend: { args: [msgId: string]; result: ChatMessage };
+  /** The conversation on screen (undefined: none): its messages raise no notification. They count as read only once the UI says they were seen (markRead). */
   setActiveConversation: { args: [conversationId: ConversationId | undefined]; result: void };
   logs: { args: []; result: LogEvent[] };
   /** Opens an http(s) link in the system browser, after main's own check. */
@@ -341,6 +354,10 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   exportConversation: true,
   deleteConversation: true,
   markRead: true,
+  markAllRead: true,
+  setDraft: true,
+  deleteMessage: true,
+  resend: true,
   setActiveConversation: true,
   logs: true,
   openLink: true,

@@ -45,9 +45,25 @@ export function messageText(value: unknown): string {
   return value;
 }
 
+export function isConversationId(value: unknown): value is ConversationId {
+  return isChannelId(value) || (typeof value === 'string' && value.startsWith('dm:') && isValidPeerId(value.slice(3)));
+}
+
 function conversationId(value: unknown): ConversationId {
-  if (isChannelId(value) || (typeof value === 'string' && value.startsWith('dm:') && isValidPeerId(value.slice(3)))) return value as ConversationId;
+  if (isConversationId(value)) return value;
   throw new ArgumentError('unknown conversation');
+}
+
+function seq(value: unknown, name: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1) throw new ArgumentError(`${name} must be a message's seq`);
+  return value as number;
+}
+
+/** A draft may be empty (that clears it) but no longer than a message may be. */
+function draftText(value: unknown): string {
+  if (typeof value !== 'string') throw new ArgumentError('a draft is text');
+  if (value.length > LIMITS.maxTextBytes || wireTextBytes(value) > LIMITS.maxTextBytes) throw new ArgumentError(`a draft is at most ${LIMITS.maxTextBytes} bytes, as a message`, 'message-too-long');
+  return value;
 }
 
 function msgId(value: unknown): string {
@@ -116,7 +132,11 @@ const CHECKERS: Checkers = {
     return [conversationId(id), format];
   },
   deleteConversation: ([id]) => [conversationId(id)],
-  markRead: ([id]) => [conversationId(id)],
+  markRead: ([id, upTo]) => [conversationId(id), upTo === undefined || upTo === null ? undefined : seq(upTo, 'upTo')],
+  markAllRead: none,
+  setDraft: ([id, text]) => [conversationId(id), draftText(text)],
+  deleteMessage: ([id, at]) => [conversationId(id), seq(at, 'the message')],
+  resend: ([id]) => [msgId(id)],
   setActiveConversation: ([id]) => [id === undefined || id === null ? undefined : conversationId(id)],
   logs: none,
   openLink: ([url]) => {
