@@ -372,6 +372,8 @@ export interface ChatEvents {
   message: ChatMessage;
   /** Our message's delivery state changed. */
   delivery: ChatMessage;
+  /** A message was deleted from this computer's history (or replaced by its resend). */
+  'message-removed': { conversationId: ConversationId; seq: number };
   /** Unread counts, queued counts, previews or the conversation list changed (one deleted, too). */
   conversations: ConversationSummary[];
   settings: Settings;

@@ -287,6 +287,7 @@ export class ChatService {
       // A waiting DM leaves the outbox first, so it is not sent after it was deleted.
       if (message.direction === 'out' && (message.state === 'queued' || message.state === 'sent')) this.cancelQuietly(message.msgId);
       history.store.deleteMessage(id, seq);
+      this.emit('message-removed', { conversationId: id, seq });
       this.emitConversations();
     },
     resend: (msgId) => {
@@ -296,6 +297,7 @@ export class ChatService {
       if (!old || old.kind !== 'dm' || old.state !== 'cancelled') throw new ServiceError({ code: 'not-waiting', detail: 'only a cancelled direct message can be sent again' });
       const message = this.addOutgoing(fromOutgoing(engine.sendDirect(old.to, old.text), engine.peerId));
       store.deleteMessage(message.conversationId, old.seq);
+      this.emit('message-removed', { conversationId: message.conversationId, seq: old.seq });
       return message;
     },
     setActiveConversation: (id) => {

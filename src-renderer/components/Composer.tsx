@@ -9,6 +9,11 @@ import { Icon } from './Icons.tsx';
 
 interface ComposerProps {
   placeholder: string;
+  /** The text in the box (the conversation's draft), owned by the caller so it outlives the box. */
+  text: string;
+  onText: (text: string) => void;
+  /** Sent before the text (a reply's quoted line): it counts toward the limit too. */
+  prefix?: string;
   onSend: (text: string) => Promise<void>;
   composerRef: RefObject<HTMLTextAreaElement | null>;
 }
@@ -18,13 +23,12 @@ const MAX_HEIGHT_PX = 200;
 /** Under the box: a hint, our own check's words, or the host's refusal. */
 type Notice = { kind: 'hint' | 'error'; text: string } | { kind: 'error'; error: ChatError };
 
-export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
+export function Composer({ placeholder, text, onText: setText, prefix = '', onSend, composerRef }: ComposerProps) {
   const t = useStrings();
   const noteId = useId();
-  const [text, setText] = useState('');
   const [notice, setNotice] = useState<Notice>();
   const [busy, setBusy] = useState(false);
-  const bytes = wireTextBytes(text);
+  const bytes = wireTextBytes(prefix + text);
   const tooLong = bytes > LIMITS.maxTextBytes;
 
   // Grow with the text up to a limit, then scroll.
@@ -41,7 +45,7 @@ export function Composer({ placeholder, onSend, composerRef }: ComposerProps) {
     if (tooLong) return;
     setBusy(true);
     try {
-      await onSend(text);
+      await onSend(prefix + text);
       setText('');
       setNotice(undefined);
     } catch (error) {

@@ -54,7 +54,6 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const pageVisible = usePageVisible();
   // What the user is looking at: its messages arrive read.
   const visibleId = view === 'chat' && pageVisible ? activeId : undefined;
-  const activeUnread = active?.unread ?? 0;
   const unreadTotal = snapshot.conversations.reduce((sum, c) => sum + c.unread, 0);
 
   const open = (id: ConversationId) => {
@@ -83,9 +82,6 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
 
   useEffect(() => chat.on('open-conversation', ({ conversationId }) => open(conversationId)), [chat]);
   useEffect(() => quietly(chat.setActiveConversation(visibleId)), [chat, visibleId, epoch]);
-  useEffect(() => {
-    if (visibleId !== undefined) quietly(chat.markRead(visibleId));
-  }, [chat, visibleId, epoch, activeUnread]);
   useEffect(() => {
     document.title = unreadTotal > 0 ? `(${unreadTotal}) ${t.appName}` : t.appName;
   }, [unreadTotal, t]);
@@ -139,6 +135,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
           now={now}
           onOpen={open}
           onSettings={() => setView((v) => (v === 'chat' ? 'settings' : 'chat'))}
+          onMarkAllRead={unreadTotal > 0 ? () => quietly(chat.markAllRead()) : undefined}
           settingsOpen={view !== 'chat'}
         />
         {view !== 'chat' ? (
@@ -159,6 +156,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
             jump={jump?.conversationId === active.id ? jump : undefined}
             composerRef={composerRef}
             onDeleted={close}
+            visible={visibleId === active.id}
           />
         ) : (
           <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-500 dark:bg-zinc-950 dark:text-zinc-400">

@@ -26,9 +26,11 @@ interface SidebarProps {
   onOpen: (id: ConversationId) => void;
   onSettings: () => void;
   settingsOpen: boolean;
+  /** Marks every chat read; undefined while nothing is unread. */
+  onMarkAllRead: (() => void) | undefined;
 }
 
-export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen }: SidebarProps) {
+export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen, onMarkAllRead }: SidebarProps) {
   const t = useStrings();
   const results = useRef<HTMLUListElement>(null);
   const searching = searchText !== '';
@@ -45,6 +47,11 @@ export function Sidebar({ sections, filter, onFilter, filterRef, searchText, onS
           <div className="text-base font-semibold">{t.appName}</div>
           {ownPeerId && <div className="truncate text-xs text-zinc-500 dark:text-zinc-400" data-testid="own-peer-id">{t.youAre(ownPeerId)}</div>}
         </div>
+        {onMarkAllRead && (
+          <button type="button" onClick={onMarkAllRead} aria-label={t.markAllRead} title={t.markAllRead} className="rounded-lg p-2 text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800">
+            <Icon name="checks" />
+          </button>
+        )}
         <button
           type="button"
           onClick={onSettings}

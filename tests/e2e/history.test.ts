@@ -22,6 +22,8 @@ const suite = useSuite({
       for (let n = 1; n <= LONG_CHAT; n++) {
         store.addIncoming({ msgId: `zoe-${n}`, kind: 'dm', from: ZOE, to: 'alice@CIC', text: zoeText(n), receivedAt: start + n * 1000, sentAt: undefined, claimedSrc: undefined });
       }
+      // Read already: a chat with unread messages would open at the first of them, not the latest.
+      store.markRead(`dm:${ZOE}`);
     }),
   before: async ({ rendezvous }) => {
     bob = await startEngine(rendezvous.port, 'bob', 'CIC');
