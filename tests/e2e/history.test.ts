@@ -50,6 +50,8 @@ describe('history', () => {
     await bubble(page, 'Antes do reinício').getByTestId('delivery').filter({ hasText: 'Delivered' }).waitFor();
     bob.engine.sendDirect('alice@CIC', 'Lida antes de parar');
     await bubble(page, 'Lida antes de parar').waitFor();
+    // Read once it has been on screen a moment.
+    await eventually(() => suite.app.service.totalUnread()).toBe(0);
 
     // With another chat open, bob's next two messages stay unread.
     await page.getByTestId('channel-*').click();

@@ -67,6 +67,8 @@ describe('messaging with an engine peer', () => {
 
     bob.engine.sendDirect('alice@CIC', 'Tudo ótimo, e você?');
     await bubble(page, 'Tudo ótimo, e você?').waitFor();
+    // Read once it has been on screen a moment.
+    await eventually(() => suite.app.service.totalUnread()).toBe(0);
     await screenshot(page, 'conversation');
 
     await page.getByTestId('channel-*').click();
