@@ -207,6 +207,13 @@ describe('message actions', () => {
     await eventually(() => bob.messages.at(-1)?.text).toBe('> bob@CIC: Pergunta do bob?\nA resposta');
     await page.getByTestId('reply-bar').waitFor({ state: 'detached' });
 
+    // A www. address is a link too, to https.
+    bob.engine.sendDirect(ME, 'Veja www.example.org/doc.');
+    const link = bubble(page, 'Veja').getByRole('link', { name: 'www.example.org/doc' });
+    expect(await link.getAttribute('href')).toBe('https://www.example.org/doc');
+    expect(await link.getAttribute('target')).toBe('_blank');
+    expect(await link.getAttribute('rel')).toContain('noopener');
+
     // The cancelled DM goes again, once, and takes the old one's place.
     const cancelled = bubble(page, 'Reenviar isto');
     await cancelled.getByTestId('message-actions').click();
