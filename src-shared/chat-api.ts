@@ -262,11 +262,39 @@ export interface Settings {
   notifications: boolean;
   /** Channels (`#namespace` or `*`) whose messages notify too. */
   notifyChannels: ConversationId[];
+  /** No notification from any chat while on. */
+  doNotDisturb: boolean;
+  /** A short sound with each notification. */
+  sound: boolean;
+  /** Chats that do not notify: until when (ms since the epoch), or until unmuted. */
+  muted: Record<ConversationId, number | 'always'>;
   theme: Theme;
   language: Language;
   /** Closing the window hides it in the tray instead of quitting. */
   minimizeToTray: boolean;
   logLevel: LogLevel;
+}
+
+export type MuteDuration = '1h' | '8h' | 'always' | 'off';
+export const MUTE_DURATIONS: Record<Exclude<MuteDuration, 'always' | 'off'>, number> = { '1h': 3_600_000, '8h': 8 * 3_600_000 };
+
+/** Whether the chat is muted at `now`. */
+export function isMuted(muted: Settings['muted'] | undefined, id: ConversationId, now: number): boolean {
+  const until = muted?.[id];
+  return until === 'always' || (until !== undefined && until > now);
+}
+
+/**
+ * Whether a message in this chat notifies (both hosts apply it): notifications on, no
+ * do-not-disturb, the chat not muted, and a DM or a channel the user opted into.
+ */
+export function notifies(
+  id: ConversationId,
+  settings: Pick<Settings, 'notifications' | 'notifyChannels'> & Partial<Pick<Settings, 'doNotDisturb' | 'muted'>>,
+  now: number,
+): boolean {
+  if (!settings.notifications || settings.doNotDisturb || isMuted(settings.muted, id, now)) return false;
+  return conversationKind(id) === 'dm' || settings.notifyChannels.includes(id);
 }
 
 /** Everything but the profile, which changes only through `startProfile`. */
@@ -330,6 +358,8 @@ export interface ChatCommands {
   /** The conversation on screen (undefined: none): its messages raise no notification. They count as read only once the UI says they were seen (markRead). */
   setActiveConversation: { args: [conversationId: ConversationId | undefined]; result: void };
   logs: { args: []; result: LogEvent[] };
+  /** Mutes a chat's notifications for an hour, eight hours or until unmuted; `off` unmutes it. */
+  mute: { args: [conversationId: ConversationId, duration: MuteDuration]; result: Settings };
   /** Opens an http(s) link in the system browser, after main's own check. */
   openLink: { args: [url: string]; result: void };
 }
@@ -360,6 +390,7 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   resend: true,
   setActiveConversation: true,
   logs: true,
+  mute: true,
   openLink: true,
 };
 export const COMMANDS = Object.keys(COMMAND_NAMES) as CommandName[];

@@ -13,7 +13,7 @@ import {
   type HistoryQuery,
 } from '../../src-shared/chat-api.ts';
 import { isValidPeerId } from '../engine/wire/messages.ts';
-import { SettingsError, isChannelId, isObject, validatePatch, validateProfile } from './settings.ts';
+import { SettingsError, isChannelId, isConversationId, isObject, validatePatch, validateProfile } from './settings.ts';
 
 type ArgumentErrorCode = Extract<ChatErrorCode, 'invalid-request' | 'invalid-profile' | 'message-too-long' | 'link-refused'>;
 
@@ -43,10 +43,6 @@ export function messageText(value: unknown): string {
   const bytes = wireTextBytes(value);
   if (bytes > LIMITS.maxTextBytes) throw new ArgumentError(`the message is too long: ${bytes} bytes, the limit is ${LIMITS.maxTextBytes}`, 'message-too-long');
   return value;
-}
-
-export function isConversationId(value: unknown): value is ConversationId {
-  return isChannelId(value) || (typeof value === 'string' && value.startsWith('dm:') && isValidPeerId(value.slice(3)));
 }
 
 function conversationId(value: unknown): ConversationId {
@@ -139,6 +135,10 @@ const CHECKERS: Checkers = {
   resend: ([id]) => [msgId(id)],
   setActiveConversation: ([id]) => [id === undefined || id === null ? undefined : conversationId(id)],
   logs: none,
+  mute: ([id, duration]) => {
+    if (duration !== '1h' && duration !== '8h' && duration !== 'always' && duration !== 'off') throw new ArgumentError('mute for 1h, 8h, always, or off');
+    return [conversationId(id), duration];
+  },
   openLink: ([url]) => {
     const allowed = typeof url === 'string' && url.length <= MAX_URL_CHARS ? allowedExternalUrl(url) : undefined;
     if (!allowed) throw new ArgumentError('only http and https links can be opened', 'link-refused');

@@ -12,7 +12,10 @@ import {
   BROADCAST,
   COMMANDS,
   LIMITS,
+  MUTE_DURATIONS,
   conversationKind,
+  isMuted,
+  notifies,
   dmConversation,
   type AppStatus,
   type ChatCommands,
@@ -149,7 +152,7 @@ export class ChatService {
     this.o.store.write(this.current);
     this.emit('settings', this.settings);
     if (patch.logLevel && patch.logLevel !== before.logLevel) this.applyLogLevel(patch.logLevel);
-    if (patch.notifyChannels) this.emitConversations();
+    if (patch.notifyChannels || patch.muted || patch.doNotDisturb !== undefined || patch.notifications !== undefined) this.emitConversations();
     const restart =
       this.current.connectionPolicy !== before.connectionPolicy || JSON.stringify(this.current.timers) !== JSON.stringify(before.timers);
     if (restart && this.engine && this.current.profile) {
@@ -304,6 +307,13 @@ export class ChatService {
       this.active = id;
     },
     logs: () => [...this.logLines],
+    mute: (id, duration) => {
+      const now = this.clock();
+      // Mutes that ran out leave the settings as this one is written.
+      const muted = Object.fromEntries(Object.entries(this.current.muted).filter(([chat]) => chat !== id && isMuted(this.current.muted, chat, now)));
+      if (duration !== 'off') muted[id] = duration === 'always' ? 'always' : now + MUTE_DURATIONS[duration];
+      return this.updateSettings({ muted });
+    },
     openLink: async (url) => {
       await this.o.openExternal(url);
     },
@@ -341,7 +351,7 @@ export class ChatService {
 
   /** Broadcast and our namespace always, then every conversation in the history, latest first. */
   private summaries(): ConversationSummary[] {
-    const { notifications, notifyChannels } = this.current;
+    const now = this.clock();
     const rows = this.history?.store.conversations() ?? [];
     const drafts = this.history?.drafts;
     const ids = new Set(rows.map((r) => r.key));
@@ -359,13 +369,17 @@ export class ChatService {
         unread: r.unread,
         queued: r.queued,
         last: r.last && { from: r.last.from, text: r.last.text.slice(0, 200), at: r.last.direction === 'in' ? r.last.receivedAt : r.last.createdAt },
-        notify: notifications && (conversationKind(r.key) === 'dm' || notifyChannels.includes(r.key)),
+        notify: notifies(r.key, this.current, now),
         firstUnread: r.firstUnread,
         draft: drafts?.get(r.key),
       }),
     );
     this.lastSummaries = list.sort((a, b) => (b.last?.at ?? 0) - (a.last?.at ?? 0));
     return this.lastSummaries;
+  }
+
+  private clock(): number {
+    return (this.o.now ?? Date.now)();
   }
 
   private markRead(id: ConversationId, upTo?: number): void {

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ConversationId } from '../../src-shared/chat-api.ts';
-import { isConversationId } from './arguments.ts';
+import { isConversationId } from './settings.ts';
 
 /** More drafts than anyone keeps; a renderer asking for more is refused rather than filling the disk. */
 export const MAX_DRAFTS = 1000;

@@ -79,6 +79,7 @@ const ROWS: Partial<Record<string, Row>> = {
   resend: { valid: ['m-1'] },
   setActiveConversation: { valid: [undefined], allowed: (_, v) => v === undefined || v === null },
   logs: { valid: [] },
+  mute: { valid: ['#CIC', '1h'] },
   openLink: { valid: ['https://example.org/'] },
 };
 

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatEvents, ChatMessage, CommandReply, EventName, ExportedConversation, HistoryPage, Profile, SearchResult, Snapshot } from '../../src-shared/chat-api.ts';
+import type { ChatEvents, ChatMessage, CommandReply, EventName, ExportedConversation, HistoryPage, Profile, SearchResult, Settings, Snapshot } from '../../src-shared/chat-api.ts';
 import { ChatService } from '../../src-main/service/chat-service.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
@@ -264,6 +264,27 @@ describe('ChatService: conversations with a real peer', () => {
     expect(carol.messages.map((m) => m.text)).toEqual(['depois']);
   });
 
+  it('mutes a chat for an hour, eight hours or always, and do-not-disturb silences every chat', async () => {
+    const { service, bob, events } = await started();
+    bob.engine.sendDirect('ana@CIC', 'oi');
+    await waitFor('bob in the list', () => (events.message ?? []).length === 1);
+    const notify = () => Object.fromEntries(((events.conversations ?? []).at(-1) ?? []).map((c) => [c.id, c.notify]));
+    const before = Date.now();
+    const settings = await ok<Settings>(service.dispatch('mute', ['dm:bob@CIC', '1h']));
+    const until = settings.muted['dm:bob@CIC'] as number;
+    expect(until).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    await waitFor('bob muted in the list', () => notify()['dm:bob@CIC'] === false);
+    expect((await ok<Settings>(service.dispatch('mute', ['#CIC', 'always']))).muted).toMatchObject({ '#CIC': 'always', 'dm:bob@CIC': until });
+    expect((await ok<Settings>(service.dispatch('mute', ['dm:bob@CIC', 'off']))).muted).toEqual({ '#CIC': 'always' });
+    await waitFor('bob notifies again', () => notify()['dm:bob@CIC'] === true);
+    await ok(service.dispatch('updateSettings', [{ doNotDisturb: true }]));
+    await waitFor('nothing notifies', () => notify()['dm:bob@CIC'] === false);
+    // Saved: a restarted service keeps them.
+    await service.stop();
+    expect(newService().settings).toMatchObject({ doNotDisturb: true, muted: { '#CIC': 'always' } });
+  });
+
   it('keeps a draft per conversation across a restart, lists its chat, and forgets it when cleared', async () => {
     const first = newService();
     await ok(first.dispatch('startProfile', [profile()]));
@@ -432,6 +453,11 @@ describe('ChatService: everything from the renderer is checked', () => {
       ['deleteMessage', ['*', '3'], /the message must be a message's seq/],
       ['deleteMessage', ['*', 999], /^invalid-request: no such message in this conversation/],
       ['resend', [''], /unknown message/],
+      ['mute', ['*', '2h'], /mute for 1h, 8h, always, or off/],
+      ['mute', ['bob', '1h'], /unknown conversation/],
+      ['updateSettings', [{ muted: { 'dm:bob@CIC': -5 } }], /muted: each chat is muted until a time/],
+      ['updateSettings', [{ muted: { '../x': 'always' } }], /muted: unknown chat/],
+      ['updateSettings', [{ doNotDisturb: 'yes' }], /doNotDisturb must be true or false/],
       ['resend', ['no-such-id'], /^not-waiting: only a cancelled direct message/],
       ['setLogLevel', ['LOUD'], /DEBUG, INFO, WARN, ERROR/],
       ['updateSettings', [{ theme: 'neon' }], /theme must be one of: system, light, dark/],
