@@ -2,7 +2,7 @@
 // host's events), composer.
 
 import { useRef, useState, type RefObject } from 'react';
-import { asChatError, type ChatError, type ChatMessage } from '../../src-shared/chat-api.ts';
+import { asChatError, type ChatError, type ChatMessage, type Settings } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import { ErrorText } from './ErrorText.tsx';
 import type { Channel } from '../state/channels.ts';
@@ -15,6 +15,7 @@ import { Composer } from './Composer.tsx';
 import { Icon } from './Icons.tsx';
 import { ConversationMenu } from './ConversationMenu.tsx';
 import { MessageList } from './MessageList.tsx';
+import { MuteMenu } from './MuteMenu.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
 
 interface ConversationProps {
@@ -28,9 +29,11 @@ interface ConversationProps {
   onDeleted: () => void;
   /** On screen in a visible window: what it shows may count as read. */
   visible: boolean;
+  muted: Settings['muted'];
+  now: number;
 }
 
-export function Conversation({ channel, reach, epoch, jump, composerRef, onDeleted, visible }: ConversationProps) {
+export function Conversation({ channel, reach, epoch, jump, composerRef, onDeleted, visible, muted, now }: ConversationProps) {
   const t = useStrings();
   const chat = useChat();
   // Where the unread started when the chat was opened: the "New messages" line stays there while it is open.
@@ -101,6 +104,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
               {t.markRead}
             </button>
           )}
+          <MuteMenu conversationId={channel.id} muted={muted} now={now} onError={setActionError} />
           <ConversationMenu conversationId={channel.id} title={title} onDeleted={onDeleted} onError={setActionError} />
         </div>
       </header>

@@ -7,6 +7,7 @@ import { channelById, channelOrder, channelSections, ownPeerId } from '../state/
 import { useChat } from '../state/chat-context.ts';
 import { usePageVisible } from '../state/use-environment.ts';
 import type { Jump } from '../state/use-history.ts';
+import { useMessageAlerts } from '../state/use-alerts.ts';
 import { useLogs } from '../state/use-logs.ts';
 import { useNow } from '../state/use-now.ts';
 import { useMessageSearch } from '../state/use-search.ts';
@@ -81,6 +82,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const queued = useMemo(() => new Map(snapshot.conversations.filter((c) => c.kind === 'dm').map((c) => [c.title, c.queued])), [snapshot.conversations]);
 
   useEffect(() => chat.on('open-conversation', ({ conversationId }) => open(conversationId)), [chat]);
+  useMessageAlerts(chat, snapshot, visibleId, open);
   useEffect(() => quietly(chat.setActiveConversation(visibleId)), [chat, visibleId, epoch]);
   useEffect(() => {
     document.title = unreadTotal > 0 ? `(${unreadTotal}) ${t.appName}` : t.appName;
@@ -157,6 +159,8 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
             composerRef={composerRef}
             onDeleted={close}
             visible={visibleId === active.id}
+            muted={snapshot.settings.muted}
+            now={now}
           />
         ) : (
           <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-500 dark:bg-zinc-950 dark:text-zinc-400">

@@ -236,3 +236,72 @@ describe('message actions', () => {
     expect(await bubble(page, 'com uma segunda linha').count()).toBe(0);
   });
 });
+
+describe('notifications in the browser host', () => {
+  // Chromium shows Web Notifications outside the page; this records each one the page creates (the
+  // real constructor still runs) and each tone the sound plays.
+  const RECORDER = `
+    window.__shown = [];
+    window.__chimes = 0;
+    const Real = window.Notification;
+    window.Notification = class extends Real {
+      constructor(title, options) { super(title, options); window.__shown.push(this); }
+    };
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (...args) { window.__chimes++; return start.apply(this, args); };`;
+  const shown = (page: Page) => page.evaluate<string[]>('window.__shown.map((n) => n.title + ": " + n.body)');
+  const chimes = (page: Page) => page.evaluate<number>('window.__chimes');
+
+  test('a DM notifies, a muted chat and do-not-disturb do not, the sound plays when on, a click opens the chat', async () => {
+    const page = await open();
+    await page.context().grantPermissions(['notifications']);
+    await page.context().addInitScript(RECORDER);
+    await page.reload();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByText('This browser shows ChatP2P notifications.').waitFor();
+    await page.getByRole('button', { name: 'Back to chats' }).click();
+
+    const bobChat = page.getByTestId('channel-dm:bob@CIC');
+    const arrived = (text: string) => bobChat.filter({ hasText: text }).waitFor();
+    await page.getByTestId('channel-*').click();
+    bob.engine.sendDirect(ME, 'Primeira notificação');
+    await eventually(() => shown(page)).toEqual(['bob@CIC: Primeira notificação']);
+
+    // Muted for an hour: the message arrives, silently.
+    await bobChat.click();
+    await page.getByTestId('mute-menu').click();
+    await page.getByRole('menuitem', { name: 'Mute for 1 hour' }).click();
+    await page.getByRole('button', { name: /^Muted until / }).waitFor();
+    await page.getByTestId('channel-*').click();
+    bob.engine.sendDirect(ME, 'Enquanto silenciada');
+    await arrived('Enquanto silenciada');
+    expect(await shown(page)).toHaveLength(1);
+
+    // Unmuted, but do-not-disturb is on.
+    await bobChat.click();
+    await page.getByTestId('mute-menu').click();
+    await page.getByRole('menuitem', { name: 'Unmute', exact: true }).click();
+    await page.getByRole('button', { name: 'Mute notifications' }).waitFor();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    // The switches follow the saved settings: each turns once the host has saved it.
+    const dnd = page.getByRole('switch', { name: /^Do not disturb/ });
+    await dnd.click();
+    await eventually(() => dnd.isChecked()).toBe(true);
+    const sound = page.getByRole('switch', { name: 'Play a sound with notifications' });
+    await sound.click();
+    await eventually(() => sound.isChecked()).toBe(true);
+    await eventually(() => suite.app.service.settings.doNotDisturb && suite.app.service.settings.sound).toBe(true);
+    bob.engine.sendDirect(ME, 'Sem perturbar');
+    await arrived('Sem perturbar');
+    expect(await shown(page)).toHaveLength(1);
+    expect(await chimes(page)).toBe(0);
+
+    await dnd.click();
+    await eventually(() => suite.app.service.settings.doNotDisturb).toBe(false);
+    bob.engine.sendDirect(ME, 'Com som');
+    await eventually(() => shown(page)).toEqual(['bob@CIC: Primeira notificação', 'bob@CIC: Com som']);
+    expect(await chimes(page)).toBe(1);
+    await page.evaluate('window.__shown.at(-1).onclick()');
+    await eventually(() => page.getByTestId('conversation-title').textContent()).toBe('bob@CIC');
+  });
+});
