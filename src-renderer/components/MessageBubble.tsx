@@ -45,7 +45,7 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
           {message.claimedSrc && <span className="ml-1 text-amber-600 dark:text-amber-400">({t.spoofed(message.claimedSrc)})</span>}
         </span>
       )}
-      <div className={`group flex max-w-full items-start gap-1 ${own ? 'justify-end' : ''}`}>
+      <div className={`group flex w-full items-start gap-1 ${own ? 'justify-end' : ''}`}>
       <div
         className={`max-w-[min(36rem,80%)] rounded-2xl px-3.5 py-2 text-[15px] leading-snug shadow-xs transition-shadow duration-700 ${
           own ? 'rounded-br-md bg-sky-600 text-white dark:bg-sky-700' : 'rounded-bl-md bg-white text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100'

@@ -77,6 +77,7 @@ describe('drafts', () => {
     await page.getByTestId('channel-*').click();
     const bobChat = page.getByTestId('channel-dm:bob@CIC');
     await bobChat.getByTestId('draft-preview').filter({ hasText: 'Draft: Meio escrito para o bob' }).waitFor();
+    await screenshot(page, 'draft');
     await bobChat.click();
     await eventually(() => composer(page).inputValue()).toBe('Meio escrito para o bob');
 
@@ -192,6 +193,7 @@ describe('message actions', () => {
     await question.waitFor();
 
     await question.getByTestId('message-actions').click();
+    await screenshot(page, 'message-actions');
     await page.getByRole('menuitem', { name: 'Copy text' }).click();
     await question.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe('Pergunta do bob?\ncom uma segunda linha');
