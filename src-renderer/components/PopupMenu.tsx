@@ -2,13 +2,15 @@
 // Home and End move, Escape closes it (and nothing under it) and gives the focus back, Tab and a
 // click elsewhere close it.
 
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { Icon, type IconName } from './Icons.tsx';
 
 export interface MenuItem {
   icon: IconName;
   label: string;
   run: () => void;
+  /** Shown in red: it deletes something. */
+  danger?: boolean;
 }
 
 interface PopupMenuProps {
@@ -20,12 +22,16 @@ interface PopupMenuProps {
   /** Which edge of the button the menu lines up with. */
   align: 'left' | 'right';
   testId?: string;
+  /** For a caller that gives the focus back to the button later (after a dialog). */
+  buttonRef?: RefObject<HTMLButtonElement | null>;
+  menuWidth?: string;
 }
 
-export function PopupMenu({ label, button: content, buttonClassName, items, align, testId }: PopupMenuProps) {
+export function PopupMenu({ label, button: content, buttonClassName, items, align, testId, buttonRef, menuWidth = 'w-52' }: PopupMenuProps) {
   const menuId = useId();
   const [open, setOpen] = useState(false);
-  const button = useRef<HTMLButtonElement>(null);
+  const ownButton = useRef<HTMLButtonElement>(null);
+  const button = buttonRef ?? ownButton;
   const menu = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -36,7 +42,7 @@ export function PopupMenu({ label, button: content, buttonClassName, items, alig
     document.addEventListener('pointerdown', onPointerDown);
     menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
     return () => document.removeEventListener('pointerdown', onPointerDown);
-  }, [open]);
+  }, [open, button]);
 
   const close = () => {
     setOpen(false);
@@ -80,9 +86,9 @@ export function PopupMenu({ label, button: content, buttonClassName, items, alig
           role="menu"
           aria-label={label}
           onKeyDown={onMenuKeyDown}
-          className={`absolute top-full z-20 mt-1 w-52 rounded-xl border border-zinc-200 bg-white py-1 shadow-lg dark:border-zinc-700 dark:bg-zinc-900 ${align === 'right' ? 'right-0' : 'left-0'}`}
+          className={`absolute top-full z-20 mt-1 ${menuWidth} rounded-xl border border-zinc-200 bg-white py-1 shadow-lg dark:border-zinc-700 dark:bg-zinc-900 ${align === 'right' ? 'right-0' : 'left-0'}`}
         >
-          {items.map(({ icon, label: text, run }) => (
+          {items.map(({ icon, label: text, run, danger }) => (
             <button
               key={text}
               type="button"
@@ -92,7 +98,9 @@ export function PopupMenu({ label, button: content, buttonClassName, items, alig
                 close();
                 run();
               }}
-              className="flex w-full items-center gap-2.5 px-3 py-2 text-left text-sm text-zinc-800 hover:bg-zinc-100 focus:bg-zinc-100 focus:outline-none dark:text-zinc-200 dark:hover:bg-zinc-800 dark:focus:bg-zinc-800"
+              className={`flex w-full items-center gap-2.5 px-3 py-2 text-left text-sm hover:bg-zinc-100 focus:bg-zinc-100 focus:outline-none dark:hover:bg-zinc-800 dark:focus:bg-zinc-800 ${
+                danger ? 'text-red-600 dark:text-red-400' : 'text-zinc-800 dark:text-zinc-200'
+              }`}
             >
               <Icon name={icon} className="size-4" />
               {text}

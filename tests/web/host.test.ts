@@ -128,7 +128,7 @@ describe('web host: the ChatApi socket', () => {
     ws.send(JSON.stringify({ id: 'x', command: 'getSnapshot', args: [] }));
     ws.send(Buffer.from([1, 2, 3]));
     ws.send(JSON.stringify({ id: 1, command: 'shutdown', args: [] }));
-    expect(await nextMessage(ws, (m) => 'id' in m && m.id === 1)).toEqual({ id: 1, ok: false, error: 'unknown command' });
+    expect(await nextMessage(ws, (m) => 'id' in m && m.id === 1)).toEqual({ id: 1, ok: false, error: { code: 'invalid-request', detail: 'unknown command' } });
     ws.send(JSON.stringify({ id: 2, command: 'getSnapshot', args: [] }));
     expect(await nextMessage(ws, (m) => 'id' in m && m.id === 2)).toMatchObject({ ok: true });
     expect(hostLog.filter((l) => l.includes('not a ChatApi request'))).toHaveLength(3);
