@@ -307,3 +307,48 @@ describe('notifications in the browser host', () => {
     await eventually(() => page.getByTestId('conversation-title').textContent()).toBe('bob@CIC');
   });
 });
+
+describe('emoji', () => {
+  for (const [locale, search, label] of [
+    ['en-US', 'smiling eyes', 'Grinning face with smiling eyes'],
+    ['pt-BR', 'olhos sorridentes', 'Rosto risonho com olhos sorridentes'],
+  ] as const) {
+    test(`the picker loads on first use, finds by name in ${locale}, and :shortcodes: become emoji`, async () => {
+      const page = await open(locale);
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.getByTestId('channel-dm:bob@CIC').click();
+      const box = page.getByRole('textbox', { name: locale === 'en-US' ? 'Message' : 'Mensagem', exact: true });
+      await box.fill('Oi ');
+      expect(requests.filter((u) => /EmojiPicker-[\w-]+\.js$/.test(u))).toEqual([]);
+
+      await page.getByRole('button', { name: 'Emoji', exact: true }).click();
+      await page.getByTestId('emoji-picker').getByRole('searchbox', { name: locale === 'en-US' ? 'Search emoji' : 'Buscar emoji' }).fill(search);
+      await page.getByTestId('emoji-picker').getByRole('gridcell', { name: label, exact: true }).click();
+      await page.getByTestId('emoji-picker').waitFor({ state: 'detached' });
+      expect(requests.filter((u) => /EmojiPicker-[\w-]+\.js$/.test(u))).toHaveLength(1);
+      // The emoji font is the app's own, loaded from its files (Linux often has none).
+      await eventually(() =>
+        page.evaluate<boolean>(
+          `[...document.fonts].some((f) => f.family.includes('Noto Emoji') && f.status === 'loaded') &&
+           performance.getEntriesByType('resource').some((e) => e.name.startsWith(location.origin) && /noto-emoji-.*\\.woff2$/.test(e.name))`,
+        ),
+      ).toBe(true);
+
+      await box.pressSequentially(' :+1:');
+      // 👍 as emoji data writes it: with the emoji presentation selector.
+      await eventually(() => box.inputValue()).toBe('Oi 😄 \u{1F44D}\uFE0F');
+      await box.press('Enter');
+      await eventually(() => bob.messages.at(-1)?.text).toBe('Oi 😄 \u{1F44D}\uFE0F');
+      if (locale === 'en-US') {
+        await page.getByRole('button', { name: 'Emoji', exact: true }).click();
+        await page.getByTestId('emoji-picker').getByRole('gridcell', { name: 'Grinning face', exact: true }).waitFor();
+        // Each emoji font file loads when its first character shows: all of those on screen, first.
+        await page.evaluate(`document.fonts.load('20px "Noto Emoji"', [...document.querySelectorAll('[frimousse-emoji]')].map((b) => b.textContent).join(''))`);
+        await screenshot(page, 'emoji-picker');
+        await page.keyboard.press('Escape');
+        await page.getByTestId('emoji-picker').waitFor({ state: 'detached' });
+      }
+    });
+  }
+});
