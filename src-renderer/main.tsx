@@ -6,6 +6,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { createWebChat, hostSocketUrl, type HostConnection } from './runtime/web-chat.ts';
 import { ChatContext } from './state/chat-context.ts';
+import '@fontsource/noto-emoji/400.css';
 import './styles.css';
 
 let connection: HostConnection | undefined;

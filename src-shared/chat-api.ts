@@ -162,6 +162,10 @@ export interface ConversationSummary {
   last: { from: string; text: string; at: number } | undefined;
   /** Messages here raise desktop notifications (always for DMs, opt-in for channels). */
   notify: boolean;
+  /** The seq of the oldest incoming message not yet seen: where the chat opens, under "New messages". */
+  firstUnread: number | undefined;
+  /** Text typed here and not sent yet, kept across chat switches and restarts. */
+  draft: string | undefined;
 }
 
 /** Which page of a conversation: the latest by default; `around` opens it at a search hit. */
@@ -274,11 +278,39 @@ export interface Settings {
   notifications: boolean;
   /** Channels (`#namespace` or `*`) whose messages notify too. */
   notifyChannels: ConversationId[];
+  /** No notification from any chat while on. */
+  doNotDisturb: boolean;
+  /** A short sound with each notification. */
+  sound: boolean;
+  /** Chats that do not notify: until when (ms since the epoch), or until unmuted. */
+  muted: Record<ConversationId, number | 'always'>;
   theme: Theme;
   language: Language;
   /** Closing the window hides it in the tray instead of quitting. */
   minimizeToTray: boolean;
   logLevel: LogLevel;
+}
+
+export type MuteDuration = '1h' | '8h' | 'always' | 'off';
+export const MUTE_DURATIONS: Record<Exclude<MuteDuration, 'always' | 'off'>, number> = { '1h': 3_600_000, '8h': 8 * 3_600_000 };
+
+/** Whether the chat is muted at `now`. */
+export function isMuted(muted: Settings['muted'] | undefined, id: ConversationId, now: number): boolean {
+  const until = muted?.[id];
+  return until === 'always' || (until !== undefined && until > now);
+}
+
+/**
+ * Whether a message in this chat notifies (both hosts apply it): notifications on, no
+ * do-not-disturb, the chat not muted, and a DM or a channel the user opted into.
+ */
+export function notifies(
+  id: ConversationId,
+  settings: Pick<Settings, 'notifications' | 'notifyChannels'> & Partial<Pick<Settings, 'doNotDisturb' | 'muted'>>,
+  now: number,
+): boolean {
+  if (!settings.notifications || settings.doNotDisturb || isMuted(settings.muted, id, now)) return false;
+  return conversationKind(id) === 'dm' || settings.notifyChannels.includes(id);
 }
 
 /** Everything but the profile, which changes only through `startProfile`. */
@@ -329,10 +361,21 @@ export interface ChatCommands {
   exportConversation: { args: [conversationId: ConversationId, format: ExportFormat]; result: ExportedConversation };
   /** Deletes the conversation's messages from this computer (queued DMs in it are cancelled). */
   deleteConversation: { args: [conversationId: ConversationId]; result: void };
-  markRead: { args: [conversationId: ConversationId]; result: void };
-  /** The conversation on screen (undefined: none); its messages arrive already read. */
+  /** Marks incoming messages read: up to and including `upTo` (a seq that was on screen), or all of them. */
+  markRead: { args: [conversationId: ConversationId, upTo?: number]; result: void };
+  /** Every conversation read at once. */
+  markAllRead: { args: []; result: void };
+  /** Keeps (or, with empty text, forgets) the conversation's unsent text in the profile. */
+  setDraft: { args: [conversationId: ConversationId, text: string]; result: void };
+  /** Removes one message from this computer's history (a waiting DM leaves the outbox first). */
+  deleteMessage: { args: [conversationId: ConversationId, seq: number]; result: void };
+  /** Sends a cancelled DM's text again as a new message, which takes its place in the history. */
+  resend: { args: [msgId: string]; result: ChatMessage };
+  /** The conversation on screen (undefined: none): its messages raise no notification. They count as read only once the UI says they were seen (markRead). */
   setActiveConversation: { args: [conversationId: ConversationId | undefined]; result: void };
   logs: { args: []; result: LogEvent[] };
+  /** Mutes a chat's notifications for an hour, eight hours or until unmuted; `off` unmutes it. */
+  mute: { args: [conversationId: ConversationId, duration: MuteDuration]; result: Settings };
   /** Opens an http(s) link in the system browser, after main's own check. */
   openLink: { args: [url: string]; result: void };
   /** The identity keys pinned for peers (chatp2p-secure): one peer's, or all. */
@@ -363,8 +406,13 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   exportConversation: true,
   deleteConversation: true,
   markRead: true,
+  markAllRead: true,
+  setDraft: true,
+  deleteMessage: true,
+  resend: true,
   setActiveConversation: true,
   logs: true,
+  mute: true,
   openLink: true,
   keys: true,
   acceptKey: true,
@@ -380,6 +428,8 @@ export interface ChatEvents {
   message: ChatMessage;
   /** Our message's delivery state changed. */
   delivery: ChatMessage;
+  /** A message was deleted from this computer's history (or replaced by its resend). */
+  'message-removed': { conversationId: ConversationId; seq: number };
   /** Unread counts, queued counts, previews or the conversation list changed (one deleted, too). */
   conversations: ConversationSummary[];
   settings: Settings;

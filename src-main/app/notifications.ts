@@ -1,7 +1,7 @@
 // Desktop notifications for incoming messages: a pure policy (who notifies, when), the content
 // (per platform), and the notifier that shows one and opens its chat when it is clicked.
 import type { NotificationConstructorOptions } from 'electron';
-import { conversationKind, type ChatMessage, type ConversationId, type Settings } from '../../src-shared/chat-api.ts';
+import { conversationKind, notifies, type ChatMessage, type ConversationId, type Settings } from '../../src-shared/chat-api.ts';
 import type { ModuleLogger } from '../engine/log.ts';
 import type { ChatService } from '../service/chat-service.ts';
 import { showWindow, type AppWindow } from './window.ts';
@@ -10,14 +10,15 @@ export interface NotifyContext {
   /** The window is visible, not minimized, and has the focus. */
   focused: boolean;
   activeConversation: ConversationId | undefined;
-  settings: Pick<Settings, 'notifications' | 'notifyChannels'>;
+  settings: Pick<Settings, 'notifications' | 'notifyChannels'> & Partial<Pick<Settings, 'doNotDisturb' | 'muted'>>;
+  now?: number;
 }
 
-/** Incoming only; DMs always, channels only when opted in; never for the chat the user is reading. */
-export function shouldNotify(message: ChatMessage, { focused, activeConversation, settings }: NotifyContext): boolean {
-  if (message.direction !== 'in' || !settings.notifications) return false;
+/** Incoming only; DMs always, channels only when opted in; never muted or in do-not-disturb, nor for the chat the user is reading. */
+export function shouldNotify(message: ChatMessage, { focused, activeConversation, settings, now = Date.now() }: NotifyContext): boolean {
+  if (message.direction !== 'in') return false;
   if (focused && activeConversation === message.conversationId) return false;
-  return conversationKind(message.conversationId) === 'dm' || settings.notifyChannels.includes(message.conversationId);
+  return notifies(message.conversationId, settings, now);
 }
 
 /** Linux notification servers render the body as markup, so a peer's `<b>` must stay text there. */

@@ -13,7 +13,7 @@ import {
   type HistoryQuery,
 } from '../../src-shared/chat-api.ts';
 import { isValidPeerId } from '../engine/wire/messages.ts';
-import { SettingsError, isChannelId, isObject, validatePatch, validateProfile } from './settings.ts';
+import { SettingsError, isChannelId, isConversationId, isObject, validatePatch, validateProfile } from './settings.ts';
 
 type ArgumentErrorCode = Extract<ChatErrorCode, 'invalid-request' | 'invalid-profile' | 'message-too-long' | 'link-refused'>;
 
@@ -46,8 +46,20 @@ export function messageText(value: unknown): string {
 }
 
 function conversationId(value: unknown): ConversationId {
-  if (isChannelId(value) || (typeof value === 'string' && value.startsWith('dm:') && isValidPeerId(value.slice(3)))) return value as ConversationId;
+  if (isConversationId(value)) return value;
   throw new ArgumentError('unknown conversation');
+}
+
+function seq(value: unknown, name: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1) throw new ArgumentError(`${name} must be a message's seq`);
+  return value as number;
+}
+
+/** A draft may be empty (that clears it) but no longer than a message may be. */
+function draftText(value: unknown): string {
+  if (typeof value !== 'string') throw new ArgumentError('a draft is text');
+  if (value.length > LIMITS.maxTextBytes || wireTextBytes(value) > LIMITS.maxTextBytes) throw new ArgumentError(`a draft is at most ${LIMITS.maxTextBytes} bytes, as a message`, 'message-too-long');
+  return value;
 }
 
 function msgId(value: unknown): string {
@@ -116,9 +128,17 @@ const CHECKERS: Checkers = {
     return [conversationId(id), format];
   },
   deleteConversation: ([id]) => [conversationId(id)],
-  markRead: ([id]) => [conversationId(id)],
+  markRead: ([id, upTo]) => [conversationId(id), upTo === undefined || upTo === null ? undefined : seq(upTo, 'upTo')],
+  markAllRead: none,
+  setDraft: ([id, text]) => [conversationId(id), draftText(text)],
+  deleteMessage: ([id, at]) => [conversationId(id), seq(at, 'the message')],
+  resend: ([id]) => [msgId(id)],
   setActiveConversation: ([id]) => [id === undefined || id === null ? undefined : conversationId(id)],
   logs: none,
+  mute: ([id, duration]) => {
+    if (duration !== '1h' && duration !== '8h' && duration !== 'always' && duration !== 'off') throw new ArgumentError('mute for 1h, 8h, always, or off');
+    return [conversationId(id), duration];
+  },
   openLink: ([url]) => {
     const allowed = typeof url === 'string' && url.length <= MAX_URL_CHARS ? allowedExternalUrl(url) : undefined;
     if (!allowed) throw new ArgumentError('only http and https links can be opened', 'link-refused');

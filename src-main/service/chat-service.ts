@@ -12,7 +12,10 @@ import {
   BROADCAST,
   COMMANDS,
   LIMITS,
+  MUTE_DURATIONS,
   conversationKind,
+  isMuted,
+  notifies,
   dmConversation,
   type AppStatus,
   type ChatCommands,
@@ -43,6 +46,7 @@ import { StoreError } from '../engine/store/store.ts';
 import { nameOf, namespaceOf } from '../engine/wire/messages.ts';
 import { startRendezvousServer, type RendezvousServer } from '../rendezvous-server/server.ts';
 import { ArgumentError, checkArguments } from './arguments.ts';
+import { Drafts } from './drafts.ts';
 import { historyPath } from './history-path.ts';
 import { chatMessage, exportConversation, fromIncoming, fromOutgoing } from './messages.ts';
 import { applyPatch, engineConfigFor, normalizeSettings, type SettingsStore } from './settings.ts';
@@ -86,7 +90,7 @@ export class ChatService {
   private readonly logger: Logger;
   private readonly log: ModuleLogger;
   /** The running (or last) profile's history; it outlives engine restarts of the same profile. */
-  private history: { peerId: string; store: SqliteMessageStore } | undefined;
+  private history: { peerId: string; store: SqliteMessageStore; drafts: Drafts } | undefined;
   private lastSummaries: ConversationSummary[] = [];
   private readonly peers = new Map<string, ChatPeer>();
   private readonly logLines: LogEvent[] = [];
@@ -162,7 +166,7 @@ export class ChatService {
     this.o.store.write(this.current);
     this.emit('settings', this.settings);
     if (patch.logLevel && patch.logLevel !== before.logLevel) this.applyLogLevel(patch.logLevel);
-    if (patch.notifyChannels) this.emitConversations();
+    if (patch.notifyChannels || patch.muted || patch.doNotDisturb !== undefined || patch.notifications !== undefined) this.emitConversations();
     const restart =
       this.current.connectionPolicy !== before.connectionPolicy || JSON.stringify(this.current.timers) !== JSON.stringify(before.timers);
     if (restart && this.engine && this.current.profile) {
@@ -278,27 +282,58 @@ export class ChatService {
     deleteConversation: (id) => {
       const history = this.requireHistory();
       // Its queued DMs leave the outbox first, so none is sent after the chat is gone.
-      for (const pending of history.store.pendingOutgoing()) {
-        if (dmConversation(pending.to) !== id || !this.engine) continue;
-        try {
-          this.engine.cancel(pending.msgId);
-        } catch (err) {
-          // Not in this run's outbox (nothing will send it): deleting its row is enough.
-          if (!(err instanceof EngineCommandError)) throw err;
-        }
-      }
+      for (const pending of history.store.pendingOutgoing()) if (dmConversation(pending.to) === id) this.cancelQuietly(pending.msgId);
       history.store.deleteConversation(id);
+      history.drafts.delete(id);
       if (this.active === id) this.active = undefined;
       this.log.info(`Deleted the conversation ${id}`);
       if (conversationKind(id) === 'dm' && !this.peers.has(id.slice(3))) this.emit('peer-removed', { peerId: id.slice(3) });
       this.emitConversations();
     },
-    markRead: (id) => this.markRead(id),
+    markRead: (id, upTo) => this.markRead(id, upTo),
+    markAllRead: () => {
+      const store = this.history?.store;
+      if (!store) return;
+      let changed = false;
+      for (const row of store.conversations()) changed = store.markRead(row.key) || changed;
+      if (changed) this.emitConversations();
+    },
+    setDraft: (id, text) => {
+      const { drafts } = this.requireHistory();
+      if (text !== '' && !drafts.hasRoomFor(id)) throw new ServiceError({ code: 'invalid-request', detail: 'too many drafts: send or clear some first' });
+      if (drafts.set(id, text)) this.emitConversations();
+    },
+    deleteMessage: (id, seq) => {
+      const history = this.requireHistory();
+      const message = history.store.page(id, { around: seq, limit: 1 }).messages[0];
+      if (message?.seq !== seq) throw new ServiceError({ code: 'invalid-request', detail: 'no such message in this conversation' });
+      // A waiting DM leaves the outbox first, so it is not sent after it was deleted.
+      if (message.direction === 'out' && (message.state === 'queued' || message.state === 'sent')) this.cancelQuietly(message.msgId);
+      history.store.deleteMessage(id, seq);
+      this.emit('message-removed', { conversationId: id, seq });
+      this.emitConversations();
+    },
+    resend: (msgId) => {
+      const engine = this.requireEngine();
+      const store = this.requireHistory().store;
+      const old = store.outgoing(msgId);
+      if (!old || old.kind !== 'dm' || old.state !== 'cancelled') throw new ServiceError({ code: 'not-waiting', detail: 'only a cancelled direct message can be sent again' });
+      const message = this.addOutgoing(fromOutgoing(engine.sendDirect(old.to, old.text), engine.peerId));
+      store.deleteMessage(message.conversationId, old.seq);
+      this.emit('message-removed', { conversationId: message.conversationId, seq: old.seq });
+      return message;
+    },
     setActiveConversation: (id) => {
       this.active = id;
-      if (id !== undefined) this.markRead(id);
     },
     logs: () => [...this.logLines],
+    mute: (id, duration) => {
+      const now = this.clock();
+      // Mutes that ran out leave the settings as this one is written.
+      const muted = Object.fromEntries(Object.entries(this.current.muted).filter(([chat]) => chat !== id && isMuted(this.current.muted, chat, now)));
+      if (duration !== 'off') muted[id] = duration === 'always' ? 'always' : now + MUTE_DURATIONS[duration];
+      return this.updateSettings({ muted });
+    },
     openLink: async (url) => {
       await this.o.openExternal(url);
     },
@@ -343,11 +378,16 @@ export class ChatService {
 
   /** Broadcast and our namespace always, then every conversation in the history, latest first. */
   private summaries(): ConversationSummary[] {
-    const { notifications, notifyChannels } = this.current;
+    const now = this.clock();
     const rows = this.history?.store.conversations() ?? [];
+    const drafts = this.history?.drafts;
     const ids = new Set(rows.map((r) => r.key));
     const own = this.current.profile && `#${this.current.profile.namespace}`;
-    for (const id of [own, BROADCAST]) if (id && !ids.has(id)) rows.push({ key: id, unread: 0, queued: 0, last: undefined });
+    // A draft to someone we have not talked with yet lists that chat too.
+    for (const id of [own, BROADCAST, ...(drafts?.ids() ?? [])]) {
+      if (id && !ids.has(id)) rows.push({ key: id, unread: 0, queued: 0, firstUnread: undefined, last: undefined });
+      if (id) ids.add(id);
+    }
     const list = rows.map(
       (r): ConversationSummary => ({
         id: r.key,
@@ -356,15 +396,30 @@ export class ChatService {
         unread: r.unread,
         queued: r.queued,
         last: r.last && { from: r.last.from, text: r.last.text.slice(0, 200), at: r.last.direction === 'in' ? r.last.receivedAt : r.last.createdAt },
-        notify: notifications && (conversationKind(r.key) === 'dm' || notifyChannels.includes(r.key)),
+        notify: notifies(r.key, this.current, now),
+        firstUnread: r.firstUnread,
+        draft: drafts?.get(r.key),
       }),
     );
     this.lastSummaries = list.sort((a, b) => (b.last?.at ?? 0) - (a.last?.at ?? 0));
     return this.lastSummaries;
   }
 
-  private markRead(id: ConversationId): void {
-    if (this.history?.store.markRead(id)) this.emitConversations();
+  private clock(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  private markRead(id: ConversationId, upTo?: number): void {
+    if (this.history?.store.markRead(id, upTo)) this.emitConversations();
+  }
+
+  /** Takes a DM out of the outbox before its row goes; one not in this run's outbox needs nothing. */
+  private cancelQuietly(msgId: string): void {
+    try {
+      this.engine?.cancel(msgId);
+    } catch (err) {
+      if (!(err instanceof EngineCommandError)) throw err;
+    }
   }
 
   private requireEngine(): Engine {
@@ -390,7 +445,8 @@ export class ChatService {
     const path = historyPath(this.o.dataDir, peerId);
     mkdirSync(dirname(path), { recursive: true });
     const store = openMessageStore(path, (err) => this.log.error(`History ${path}: ${err.message}`));
-    this.history = { peerId, store };
+    const drafts = new Drafts(join(dirname(path), 'drafts.json'), (problem) => this.log.warn(problem));
+    this.history = { peerId, store, drafts };
     this.log.info(`History: ${path}`);
     return store;
   }
@@ -500,7 +556,6 @@ export class ChatService {
       engine.on('peer-removed', ({ peerId }) => this.removePeer(peerId)),
       engine.on('message', (incoming) => {
         const message = fromIncoming(incoming);
-        if (this.active === message.conversationId) this.history?.store.markRead(message.conversationId);
         this.emit('message', message);
         this.emitConversations();
       }),

@@ -14,6 +14,7 @@ import {
   type Timers,
 } from '../../src-shared/chat-api.ts';
 import { defaultConfig, mergeConfig, validateIdentityField, type EngineConfig } from '../engine/config.ts';
+import { isValidPeerId } from '../engine/wire/messages.ts';
 
 /** Where settings live: electron-store in the desktop app, a JSON file in the browser host. */
 export interface SettingsStore {
@@ -41,6 +42,9 @@ export function defaultSettings(): Settings {
     connectionPolicy: 'all',
     notifications: true,
     notifyChannels: [],
+    doNotDisturb: false,
+    sound: false,
+    muted: {},
     theme: 'system',
     language: 'system',
     minimizeToTray: false,
@@ -79,6 +83,26 @@ function identity(field: 'name' | 'namespace', value: unknown): string {
   const problem = validateIdentityField(field, value);
   if (problem) throw new SettingsError(problem);
   return value;
+}
+
+/** A direct chat (`dm:<peer_id>`) or a channel. */
+export function isConversationId(value: unknown): value is ConversationId {
+  return isChannelId(value) || (typeof value === 'string' && value.startsWith('dm:') && isValidPeerId(value.slice(3)));
+}
+
+const MAX_MUTED = 1000;
+
+function mutedChats(value: unknown): Settings['muted'] {
+  if (!isObject(value)) throw new SettingsError('muted must be an object of chats');
+  const entries = Object.entries(value);
+  if (entries.length > MAX_MUTED) throw new SettingsError(`muted holds at most ${MAX_MUTED} chats`);
+  const muted: Settings['muted'] = {};
+  for (const [id, until] of entries) {
+    if (!isConversationId(id)) throw new SettingsError(`muted: unknown chat ${JSON.stringify(id).slice(0, 80)}`);
+    if (until !== 'always' && !(Number.isSafeInteger(until) && (until as number) > 0)) throw new SettingsError('muted: each chat is muted until a time (ms) or "always"');
+    muted[id] = until as number | 'always';
+  }
+  return muted;
 }
 
 /** `*` or `#namespace`: a channel someone may publish to. */
@@ -131,7 +155,12 @@ export function validatePatch(raw: unknown): SettingsPatch {
       case 'connectionPolicy':
         patch.connectionPolicy = oneOf(value, key, ['all', 'namespace'] as const);
         break;
+      case 'muted':
+        patch.muted = mutedChats(value);
+        break;
       case 'notifications':
+      case 'doNotDisturb':
+      case 'sound':
       case 'minimizeToTray':
         patch[key] = boolean(value, key);
         break;

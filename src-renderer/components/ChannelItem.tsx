@@ -28,6 +28,8 @@ export function ChannelItem({ channel, active, tabStop, collapsed, ownPeerId, no
   const who = last?.from === ownPeerId ? t.you : channel.kind === 'dm' ? undefined : last?.from;
   const preview = last ? (who ? `${who}: ${last.text}` : last.text) : '\u00a0';
   const label = [title, channel.peer && t.peerState[channel.peer.state], unread > 0 && t.unreadBadge(unread), channel.queued > 0 && t.queuedBadge(channel.queued)].filter(Boolean).join(', ');
+  // The open chat shows its draft in the composer; the others say it is there (as Signal does).
+  const draft = !active && channel.draft?.trim() ? channel.draft : undefined;
   return (
     <li>
       <button
@@ -64,7 +66,13 @@ export function ChannelItem({ channel, active, tabStop, collapsed, ownPeerId, no
             {last && <span className="shrink-0 text-[11px] text-zinc-600 dark:text-zinc-400">{shortWhen(locale, last.at, now)}</span>}
           </span>
           <span className="flex items-center justify-between gap-2">
-            <span className="truncate text-xs text-zinc-600 dark:text-zinc-400">{preview}</span>
+            {draft ? (
+              <span data-testid="draft-preview" className="truncate text-xs text-zinc-600 dark:text-zinc-400">
+                <span className="font-medium text-red-700 dark:text-red-400">{t.draftLabel}</span> {draft}
+              </span>
+            ) : (
+              <span className="truncate text-xs text-zinc-600 dark:text-zinc-400">{preview}</span>
+            )}
             <QueuedBadge count={channel.queued} />
             {unread > 0 && (
               <span data-testid="unread-badge" aria-label={t.unreadBadge(unread)} className="grid h-5 min-w-5 shrink-0 place-items-center rounded-full bg-sky-700 px-1.5 text-[11px] font-semibold text-white">

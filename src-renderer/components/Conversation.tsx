@@ -1,17 +1,21 @@
 // The open chat: header with its actions, messages (paged from the history, kept current from the
 // host's events), composer.
 
-import { useState, type RefObject } from 'react';
-import { asChatError, type ChatError, type ChatMessage } from '../../src-shared/chat-api.ts';
+import { useRef, useState, type RefObject } from 'react';
+import { asChatError, type ChatError, type ChatMessage, type Settings } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import { ErrorText } from './ErrorText.tsx';
 import type { Channel } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
+import { useDraft } from '../state/use-draft.ts';
 import { useHistory, type Jump } from '../state/use-history.ts';
+import { quoteLine } from '../state/quote.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
+import { Icon } from './Icons.tsx';
 import { ConversationMenu } from './ConversationMenu.tsx';
 import { MessageList } from './MessageList.tsx';
+import { MuteMenu } from './MuteMenu.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
 import { KeyChangeBanner, SafetyNumberButton, SecurityBadge, usePeerKey } from './Secure.tsx';
 
@@ -24,24 +28,53 @@ interface ConversationProps {
   jump: Jump | undefined;
   composerRef: RefObject<HTMLTextAreaElement | null>;
   onDeleted: () => void;
+  /** On screen in a visible window: what it shows may count as read. */
+  visible: boolean;
+  muted: Settings['muted'];
+  now: number;
 }
 
-export function Conversation({ channel, reach, epoch, jump, composerRef, onDeleted }: ConversationProps) {
+export function Conversation({ channel, reach, epoch, jump, composerRef, onDeleted, visible, muted, now }: ConversationProps) {
   const t = useStrings();
   const chat = useChat();
-  const history = useHistory(chat, channel.id, epoch, jump);
+  // Where the unread started when the chat was opened: the "New messages" line stays there while it is open.
+  const [unreadFrom] = useState(channel.firstUnread);
+  const history = useHistory(chat, channel.id, epoch, jump, unreadFrom);
+  const [draft, setDraft] = useDraft(chat, channel.id, channel.draft);
+  const [replyTo, setReplyTo] = useState<ChatMessage>();
   const [actionError, setActionError] = useState<ChatError>();
   const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
   const peerKey = usePeerKey(channel.kind === 'dm' ? channel.title : undefined);
 
   const send = async (text: string) => {
     history.put(channel.kind === 'dm' ? await chat.sendDirect(channel.title, text) : await chat.publish(channel.id, text));
+    setReplyTo(undefined);
     // Whoever just wrote wants to see it, wherever they had scrolled to.
     history.revealLatest();
   };
+  const failed = (error: unknown) => setActionError(asChatError(error));
   const act = (command: (msgId: string) => Promise<ChatMessage>) => (message: ChatMessage) => {
     setActionError(undefined);
-    command(message.msgId).then(history.put, (error: unknown) => setActionError(asChatError(error)));
+    command(message.msgId).then(history.put, failed);
+  };
+
+  // Read up to the newest incoming message that was on screen, each position told once.
+  const readUpTo = useRef(0);
+  const seen = (seq: number) => {
+    if (!visible || seq <= readUpTo.current || channel.unread === 0) return;
+    readUpTo.current = seq;
+    chat.markRead(channel.id, seq).catch(() => undefined);
+  };
+  const actions = {
+    onReply: (message: ChatMessage) => {
+      setReplyTo(message);
+      composerRef.current?.focus();
+    },
+    onResend: act((msgId) => chat.resend(msgId)),
+    onDelete: (message: ChatMessage) => {
+      setActionError(undefined);
+      chat.deleteMessage(channel.id, message.seq).catch(failed);
+    },
   };
 
   return (
@@ -66,8 +99,20 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
             )}
           </p>
         </div>
-        <SafetyNumberButton peerKey={peerKey} />
-        <ConversationMenu conversationId={channel.id} title={title} onDeleted={onDeleted} onError={setActionError} />
+        <div className="ml-auto flex items-center gap-1">
+          {channel.unread > 0 && (
+            <button
+              type="button"
+              onClick={() => chat.markRead(channel.id).catch(failed)}
+              className="rounded-lg px-2 py-1 text-xs font-medium text-sky-700 hover:bg-sky-50 dark:text-sky-300 dark:hover:bg-zinc-800"
+            >
+              {t.markRead}
+            </button>
+          )}
+          <SafetyNumberButton peerKey={peerKey} />
+          <MuteMenu conversationId={channel.id} muted={muted} now={now} onError={setActionError} />
+          <ConversationMenu conversationId={channel.id} title={title} onDeleted={onDeleted} onError={setActionError} />
+        </div>
       </header>
       <KeyChangeBanner peerKey={peerKey} />
       <MessageList
@@ -78,17 +123,42 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
         onRetryLoad={history.retryLoad}
         onTryNow={act((msgId) => chat.retry(msgId))}
         onCancel={act((msgId) => chat.cancel(msgId))}
+        actions={actions}
+        unreadFrom={unreadFrom}
+        onRevealUnread={history.reveal}
+        onSeen={seen}
       />
       {actionError && (
         <div role="alert" className="bg-red-50 px-5 py-1.5 text-xs text-red-700 dark:bg-red-950/50 dark:text-red-300">
           <ErrorText error={actionError} />
         </div>
       )}
+      {replyTo && <ReplyBar message={replyTo} onCancel={() => setReplyTo(undefined)} />}
       <Composer
         composerRef={composerRef}
+        text={draft}
+        onText={setDraft}
+        prefix={replyTo ? quoteLine(replyTo) : ''}
         onSend={send}
         placeholder={channel.kind === 'dm' ? t.composerPlaceholderDm(channel.title) : t.composerPlaceholderChannel(channel.kind === 'broadcast' ? '*' : channel.title)}
       />
     </main>
+  );
+}
+
+/** Above the composer while replying: who and what is quoted, and a way out. */
+function ReplyBar({ message, onCancel }: { message: ChatMessage; onCancel: () => void }) {
+  const t = useStrings();
+  return (
+    <div data-testid="reply-bar" className="flex items-center gap-2 border-t border-zinc-200 bg-white px-5 pt-2 text-xs dark:border-zinc-800 dark:bg-zinc-950">
+      <span className="h-8 w-1 shrink-0 rounded bg-sky-500" />
+      <span className="min-w-0 flex-1">
+        <span className="block font-medium text-sky-700 dark:text-sky-300">{t.replyingTo(message.from)}</span>
+        <span className="block truncate text-zinc-600 dark:text-zinc-400">{message.text}</span>
+      </span>
+      <button type="button" onClick={onCancel} aria-label={t.cancelReply} title={t.cancelReply} className="rounded-lg p-1 text-zinc-500 hover:bg-zinc-100 dark:hover:bg-zinc-800">
+        <Icon name="close" className="size-4" />
+      </button>
+    </div>
   );
 }

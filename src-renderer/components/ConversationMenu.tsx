@@ -1,12 +1,13 @@
-// The conversation header's "⋮" menu: export as text or JSON (a download, no new window) and
-// delete, which asks first.
+// The conversation header's "⋮" menu (a PopupMenu): export as text or JSON (a download, no new
+// window) and delete, which asks first.
 
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { asChatError, type ChatError, type ConversationId, type ExportedConversation, type ExportFormat } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import { ErrorText } from './ErrorText.tsx';
 import { useChat } from '../state/chat-context.ts';
-import { Icon, type IconName } from './Icons.tsx';
+import { Icon } from './Icons.tsx';
+import { PopupMenu, type MenuItem } from './PopupMenu.tsx';
 
 interface ConversationMenuProps {
   conversationId: ConversationId;
@@ -29,105 +30,27 @@ function download(file: ExportedConversation): void {
 export function ConversationMenu({ conversationId, title, onDeleted, onError }: ConversationMenuProps) {
   const t = useStrings();
   const chat = useChat();
-  const menuId = useId();
-  const [open, setOpen] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
-  const menu = useRef<HTMLDivElement>(null);
 
-  // A click anywhere else closes the menu.
-  useEffect(() => {
-    if (!open) return;
-    const onPointerDown = (e: PointerEvent) => {
-      if (!menu.current?.contains(e.target as Node) && !button.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('pointerdown', onPointerDown);
-    menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-    return () => document.removeEventListener('pointerdown', onPointerDown);
-  }, [open]);
-
-  const close = () => {
-    setOpen(false);
-    button.current?.focus();
-  };
-
-  const exportAs = (format: ExportFormat) => {
-    close();
-    chat.exportConversation(conversationId, format).then(download, (e: unknown) => onError(asChatError(e)));
-  };
-
-  // Arrow keys move between items, Escape and Tab leave the menu (WAI-ARIA menu button).
-  const onMenuKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    const items = [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const at = items.indexOf(document.activeElement as HTMLElement);
-    const move = (index: number) => {
-      e.preventDefault();
-      items[(index + items.length) % items.length]?.focus();
-    };
-    if (e.key === 'ArrowDown') move(at + 1);
-    else if (e.key === 'ArrowUp') move(at - 1);
-    else if (e.key === 'Home') move(0);
-    else if (e.key === 'End') move(items.length - 1);
-    else if (e.key === 'Escape') {
-      e.preventDefault();
-      close();
-    } else if (e.key === 'Tab') setOpen(false);
-  };
-
-  const items: [IconName, string, () => void][] = [
-    ['download', t.exportText, () => exportAs('text')],
-    ['download', t.exportJson, () => exportAs('json')],
-    [
-      'trash',
-      t.deleteConversation,
-      () => {
-        setOpen(false);
-        setConfirming(true);
-      },
-    ],
+  const exportAs = (format: ExportFormat) => chat.exportConversation(conversationId, format).then(download, (e: unknown) => onError(asChatError(e)));
+  const items: MenuItem[] = [
+    { icon: 'download', label: t.exportText, run: () => void exportAs('text') },
+    { icon: 'download', label: t.exportJson, run: () => void exportAs('json') },
+    { icon: 'trash', label: t.deleteConversation, run: () => setConfirming(true), danger: true },
   ];
 
   return (
     <div className="relative ml-auto">
-      <button
-        ref={button}
-        type="button"
-        onClick={() => setOpen((o) => !o)}
-        aria-label={t.conversationActions}
-        title={t.conversationActions}
-        aria-haspopup="menu"
-        aria-expanded={open}
-        aria-controls={open ? menuId : undefined}
-        className="rounded-lg p-2 text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800"
-      >
-        <Icon name="more" />
-      </button>
-      {open && (
-        <div
-          ref={menu}
-          id={menuId}
-          role="menu"
-          aria-label={t.conversationActions}
-          onKeyDown={onMenuKeyDown}
-          className="absolute top-full right-0 z-20 mt-1 w-56 rounded-xl border border-zinc-200 bg-white py-1 shadow-lg dark:border-zinc-700 dark:bg-zinc-900"
-        >
-          {items.map(([icon, label, run], i) => (
-            <button
-              key={label}
-              type="button"
-              role="menuitem"
-              tabIndex={-1}
-              onClick={run}
-              className={`flex w-full items-center gap-2.5 px-3 py-2 text-left text-sm hover:bg-zinc-100 focus:bg-zinc-100 focus:outline-none dark:hover:bg-zinc-800 dark:focus:bg-zinc-800 ${
-                i === items.length - 1 ? 'text-red-700 dark:text-red-400' : ''
-              }`}
-            >
-              <Icon name={icon} className="size-4" />
-              {label}
-            </button>
-          ))}
-        </div>
-      )}
+      <PopupMenu
+        label={t.conversationActions}
+        button={<Icon name="more" />}
+        buttonClassName="rounded-lg p-2 text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800"
+        items={items}
+        align="right"
+        buttonRef={button}
+        menuWidth="w-56"
+      />
       {confirming && (
         <DeleteDialog
           title={title}

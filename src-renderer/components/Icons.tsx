@@ -18,6 +18,10 @@ const paths = {
   download: 'M12 4v11m-4.5-4.5L12 15l4.5-4.5M5 19h14',
   trash: 'M4 7h16m-10 4v6m4-6v6M6 7l1 13h10l1-13M9 7V4h6v3',
   arrowDown: 'M12 5v14m-6-6 6 6 6-6',
+  copy: 'M9 9h10v11H9zM5 15V4h10',
+  reply: 'M10 8 5 12l5 4M5 12h9a5 5 0 0 1 5 5v1',
+  bell: 'M6 16V11a6 6 0 1 1 12 0v5l1.5 2h-15L6 16Zm4 4a2 2 0 0 0 4 0',
+  bellOff: 'M6 16V11a6 6 0 0 1 9.5-4.9M18 11v5l1.5 2h-15M10 20a2 2 0 0 0 4 0M4 4l16 16',
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -7,7 +7,10 @@ import { useLocale, useStrings } from '../i18n.ts';
 import { Details, ErrorText } from './ErrorText.tsx';
 import { clockTime, fullTime } from '../state/format.ts';
 import { Icon } from './Icons.tsx';
+import { MessageActions, type MessageActionHandlers } from './MessageActions.tsx';
 import { MessageText } from './MessageText.tsx';
+
+export type { MessageActionHandlers };
 
 interface MessageBubbleProps {
   message: ChatMessage;
@@ -17,9 +20,10 @@ interface MessageBubbleProps {
   highlighted: boolean;
   onTryNow: (message: ChatMessage) => void;
   onCancel: (message: ChatMessage) => void;
+  actions: MessageActionHandlers;
 }
 
-export function MessageBubble({ message, continued, highlighted, onTryNow, onCancel }: MessageBubbleProps) {
+export function MessageBubble({ message, continued, highlighted, onTryNow, onCancel, actions }: MessageBubbleProps) {
   const t = useStrings();
   const locale = useLocale();
   const [linkError, setLinkError] = useState<ChatError>();
@@ -42,6 +46,7 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
           {message.unverified && <span data-testid="unverified" className="ml-1 text-red-600 dark:text-red-400">({t.secure.unverifiedMessage})</span>}
         </span>
       )}
+      <div className={`group flex w-full items-start gap-1 ${own ? 'justify-end' : ''}`}>
       <div
         className={`max-w-[min(36rem,80%)] rounded-2xl px-3.5 py-2 text-[15px] leading-snug shadow-xs transition-shadow duration-700 ${
           own ? 'rounded-br-md bg-sky-700 text-white dark:bg-sky-700' : 'rounded-bl-md bg-white text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100'
@@ -58,6 +63,8 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
           </time>
           {own && <DeliveryNote message={message} />}
         </div>
+      </div>
+      <MessageActions message={message} handlers={actions} />
       </div>
       {waiting && (
         <div className="mx-1 mt-1 flex max-w-[min(36rem,80%)] flex-wrap items-center justify-end gap-x-2 gap-y-1 text-xs text-amber-700 dark:text-amber-400">

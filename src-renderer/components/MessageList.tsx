@@ -8,9 +8,12 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import { ErrorText } from './ErrorText.tsx';
+import { sameDay } from '../state/format.ts';
 import type { HistoryView } from '../state/use-history.ts';
+import { useNow } from '../state/use-now.ts';
 import { Icon } from './Icons.tsx';
-import { MessageBubble } from './MessageBubble.tsx';
+import { MessageBubble, type MessageActionHandlers } from './MessageBubble.tsx';
+import { DaySeparator, UnreadSeparator } from './Separators.tsx';
 
 interface MessageListProps {
   history: HistoryView;
@@ -20,6 +23,12 @@ interface MessageListProps {
   onRetryLoad: () => void;
   onTryNow: (message: ChatMessage) => void;
   onCancel: (message: ChatMessage) => void;
+  actions: MessageActionHandlers;
+  /** The first unread message when the chat was opened: the "New messages" line goes above it. */
+  unreadFrom: number | undefined;
+  onRevealUnread: (seq: number) => void;
+  /** The newest incoming message that stayed on screen a moment: it and those before it are read. */
+  onSeen: (seq: number) => void;
 }
 
 /** How close to an edge of what is loaded the next page is asked for (a few screens of rows). */
@@ -29,12 +38,16 @@ const AT_END_PX = 48;
 const HIGHLIGHT_MS = 4000;
 /** Same sender within this long: one group, one name line. */
 const GROUP_MS = 5 * 60_000;
+/** How long a message must stay on screen to count as read: a row flown past while scrolling is not. */
+const SEEN_AFTER_MS = 300;
 
-export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, onTryNow, onCancel }: MessageListProps) {
+export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, onTryNow, onCancel, actions, unreadFrom, onRevealUnread, onSeen }: MessageListProps) {
   const t = useStrings();
+  const now = useNow(60_000);
   const { messages } = history;
   const scroller = useRef<HTMLDivElement>(null);
   const [atEnd, setAtEnd] = useState(true);
+  const [unreadAbove, setUnreadAbove] = useState(false);
   const [unseen, setUnseen] = useState(0);
   const [highlighted, setHighlighted] = useState<number>();
 
@@ -64,9 +77,42 @@ export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, 
     }
     const index = messages.findIndex((m) => m.seq === request.target);
     if (index === -1) return;
+    if (request.kind === 'unread') {
+      virtualizer.scrollToIndex(index, { align: 'start' });
+      return;
+    }
     virtualizer.scrollToIndex(index, { align: 'center' });
     setHighlighted(request.target);
   }, [history.scrollTo, messages, virtualizer]);
+
+  // What is on screen once the list has been still for a moment: the read position, and whether
+  // the first unread is above (the "First unread" button). Rows only flown past do not count.
+  const seenTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const look = () => {
+    clearTimeout(seenTimer.current);
+    seenTimer.current = setTimeout(() => {
+      const box = scroller.current;
+      if (!box) return;
+      const top = box.scrollTop;
+      const bottom = top + box.clientHeight;
+      let seen: number | undefined;
+      let firstShown = Infinity;
+      for (const item of virtualizer.getVirtualItems()) {
+        const message = messages[item.index];
+        if (!message || item.end <= top) continue;
+        firstShown = Math.min(firstShown, item.index);
+        if (message.direction === 'in' && item.end <= bottom + 1) seen = Math.max(seen ?? 0, message.seq);
+      }
+      const unreadIndex = unreadFrom === undefined ? -1 : messages.findIndex((m) => m.seq === unreadFrom);
+      // Above what is shown, whether loaded or still in an older page.
+      setUnreadAbove(unreadFrom !== undefined && (unreadIndex === -1 ? unreadFrom < (messages[0]?.seq ?? 0) : unreadIndex < firstShown && firstShown !== Infinity));
+      if (seen !== undefined) onSeen(seen);
+    }, SEEN_AFTER_MS);
+  };
+  useEffect(() => {
+    look();
+    return () => clearTimeout(seenTimer.current);
+  });
 
   useEffect(() => {
     if (highlighted === undefined) return;
@@ -87,6 +133,7 @@ export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, 
   const onScroll = () => {
     const box = scroller.current;
     if (!box) return;
+    look();
     const fromEnd = box.scrollHeight - box.scrollTop - box.clientHeight;
     const end = fromEnd < AT_END_PX;
     setAtEnd(end);
@@ -120,10 +167,14 @@ export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, 
             {virtualizer.getVirtualItems().map((item) => {
               const message = messages[item.index]!;
               const previous = messages[item.index - 1];
-              const continued = previous !== undefined && previous.from === message.from && message.at - previous.at < GROUP_MS;
+              const newDay = previous === undefined || !sameDay(previous.at, message.at);
+              const firstUnread = message.seq === unreadFrom;
+              const continued = !newDay && !firstUnread && previous.from === message.from && message.at - previous.at < GROUP_MS;
               return (
-                <li key={item.key} ref={virtualizer.measureElement} data-index={item.index} className="absolute top-0 left-0 w-full" style={{ transform: `translateY(${item.start}px)` }}>
-                  <MessageBubble message={message} continued={continued} highlighted={message.seq === highlighted} onTryNow={onTryNow} onCancel={onCancel} />
+                <li key={item.key} ref={virtualizer.measureElement} data-index={item.index} className="absolute top-0 left-0 w-full has-[[aria-expanded=true]]:z-10" style={{ transform: `translateY(${item.start}px)` }}>
+                  {newDay && <DaySeparator at={message.at} now={now} />}
+                  {firstUnread && <UnreadSeparator />}
+                  <MessageBubble message={message} continued={continued} highlighted={message.seq === highlighted} onTryNow={onTryNow} onCancel={onCancel} actions={actions} />
                 </li>
               );
             })}
@@ -150,6 +201,17 @@ export function MessageList({ history, onOlder, onNewer, onLatest, onRetryLoad, 
             </button>
           )}
         </p>
+      )}
+      {unreadAbove && unreadFrom !== undefined && (
+        <button
+          type="button"
+          onClick={() => onRevealUnread(unreadFrom)}
+          title={t.jumpToFirstUnreadHint}
+          className="absolute top-3 left-1/2 flex -translate-x-1/2 items-center gap-1.5 rounded-full bg-white px-3 py-1.5 text-xs font-medium text-sky-700 shadow-md ring-1 ring-zinc-200 hover:bg-sky-50 dark:bg-zinc-800 dark:text-sky-300 dark:ring-zinc-700 dark:hover:bg-zinc-700"
+        >
+          <Icon name="arrowDown" className="size-4 rotate-180" />
+          {t.jumpToFirstUnread}
+        </button>
       )}
       {messages.length > 0 && (!atEnd || history.hasNewer) && (
         <button

@@ -7,6 +7,7 @@ import { channelById, channelOrder, channelSections, ownPeerId } from '../state/
 import { useChat } from '../state/chat-context.ts';
 import { useMediaQuery, usePageVisible } from '../state/use-environment.ts';
 import type { Jump } from '../state/use-history.ts';
+import { useMessageAlerts } from '../state/use-alerts.ts';
 import { useLogs } from '../state/use-logs.ts';
 import { useNow } from '../state/use-now.ts';
 import { useMessageSearch } from '../state/use-search.ts';
@@ -78,7 +79,6 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
   const pageVisible = usePageVisible();
   // What the user is looking at: its messages arrive read.
   const visibleId = view === 'chat' && pageVisible ? activeId : undefined;
-  const activeUnread = active?.unread ?? 0;
   const unreadTotal = snapshot.conversations.reduce((sum, c) => sum + c.unread, 0);
 
   // A chat chosen from a drawer or an overlay list: it closes, the chat gets the room.
@@ -127,10 +127,9 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
       }),
     [chat, t],
   );
+
+  useMessageAlerts(chat, snapshot, visibleId, open);
   useEffect(() => quietly(chat.setActiveConversation(visibleId)), [chat, visibleId, epoch]);
-  useEffect(() => {
-    if (visibleId !== undefined) quietly(chat.markRead(visibleId));
-  }, [chat, visibleId, epoch, activeUnread]);
   useEffect(() => {
     document.title = unreadTotal > 0 ? `(${unreadTotal}) ${t.appName}` : t.appName;
   }, [unreadTotal, t]);
@@ -215,6 +214,7 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
           now={now}
           onOpen={open}
           onSettings={() => setView((v) => (v === 'chat' ? 'settings' : 'chat'))}
+          onMarkAllRead={unreadTotal > 0 ? () => quietly(chat.markAllRead()) : undefined}
           settingsOpen={view !== 'chat'}
         />
         {view !== 'chat' ? (
@@ -235,6 +235,9 @@ export function Messenger({ snapshot, epoch, onSnapshot }: MessengerProps) {
             jump={jump?.conversationId === active.id ? jump : undefined}
             composerRef={composerRef}
             onDeleted={close}
+            visible={visibleId === active.id}
+            muted={snapshot.settings.muted}
+            now={now}
           />
         ) : (
           <main className="grid flex-1 place-items-center bg-zinc-100/60 p-8 text-center text-sm text-zinc-600 dark:bg-zinc-950 dark:text-zinc-400">

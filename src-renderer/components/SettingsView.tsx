@@ -4,6 +4,7 @@
 import { useState, type ReactNode } from 'react';
 import { asChatError, BROADCAST, type ChatError, type ConversationId, type Settings, type SettingsPatch, type Snapshot, type Timers } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
+import { BrowserNotifications } from './BrowserNotifications.tsx';
 import { ErrorText } from './ErrorText.tsx';
 import { useChat } from '../state/chat-context.ts';
 import { Field } from './Field.tsx';
@@ -115,6 +116,9 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProf
                 ))}
               </div>
             </fieldset>
+            <Toggle label={t.doNotDisturb} checked={settings.doNotDisturb} onChange={(doNotDisturb) => update({ doNotDisturb })} />
+            <Toggle label={t.notificationSound} checked={settings.sound} onChange={(sound) => update({ sound })} />
+            {snapshot.host === 'web' && <BrowserNotifications />}
             {snapshot.host === 'electron' && (
               <>
                 <Toggle label={t.tray} checked={settings.minimizeToTray} onChange={(minimizeToTray) => update({ minimizeToTray })} />

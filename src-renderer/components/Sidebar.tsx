@@ -32,10 +32,12 @@ interface SidebarProps {
   /** Opened over the chat in a narrow window. */
   overlay: boolean;
   onExpand: (focus: 'search' | 'filter') => void;
+  /** Marks every chat read; undefined while nothing is unread. */
+  onMarkAllRead: (() => void) | undefined;
 }
 
 export function Sidebar(props: SidebarProps) {
-  const { sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen, collapsed, overlay, onExpand } = props;
+  const { sections, filter, onFilter, filterRef, searchText, onSearchText, searchRef, search, onOpenAt, activeId, ownPeerId, now, onOpen, onSettings, settingsOpen, collapsed, overlay, onExpand, onMarkAllRead } = props;
   const t = useStrings();
   const results = useRef<HTMLUListElement>(null);
   const searching = searchText !== '';
@@ -64,6 +66,11 @@ export function Sidebar(props: SidebarProps) {
         {collapsed && (
           <button type="button" onClick={() => onExpand('search')} aria-label={t.searchLabel} title={t.searchLabel} className="rounded-lg p-2 text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800">
             <Icon name="search" />
+          </button>
+        )}
+        {onMarkAllRead && (
+          <button type="button" onClick={onMarkAllRead} aria-label={t.markAllRead} title={t.markAllRead} className="rounded-lg p-2 text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-800">
+            <Icon name="checks" />
           </button>
         )}
         <button

@@ -20,6 +20,8 @@ export interface Channel {
   /** Our DMs here still waiting in the outbox. */
   queued: number;
   last: ConversationSummary['last'];
+  firstUnread: number | undefined;
+  draft: string | undefined;
   /** The other side of a direct chat, when the peer table knows it. */
   peer: ChatPeer | undefined;
 }
@@ -57,7 +59,17 @@ export function channelSections(snapshot: Snapshot, filter: string): ChannelSect
     const title = titleOf(id);
     if (needle && !title.toLowerCase().includes(needle)) continue;
     const summary = summaries.get(id);
-    const channel = { id, kind, title, unread: summary?.unread ?? 0, queued: summary?.queued ?? 0, last: summary?.last, peer: kind === 'dm' ? peers.get(title) : undefined };
+    const channel = {
+      id,
+      kind,
+      title,
+      unread: summary?.unread ?? 0,
+      queued: summary?.queued ?? 0,
+      last: summary?.last,
+      firstUnread: summary?.firstUnread,
+      draft: summary?.draft,
+      peer: kind === 'dm' ? peers.get(title) : undefined,
+    };
     ({ dm: sections.direct, namespace: sections.namespaces, broadcast: sections.broadcast })[kind].push(channel);
   }
   sections.direct.sort(byActivity);
@@ -71,5 +83,5 @@ export const channelOrder = (s: ChannelSections): Channel[] => [...s.direct, ...
 /** The channel for an id, even one the lists do not hold (a host's open-conversation request). */
 export function channelById(sections: ChannelSections, id: ConversationId): Channel {
   const kind = conversationKind(id);
-  return channelOrder(sections).find((c) => c.id === id) ?? { id, kind, title: titleOf(id), unread: 0, queued: 0, last: undefined, peer: undefined };
+  return channelOrder(sections).find((c) => c.id === id) ?? { id, kind, title: titleOf(id), unread: 0, queued: 0, last: undefined, firstUnread: undefined, draft: undefined, peer: undefined };
 }

@@ -11,6 +11,8 @@ type Loading = 'latest' | 'around' | 'older' | 'newer';
 /** Where the list should scroll next; a new token asks again for the same place. */
 export interface ScrollRequest {
   target: 'end' | number;
+  /** A search hit is centred and marked for a moment; the first unread goes to the top, unmarked. */
+  kind: 'hit' | 'unread';
   token: number;
 }
 
@@ -33,9 +35,13 @@ export interface Jump {
 const START: HistoryView = { ...NOTHING_LOADED, change: 'reset', loading: undefined, error: undefined, missed: 0, scrollTo: undefined };
 
 let scrollTokens = 0;
-const scrollRequest = (target: ScrollRequest['target']): ScrollRequest => ({ target, token: ++scrollTokens });
+const scrollRequest = (target: ScrollRequest['target'], kind: ScrollRequest['kind'] = 'hit'): ScrollRequest => ({ target, kind, token: ++scrollTokens });
 
-export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch: number, jump: Jump | undefined) {
+/**
+ * `unreadFrom`: the first unread message when the chat was opened; without a search hit the chat
+ * opens there, with it at the top.
+ */
+export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch: number, jump: Jump | undefined, unreadFrom: number | undefined) {
   const [view, setView] = useState<HistoryView>(START);
   // Event handlers and replies read and change the latest view here, outside React's updaters.
   const current = useRef(view);
@@ -50,7 +56,7 @@ export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch:
   }, []);
 
   const request = useCallback(
-    (loading: Loading, query: HistoryQuery | undefined) => {
+    (loading: Loading, query: HistoryQuery | undefined, kind: ScrollRequest['kind'] = 'hit') => {
       const asked = generation.current;
       commit({ ...current.current, loading, error: undefined });
       chat.history(conversationId, query).then(
@@ -65,7 +71,7 @@ export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch:
             loading: undefined,
             error: undefined,
             missed: loaded.hasNewer ? now.missed : 0,
-            scrollTo: loading === 'latest' ? scrollRequest('end') : loading === 'around' ? scrollRequest(query!.around!) : now.scrollTo,
+            scrollTo: loading === 'latest' ? scrollRequest('end') : loading === 'around' ? scrollRequest(query!.around!, kind) : now.scrollTo,
           });
         },
         (error: unknown) => {
@@ -77,15 +83,18 @@ export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch:
   );
 
   const start = useCallback(
-    (around: number | undefined) => {
+    (around: number | undefined, kind: ScrollRequest['kind'] = 'hit') => {
       generation.current++;
       parked.current = [];
-      request(around === undefined ? 'latest' : 'around', around === undefined ? undefined : { around });
+      request(around === undefined ? 'latest' : 'around', around === undefined ? undefined : { around }, kind);
     },
     [request],
   );
 
-  const around = jump?.seq;
+  // Read once: the chat opens at the first unread it had when it was opened, not a later one.
+  const openAtUnread = useRef(unreadFrom);
+  const around = jump?.seq ?? openAtUnread.current;
+  const aroundKind = jump ? 'hit' : 'unread';
   useEffect(() => {
     commit(START);
     const onEvent = (isNew: boolean) => (message: ChatMessage) => {
@@ -103,14 +112,19 @@ export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch:
         commit({ ...now, missed: now.missed + 1 });
       }
     };
-    const offs = [chat.on('message', onEvent(true)), chat.on('delivery', onEvent(false))];
-    start(around);
+    const onRemoved = ({ conversationId: id, seq }: { conversationId: ConversationId; seq: number }) => {
+      const now = current.current;
+      if (id !== conversationId || !now.messages.some((m) => m.seq === seq)) return;
+      commit({ ...now, messages: now.messages.filter((m) => m.seq !== seq), change: 'live' });
+    };
+    const offs = [chat.on('message', onEvent(true)), chat.on('delivery', onEvent(false)), chat.on('message-removed', onRemoved)];
+    start(around, aroundKind);
     return () => {
       generation.current++;
       for (const off of offs) off();
     };
     // A new jump token opens the conversation again at its hit, even the same one.
-  }, [chat, conversationId, epoch, around, jump?.token, start, commit]);
+  }, [chat, conversationId, epoch, around, aroundKind, jump?.token, start, commit]);
 
   const loadOlder = useCallback(() => {
     const now = current.current;
@@ -143,8 +157,18 @@ export function useHistory(chat: ChatApi, conversationId: ConversationId, epoch:
     [commit],
   );
 
-  /** After a failed first page: asks for it again. */
-  const retryLoad = useCallback(() => start(around), [start, around]);
+  /** To one message at the top of the list (the first unread), loading the page around it if need be. */
+  const reveal = useCallback(
+    (seq: number) => {
+      const now = current.current;
+      if (now.messages.some((m) => m.seq === seq)) commit({ ...now, scrollTo: scrollRequest(seq, 'unread') });
+      else start(seq, 'unread');
+    },
+    [start, commit],
+  );
 
-  return { view, loadOlder, loadNewer, revealLatest, put, retryLoad };
+  /** After a failed first page: asks for it again. */
+  const retryLoad = useCallback(() => start(around, aroundKind), [start, around, aroundKind]);
+
+  return { view, loadOlder, loadNewer, revealLatest, reveal, put, retryLoad };
 }

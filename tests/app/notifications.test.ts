@@ -157,3 +157,18 @@ describe('createNotifier', () => {
     expect(log.lines).toEqual(['The system refused a desktop notification (Notifications are not allowed); new messages show in the window instead']);
   });
 });
+
+describe('mute and do-not-disturb', () => {
+  const message = incoming('dm:bob@CIC');
+  const base = { notifications: true, notifyChannels: [] };
+  const notified = (settings: Parameters<typeof shouldNotify>[1]['settings'], now = 1_000) => shouldNotify(message, { focused: false, activeConversation: undefined, settings, now });
+
+  it('a chat muted until later is silent until then; always is silent; do-not-disturb silences all', () => {
+    expect(notified({ ...base, muted: { 'dm:bob@CIC': 2_000 } })).toBe(false);
+    expect(notified({ ...base, muted: { 'dm:bob@CIC': 2_000 } }, 2_000)).toBe(true);
+    expect(notified({ ...base, muted: { 'dm:bob@CIC': 'always' } }, Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(notified({ ...base, muted: { 'dm:carol@CIC': 'always' } })).toBe(true);
+    expect(notified({ ...base, doNotDisturb: true })).toBe(false);
+    expect(notified(base)).toBe(true);
+  });
+});

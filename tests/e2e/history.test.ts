@@ -22,6 +22,8 @@ const suite = useSuite({
       for (let n = 1; n <= LONG_CHAT; n++) {
         store.addIncoming({ msgId: `zoe-${n}`, kind: 'dm', from: ZOE, to: 'alice@CIC', text: zoeText(n), receivedAt: start + n * 1000, sentAt: undefined, claimedSrc: undefined });
       }
+      // Read already: a chat with unread messages would open at the first of them, not the latest.
+      store.markRead(`dm:${ZOE}`);
     }),
   before: async ({ rendezvous }) => {
     bob = await startEngine(rendezvous.port, 'bob', 'CIC');
@@ -48,6 +50,8 @@ describe('history', () => {
     await bubble(page, 'Antes do reinício').getByTestId('delivery').filter({ hasText: 'Delivered' }).waitFor();
     bob.engine.sendDirect('alice@CIC', 'Lida antes de parar');
     await bubble(page, 'Lida antes de parar').waitFor();
+    // Read once it has been on screen a moment.
+    await eventually(() => suite.app.service.totalUnread()).toBe(0);
 
     // With another chat open, bob's next two messages stay unread.
     await page.getByTestId('channel-*').click();

@@ -62,16 +62,24 @@ describe('messaging with an engine peer', () => {
     await waitFor('bob to receive the DM', () => bob.messages.some((m) => m.kind === 'dm' && m.from === 'alice@CIC' && m.text === 'Oi bob, tudo bem? https://example.com/notes'));
     expect(await composer(page).inputValue()).toBe('');
 
-    // The link opens through the host, never in this window.
-    await bubble(page, 'Oi bob').getByRole('link', { name: 'https://example.com/notes' }).click();
-    await waitFor('the host to open the link', () => suite.app.opened.includes('https://example.com/notes'));
+    // In a browser tab the link opens in a new tab that cannot reach this one, never in this window.
+    // The machine is offline: the context answers for example.com.
+    await page.context().route('https://example.com/**', (route) => route.fulfill({ contentType: 'text/html', body: '<title>notes</title>' }));
+    const [tab] = await Promise.all([page.context().waitForEvent('page'), bubble(page, 'Oi bob').getByRole('link', { name: 'https://example.com/notes' }).click()]);
+    await tab.waitForLoadState();
+    expect(tab.url()).toBe('https://example.com/notes');
+    expect(await tab.evaluate('window.opener')).toBeNull();
+    await tab.close();
     expect(page.url()).toBe(suite.app.host.url);
+    expect(suite.app.opened).toEqual([]);
 
     bob.engine.sendDirect('alice@CIC', 'Tudo ótimo, e você?');
     await bubble(page, 'Tudo ótimo, e você?').waitFor();
     // A screen reader hears it, and the open chat is the page's main landmark.
     await page.getByTestId('announcer').filter({ hasText: 'bob@CIC: Tudo ótimo, e você?' }).waitFor({ state: 'attached' });
     expect(await page.getByRole('main', { name: 'bob@CIC' }).count()).toBe(1);
+    // Read once it has been on screen a moment.
+    await eventually(() => suite.app.service.totalUnread()).toBe(0);
     await screenshot(page, 'conversation');
 
     await page.getByTestId('channel-*').click();

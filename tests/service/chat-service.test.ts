@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatEvents, ChatMessage, CommandReply, EventName, ExportedConversation, HistoryPage, Profile, SearchResult, Snapshot } from '../../src-shared/chat-api.ts';
+import type { ChatEvents, ChatMessage, CommandReply, EventName, ExportedConversation, HistoryPage, Profile, SearchResult, Settings, Snapshot } from '../../src-shared/chat-api.ts';
 import { ChatService } from '../../src-main/service/chat-service.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
@@ -208,7 +208,7 @@ describe('ChatService: profile and settings', () => {
 });
 
 describe('ChatService: conversations with a real peer', () => {
-  it('a DM is delivered, and a reply counts as unread until its chat is opened', async () => {
+  it('a DM is delivered, and a reply counts as unread until the UI says it was on screen', async () => {
     const { service, bob, events } = await started();
     const sent = await ok<ChatMessage>(service.dispatch('sendDirect', ['bob@CIC', 'oi, bob']));
     expect(sent).toMatchObject({ conversationId: 'dm:bob@CIC', direction: 'out', from: 'ana@CIC', text: 'oi, bob' });
@@ -225,11 +225,87 @@ describe('ChatService: conversations with a real peer', () => {
       ['in', 'tudo bem?', undefined],
     ]);
 
+    // Opening the chat is not reading it: only what was on screen counts.
     await ok(service.dispatch('setActiveConversation', ['dm:bob@CIC']));
-    expect(service.totalUnread()).toBe(0);
+    expect(service.totalUnread()).toBe(1);
     bob.engine.sendDirect('ana@CIC', 'and now?');
     await waitFor('second reply', () => (events.message ?? []).some((m) => m.text === 'and now?'));
+    const summary = () => (events.conversations ?? []).at(-1)?.find((c) => c.id === 'dm:bob@CIC');
+    await waitFor('two unread', () => summary()?.unread === 2);
+    const [first, second] = (await ok<HistoryPage>(service.dispatch('history', ['dm:bob@CIC']))).messages.filter((m) => m.direction === 'in');
+    expect(summary()?.firstUnread).toBe(first!.seq);
+    await ok(service.dispatch('markRead', ['dm:bob@CIC', first!.seq]));
+    await waitFor('the first one read', () => summary()?.unread === 1 && summary()?.firstUnread === second!.seq);
+    await ok(service.dispatch('markRead', ['dm:bob@CIC']));
+    await waitFor('all read', () => summary()?.unread === 0 && summary()?.firstUnread === undefined);
     expect(service.totalUnread()).toBe(0);
+  });
+
+  it('mark all read, deleting one message, and sending a cancelled DM again', async () => {
+    const { service, bob, events } = await started();
+    bob.engine.sendDirect('ana@CIC', 'um');
+    bob.engine.publish('#CIC', 'dois');
+    await waitFor('both unread', () => service.totalUnread() === 2);
+    await ok(service.dispatch('markAllRead', []));
+    expect(service.totalUnread()).toBe(0);
+
+    const [one] = (await ok<HistoryPage>(service.dispatch('history', ['dm:bob@CIC']))).messages;
+    expect(await refusal(service.dispatch('deleteMessage', ['#CIC', one!.seq]))).toMatch(/^invalid-request: no such message in this conversation/);
+    await ok(service.dispatch('deleteMessage', ['dm:bob@CIC', one!.seq]));
+    expect((await ok<HistoryPage>(service.dispatch('history', ['dm:bob@CIC']))).messages).toEqual([]);
+    await waitFor('the preview is gone', () => (events.conversations ?? []).at(-1)?.find((c) => c.id === 'dm:bob@CIC')?.last === undefined);
+
+    const waiting = await ok<ChatMessage>(service.dispatch('sendDirect', ['carol@CIC', 'volta?']));
+    expect(await refusal(service.dispatch('resend', [waiting.msgId]))).toMatch(/^not-waiting: only a cancelled direct message/);
+    await ok(service.dispatch('cancel', [waiting.msgId]));
+    const again = await ok<ChatMessage>(service.dispatch('resend', [waiting.msgId]));
+    expect(again).toMatchObject({ conversationId: 'dm:carol@CIC', text: 'volta?', delivery: 'queued' });
+    expect(again.msgId).not.toBe(waiting.msgId);
+    const page = (await ok<HistoryPage>(service.dispatch('history', ['dm:carol@CIC']))).messages;
+    expect(page.map((m) => [m.msgId, m.delivery])).toEqual([[again.msgId, 'queued']]);
+    // Deleting a waiting DM takes it out of the outbox: carol, arriving later, never gets it.
+    await ok(service.dispatch('deleteMessage', ['dm:carol@CIC', again.seq]));
+    const carol = await startEngine(rdv.port, 'carol', 'CIC');
+    await waitFor('carol connected', () => carol.peer('ana@CIC')?.state === 'open');
+    const check = await ok<ChatMessage>(service.dispatch('sendDirect', ['carol@CIC', 'depois']));
+    await waitFor('the later DM arrives', () => carol.messages.some((m) => m.msgId === check.msgId));
+    expect(carol.messages.map((m) => m.text)).toEqual(['depois']);
+  });
+
+  it('mutes a chat for an hour, eight hours or always, and do-not-disturb silences every chat', async () => {
+    const { service, bob, events } = await started();
+    bob.engine.sendDirect('ana@CIC', 'oi');
+    await waitFor('bob in the list', () => (events.message ?? []).length === 1);
+    const notify = () => Object.fromEntries(((events.conversations ?? []).at(-1) ?? []).map((c) => [c.id, c.notify]));
+    const before = Date.now();
+    const settings = await ok<Settings>(service.dispatch('mute', ['dm:bob@CIC', '1h']));
+    const until = settings.muted['dm:bob@CIC'] as number;
+    expect(until).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    await waitFor('bob muted in the list', () => notify()['dm:bob@CIC'] === false);
+    expect((await ok<Settings>(service.dispatch('mute', ['#CIC', 'always']))).muted).toMatchObject({ '#CIC': 'always', 'dm:bob@CIC': until });
+    expect((await ok<Settings>(service.dispatch('mute', ['dm:bob@CIC', 'off']))).muted).toEqual({ '#CIC': 'always' });
+    await waitFor('bob notifies again', () => notify()['dm:bob@CIC'] === true);
+    await ok(service.dispatch('updateSettings', [{ doNotDisturb: true }]));
+    await waitFor('nothing notifies', () => notify()['dm:bob@CIC'] === false);
+    // Saved: a restarted service keeps them.
+    await service.stop();
+    expect(newService().settings).toMatchObject({ doNotDisturb: true, muted: { '#CIC': 'always' } });
+  });
+
+  it('keeps a draft per conversation across a restart, lists its chat, and forgets it when cleared', async () => {
+    const first = newService();
+    await ok(first.dispatch('startProfile', [profile()]));
+    await ok(first.dispatch('setDraft', ['dm:zed@CIC', 'meio escrito']));
+    await ok(first.dispatch('setDraft', ['#CIC', 'para a sala']));
+    await first.stop();
+
+    const again = newService();
+    await again.start();
+    const drafts = (s: Snapshot) => Object.fromEntries(s.conversations.filter((c) => c.draft).map((c) => [c.id, c.draft]));
+    expect(drafts(await ok<Snapshot>(again.dispatch('getSnapshot', [])))).toEqual({ 'dm:zed@CIC': 'meio escrito', '#CIC': 'para a sala' });
+    await ok(again.dispatch('setDraft', ['dm:zed@CIC', '']));
+    expect(drafts(await ok<Snapshot>(again.dispatch('getSnapshot', [])))).toEqual({ '#CIC': 'para a sala' });
   });
 
   it('PUBs land in the broadcast and namespace channels, and ours reach the peer', async () => {
@@ -306,7 +382,7 @@ describe('ChatService: history that outlives the app', () => {
     // carol shows up: the DM from the last run reaches her, with its msg_id.
     const carol = await startEngine(rdv.port, 'carol', 'CIC');
     await waitFor('carol got it', () => carol.messages.some((m) => m.msgId === waiting.msgId && m.text === 'quando voltar'));
-    await ok(again.dispatch('setActiveConversation', ['dm:bob@CIC']));
+    await ok(again.dispatch('markRead', ['dm:bob@CIC']));
     expect(again.totalUnread()).toBe(0);
   });
 
@@ -377,6 +453,20 @@ describe('ChatService: everything from the renderer is checked', () => {
       ['deleteConversation', ['bob@CIC'], /unknown conversation/],
       ['cancel', [7], /unknown message/],
       ['markRead', [{}], /unknown conversation/],
+      ['markRead', ['*', 0], /upTo must be a message's seq/],
+      ['markRead', ['*', 1.5], /upTo must be a message's seq/],
+      ['setDraft', ['bob@CIC', 'x'], /unknown conversation/],
+      ['setDraft', ['*', 7], /a draft is text/],
+      ['setDraft', ['*', 'x'.repeat(40_000)], /^message-too-long: a draft is at most 30720 bytes/],
+      ['deleteMessage', ['*', '3'], /the message must be a message's seq/],
+      ['deleteMessage', ['*', 999], /^invalid-request: no such message in this conversation/],
+      ['resend', [''], /unknown message/],
+      ['mute', ['*', '2h'], /mute for 1h, 8h, always, or off/],
+      ['mute', ['bob', '1h'], /unknown conversation/],
+      ['updateSettings', [{ muted: { 'dm:bob@CIC': -5 } }], /muted: each chat is muted until a time/],
+      ['updateSettings', [{ muted: { '../x': 'always' } }], /muted: unknown chat/],
+      ['updateSettings', [{ doNotDisturb: 'yes' }], /doNotDisturb must be true or false/],
+      ['resend', ['no-such-id'], /^not-waiting: only a cancelled direct message/],
       ['setLogLevel', ['LOUD'], /DEBUG, INFO, WARN, ERROR/],
       ['updateSettings', [{ theme: 'neon' }], /theme must be one of: system, light, dark/],
       ['updateSettings', [{ timers: { ackTimeoutS: 0 } }], /ackTimeoutS must be a whole number from 1 to 120/],

@@ -156,6 +156,8 @@ export class SqliteMessageStore implements MessageStore {
     | 'bySeq'
     | 'hasUnread'
     | 'markRead'
+    | 'deleteMessage'
+    | 'lastSeq'
     | 'deleteMessages'
     | 'deleteConversation'
     | 'indexed'
@@ -199,15 +201,19 @@ export class SqliteMessageStore implements MessageStore {
       conversations: q(
         `SELECT c.key, c.last_seq,
            (SELECT count(*) FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq) AS unread,
-           (SELECT count(*) FROM messages o WHERE o.conversation = c.key AND o.direction = 'out' AND o.kind = 'dm' AND o.state IN ('queued', 'sent')) AS queued
+           (SELECT count(*) FROM messages o WHERE o.conversation = c.key AND o.direction = 'out' AND o.kind = 'dm' AND o.state IN ('queued', 'sent')) AS queued,
+           (SELECT min(seq) FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq) AS first_unread
          FROM conversations c`,
       ),
       bySeq: q(`${select} WHERE seq = ?`),
       hasUnread: q(
         `SELECT 1 AS found FROM conversations c WHERE c.key = ?
-           AND EXISTS (SELECT 1 FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq)`,
+           AND EXISTS (SELECT 1 FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq AND u.seq <= ?)`,
       ),
-      markRead: q('UPDATE conversations SET read_seq = last_seq WHERE key = ?'),
+      markRead: q('UPDATE conversations SET read_seq = max(read_seq, min(last_seq, ?)) WHERE key = ?'),
+      deleteMessage: q('DELETE FROM messages WHERE conversation = ? AND seq = ?'),
+      // After a delete the conversation's preview is its newest remaining message (0: none).
+      lastSeq: q('UPDATE conversations SET last_seq = coalesce((SELECT max(seq) FROM messages WHERE conversation = ?1), 0) WHERE key = ?1'),
       deleteMessages: q('DELETE FROM messages WHERE conversation = ?'),
       deleteConversation: q('DELETE FROM conversations WHERE key = ?'),
       indexed: q('SELECT indexed_seq FROM search_progress'),
@@ -338,17 +344,27 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   conversations(): ConversationRow[] {
-    const rows = this.stmt.conversations.all() as { key: string; last_seq: number; unread: number; queued: number }[];
+    const rows = this.stmt.conversations.all() as { key: string; last_seq: number; unread: number; queued: number; first_unread: number | null }[];
     return rows.map((r) => {
       const last = this.stmt.bySeq.get(r.last_seq) as Row | undefined;
-      return { key: r.key, unread: r.unread, queued: r.queued, last: last && toStored(last) };
+      return { key: r.key, unread: r.unread, queued: r.queued, firstUnread: r.first_unread ?? undefined, last: last && toStored(last) };
     });
   }
 
-  markRead(conversation: ConversationKey): boolean {
-    if (this.stmt.hasUnread.get(conversation) === undefined) return false;
-    this.batch.run(() => this.stmt.markRead.run(conversation));
+  markRead(conversation: ConversationKey, upTo = Number.MAX_SAFE_INTEGER): boolean {
+    if (this.stmt.hasUnread.get(conversation, upTo) === undefined) return false;
+    this.batch.run(() => this.stmt.markRead.run(upTo, conversation));
     return true;
+  }
+
+  deleteMessage(conversation: ConversationKey, seq: number): boolean {
+    const deleted = this.batch.run(() => {
+      const changes = Number(this.stmt.deleteMessage.run(conversation, seq).changes);
+      if (changes > 0) this.stmt.lastSeq.run(conversation);
+      return changes > 0;
+    });
+    this.batch.commit();
+    return deleted;
   }
 
   deleteConversation(conversation: ConversationKey): void {

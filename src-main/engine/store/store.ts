@@ -48,6 +48,8 @@ export interface ConversationRow {
   unread: number;
   /** Our DMs still waiting for their ACK (queued or sent). */
   queued: number;
+  /** The oldest incoming message after the last one read. */
+  firstUnread: number | undefined;
   last: StoredMessage | undefined;
 }
 
@@ -85,8 +87,10 @@ export interface MessageStore {
   page(conversation: ConversationKey, query: HistoryQuery): HistoryPage;
   search(text: string, limit: number): SearchHit[];
   conversations(): ConversationRow[];
-  /** Marks every incoming message so far as read; false when nothing was unread. */
-  markRead(conversation: ConversationKey): boolean;
+  /** Marks incoming messages read up to `upTo` (a seq), or every one so far; false when nothing changed. */
+  markRead(conversation: ConversationKey, upTo?: number): boolean;
+  /** Removes one message (and its search entry); false when there is no such message there. */
+  deleteMessage(conversation: ConversationKey, seq: number): boolean;
   /** Removes the conversation and its messages (and their search entries). */
   deleteConversation(conversation: ConversationKey): void;
   peerKey(peerId: string): PinnedKey | undefined;

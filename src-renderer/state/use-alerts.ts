@@ -1,0 +1,50 @@
+// What a message that notifies does in the window: in the browser host, a Web Notification (once
+// the user allowed them with a click in Settings), which opens its chat when clicked; in both
+// hosts, the optional sound. Electron's notifications come from main (src-main/app/notifications.ts)
+// under the same policy, `notifies`.
+
+import { useEffect, useRef } from 'react';
+import { conversationKind, notifies, type ChatApi, type ChatMessage, type ConversationId, type Snapshot } from '../../src-shared/chat-api.ts';
+
+let audio: AudioContext | undefined;
+
+/** A short soft tone, made here: no sound file to ship or to fail to load. */
+function chime(): void {
+  audio ??= new AudioContext();
+  const start = audio.currentTime;
+  const tone = audio.createOscillator();
+  const gain = audio.createGain();
+  tone.frequency.value = 880;
+  gain.gain.setValueAtTime(0.12, start);
+  gain.gain.exponentialRampToValueAtTime(0.001, start + 0.35);
+  tone.connect(gain).connect(audio.destination);
+  tone.start(start);
+  tone.stop(start + 0.35);
+}
+
+/** As main words it: the sender, and the channel after an arrow. */
+const titleOf = (m: ChatMessage) => (conversationKind(m.conversationId) === 'dm' ? m.from : `${m.from} -> ${m.conversationId}`);
+
+export function useMessageAlerts(chat: ChatApi, snapshot: Snapshot, visibleId: ConversationId | undefined, onOpen: (id: ConversationId) => void): void {
+  // The listener stays; what it decides with is always the latest.
+  const latest = useRef({ snapshot, visibleId, onOpen });
+  latest.current = { snapshot, visibleId, onOpen };
+
+  useEffect(
+    () =>
+      chat.on('message', (message) => {
+        const { snapshot: s, visibleId: reading, onOpen: openChat } = latest.current;
+        if (message.direction !== 'in' || (reading === message.conversationId && document.hasFocus())) return;
+        if (!notifies(message.conversationId, s.settings, Date.now())) return;
+        if (s.settings.sound) chime();
+        if (s.host !== 'web' || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+        const shown = new Notification(titleOf(message), { body: message.text, tag: message.conversationId });
+        shown.onclick = () => {
+          window.focus();
+          openChat(message.conversationId);
+          shown.close();
+        };
+      }),
+    [chat],
+  );
+}
