@@ -340,7 +340,8 @@ describe('RendezvousSession against the real server', () => {
     const eventsBefore = h.events.length;
     skew += 5_000; // past the minimum gap between two DISCOVERs
 
-    await until(() => server.registrations === 1, 'the new registration');
+    // The server stores the record before its reply reaches the session: wait for both.
+    await until(() => server.registrations === 1 && h.events.at(-1)?.state === 'registered', 'the new registration');
     expect(server.logs.some((l) => /DISCOVER.*peer_not_registered/.test(l))).toBe(true);
     const later = h.events.slice(eventsBefore).map((e) => e.state);
     expect(later).toContain('registering');

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { strings } from '../../src-renderer/i18n.ts';
 
 /** Identical in both languages on purpose: the product's name, units and protocol terms. */
-const SAME_IN_BOTH = new Set(['appName', 'bytes', 'ttlLeft']);
+const SAME_IN_BOTH = new Set(['appName', 'bytes', 'ttlLeft', 'emoji']);
 
 /** What a function entry is called with: an error's parameters for `errors.*`, text otherwise. */
 const SAMPLE_ERROR = { port: 19512, server: 'rdv.example:8080', detail: 'ECONNREFUSED' };

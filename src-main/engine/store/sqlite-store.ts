@@ -358,6 +358,8 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   deleteMessage(conversation: ConversationKey, seq: number): boolean {
+    // As for a conversation: the index's delete trigger needs the message's words indexed first.
+    this.indexAll();
     const deleted = this.batch.run(() => {
       const changes = Number(this.stmt.deleteMessage.run(conversation, seq).changes);
       if (changes > 0) this.stmt.lastSeq.run(conversation);
