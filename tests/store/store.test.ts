@@ -134,6 +134,16 @@ describe('history that outlives the app', () => {
     expect(s.search('segredo', 10).map((h) => h.conversation)).toEqual(['dm:carol@UnB']);
     expect(s.conversations().map((c) => c.key)).toEqual(['dm:carol@UnB']);
   });
+
+  it('deletes one message straight after storing it, before the search index has caught up', () => {
+    const s = store();
+    const kept = s.addIncoming(incoming('bob@CIC', 'fica aqui'));
+    const gone = s.addIncoming(incoming('bob@CIC', 'apaga isto'));
+    expect(s.deleteMessage('dm:bob@CIC', gone.seq)).toBe(true);
+    expect(s.search('apaga', 10)).toEqual([]);
+    expect(s.search('fica', 10).map((h) => h.message.seq)).toEqual([kept.seq]);
+    expect(s.page('dm:bob@CIC', { limit: 10 }).messages.map((m) => m.text)).toEqual(['fica aqui']);
+  });
 });
 
 describe('search', () => {
