@@ -112,7 +112,8 @@ async function closePage(page: Page): Promise<void> {
 /**
  * The preload as a sandboxed renderer runs it: wrapped in a function, with a `require` that
  * knows only `electron`; contextBridge copies what it exposes (functions stay callable, the rest
- * is frozen). It runs in the top frame only, before the page's own scripts.
+ * is frozen, results and rejections are copied). It runs in the top frame only, before the
+ * page's own scripts.
  */
 function sandboxedPreload(source: string): string {
   return `(() => {
@@ -137,8 +138,15 @@ function sandboxedPreload(source: string): string {
       return ipcRenderer.removeListener(channel, listener);
     },
   };
+  // As Electron's bridge: values are copied both ways, and a rejected Error keeps only its message.
+  const settle = (result) =>
+    result !== null && typeof result === 'object' && typeof result.then === 'function'
+      ? Promise.resolve(result).then(copy, (error) => {
+          throw error instanceof Error ? new Error(error.message) : copy(error);
+        })
+      : copy(result);
   const copy = (value) => {
-    if (typeof value === 'function') return (...args) => value(...args);
+    if (typeof value === 'function') return (...args) => settle(value(...args.map(copy)));
     if (Array.isArray(value)) return Object.freeze(value.map(copy));
     if (value !== null && typeof value === 'object') return Object.freeze(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)])));
     return value;
