@@ -52,6 +52,10 @@ describe('the desktop app', () => {
     await page.getByTestId('registration').filter({ hasText: 'Online' }).waitFor();
     await waitFor('bob to connect to alice', () => bob.peer('alice@CIC')?.state === 'open', 15_000);
     expect(await listed('alice@CIC')).toBe(true);
+
+    // A refusal from main crosses IPC and the context bridge as its code, for the window to word.
+    expect(await page.evaluate("window.chat.openLink('javascript:alert(1)').then(() => 'opened', (error) => error)")).toMatchObject({ code: 'link-refused' });
+    expect((await app.state()).openedExternal).toEqual([]);
   });
 
   test('a DM typed in the window is delivered, and the reply appears', async () => {
