@@ -1,10 +1,11 @@
 // chatp2p-secure in the UI (docs/SECURE.md): the lock or "not encrypted" of a peer, the banner
 // for a changed key with its accept action, and the safety-number dialog.
 
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { ChatPeer, PeerKeyView } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import { useChat } from '../state/chat-context.ts';
+import { ModalDialog } from './ModalDialog.tsx';
 
 function LockIcon({ open }: { open: boolean }) {
   return (
@@ -94,23 +95,11 @@ export function SafetyNumberButton({ peerKey }: { peerKey: PeerKeyView | undefin
 function SafetyNumberDialog({ peerKey, onClose }: { peerKey: PeerKeyView; onClose: () => void }) {
   const t = useStrings();
   const chat = useChat();
-  const dialog = useRef<HTMLDialogElement>(null);
   const headingId = useId();
   const [error, setError] = useState<string>();
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
   const groups = peerKey.safetyNumber.split(' ');
   return (
-    <dialog
-      ref={dialog}
-      aria-labelledby={headingId}
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-      className="m-auto w-full max-w-md rounded-2xl border border-zinc-200 bg-white p-6 text-zinc-900 shadow-xl backdrop:bg-black/40 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-    >
+    <ModalDialog headingId={headingId} onClose={onClose}>
       <h2 id={headingId} className="text-base font-semibold">
         {t.secure.safetyNumberTitle(peerKey.peerId)}
       </h2>
@@ -138,6 +127,6 @@ function SafetyNumberDialog({ peerKey, onClose }: { peerKey: PeerKeyView; onClos
           {peerKey.verified ? t.secure.unmarkVerified : t.secure.markVerified}
         </button>
       </div>
-    </dialog>
+    </ModalDialog>
   );
 }

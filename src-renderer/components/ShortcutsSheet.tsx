@@ -1,27 +1,16 @@
 // The keyboard shortcuts: listed in Settings, and as a sheet over everything with Ctrl+/.
 
-import { useEffect, useId, useRef } from 'react';
+import { useId } from 'react';
 import { useStrings } from '../i18n.ts';
 import { Icon } from './Icons.tsx';
+import { ModalDialog } from './ModalDialog.tsx';
 
-/** A modal <dialog>: the browser keeps the focus in it, and Escape closes it. */
+/** Every shortcut, over everything. */
 export function ShortcutsSheet({ onClose }: { onClose: () => void }) {
   const t = useStrings();
-  const dialog = useRef<HTMLDialogElement>(null);
   const headingId = useId();
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
   return (
-    <dialog
-      ref={dialog}
-      aria-labelledby={headingId}
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-      className="m-auto w-full max-w-md rounded-2xl border border-zinc-200 bg-white p-6 text-zinc-900 shadow-xl backdrop:bg-black/40 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-    >
+    <ModalDialog headingId={headingId} onClose={onClose}>
       <div className="mb-4 flex items-center justify-between">
         <h2 id={headingId} className="text-base font-semibold">
           {t.shortcuts}
@@ -31,7 +20,7 @@ export function ShortcutsSheet({ onClose }: { onClose: () => void }) {
         </button>
       </div>
       <ShortcutList />
-    </dialog>
+    </ModalDialog>
   );
 }
 
