@@ -1,7 +1,7 @@
 // The message history on real SQLite files in a temp folder: what survives reopening, search as a
 // user types it, paging, and files that are not ours (or not healthy) being refused untouched.
 
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,21 @@ describe('history that outlives the app', () => {
     const texts = (db.prepare('SELECT text FROM messages ORDER BY seq').all() as { text: string }[]).map((r) => r.text);
     db.close();
     expect(texts).toEqual(['before quitting', 'and its answer']);
+  });
+
+  it('moves a grown WAL into the database file by itself once writing pauses, without waiting for quit', async () => {
+    const s = store();
+    // Each accepted DM is its own commit: a few MB of WAL, more than the quiet checkpoint waits for.
+    const texts = Array.from({ length: 600 }, (_, i) => `message ${i}`);
+    for (const text of texts) s.addOutgoing(outgoing('bia@CIC', text), ME);
+    await new Promise<void>((resolve) => s.whenSynced(resolve));
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    const copy = join(dir, 'after-power-loss.sqlite');
+    copyFileSync(path, copy);
+    const db = new DatabaseSync(copy, { readOnly: true });
+    const stored = (db.prepare('SELECT text FROM messages ORDER BY seq').all() as { text: string }[]).map((r) => r.text);
+    db.close();
+    expect(stored).toEqual(texts);
   });
 
   it('marks a conversation read once, and a new message makes it unread again', () => {

@@ -2,7 +2,7 @@
 // altered), held by one process, migrated step by step from its first schema, and written in one
 // transaction per event-loop turn (group commit) with callbacks once the changes are committed.
 
-import { closeSync, fsync, open as fsOpen } from 'node:fs';
+import { closeSync, fstatSync, fsync, open as fsOpen } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 
 export interface SchemaSpec {
@@ -78,6 +78,15 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
 }
 
 /**
+ * With a background fsync, SQLite's own checkpoints are off (each held the event loop for two
+ * fsyncs every 1000 pages, a few hundred messages): the WAL is checkpointed after one of our
+ * fsyncs, in a quiet moment (no commit while it ran) once it holds CHECKPOINT_QUIET_BYTES, and
+ * whatever the load once it holds CHECKPOINT_MAX_BYTES.
+ */
+const CHECKPOINT_QUIET_BYTES = 4 * 1024 * 1024;
+const CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
  * Writes made during one event-loop turn share one transaction, committed on the next turn: one
  * fsync for a burst of messages rather than one each. Statements run at once (their results and
  * errors reach the caller); `whenCommitted` runs a callback once everything so far is on disk.
@@ -103,6 +112,7 @@ export class GroupCommit {
     this.db = db;
     this.onError = onError;
     this.durable = durable;
+    if (durable !== undefined) db.exec('PRAGMA wal_autocheckpoint = 0');
   }
 
   run<T>(statement: () => T): T {
@@ -171,6 +181,7 @@ export class GroupCommit {
       if (err && err.code !== 'ENOENT') this.onError(new Error(`cannot fsync ${walPath}: ${err.message}`));
       this.syncing = undefined;
       for (const callback of waiting) callback();
+      if (!err) this.checkpointIfDue();
       if (this.dirty) this.fsyncWal();
       else if (!this.db.isOpen) this.closeWal();
     };
@@ -180,6 +191,21 @@ export class GroupCommit {
       this.walFd = fd;
       fsync(fd, done);
     });
+  }
+
+  /**
+   * Just after an fsync, so that SQLite's own fsync of the WAL finds little to do. TRUNCATE leaves
+   * the WAL empty, so its size is what the next checkpoint has to copy.
+   */
+  private checkpointIfDue(): void {
+    if (!this.db.isOpen || this.open || this.walFd === undefined) return;
+    const size = fstatSync(this.walFd).size;
+    if (size < (this.dirty ? CHECKPOINT_MAX_BYTES : CHECKPOINT_QUIET_BYTES)) return;
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      this.onError(err as Error);
+    }
   }
 
   /**
