@@ -88,6 +88,11 @@ export const HISTORY_SCHEMA: SchemaSpec = {
     `DROP TRIGGER messages_fts_insert;
      CREATE TABLE search_progress (indexed_seq INTEGER NOT NULL);
      INSERT INTO search_progress (indexed_seq) SELECT coalesce(max(seq), 0) FROM messages;`,
+    // 5: two fewer pages in the commit of every message (it wrote about 5.6). A conversation's
+    // last message is read from messages_conversation (max seq) rather than rewritten per message;
+    // unread counts walk that index too, so the incoming-only copy of it goes.
+    `DROP INDEX messages_incoming;
+     ALTER TABLE conversations DROP COLUMN last_seq;`,
   ],
 };
 
@@ -129,7 +134,7 @@ export class SqliteMessageStore implements MessageStore {
   private readonly batch: GroupCommit;
   private readonly stmt: Record<
     | 'insert'
-    | 'touch'
+    | 'addConversation'
     | 'update'
     | 'hasIncoming'
     | 'outgoing'
@@ -151,10 +156,20 @@ export class SqliteMessageStore implements MessageStore {
     StatementSync
   >;
   private indexTimer: NodeJS.Timeout | undefined;
+  /** Conversations known to have their row, so that a message adds one only to a new conversation. */
+  private readonly known = new Set<ConversationKey>();
 
   constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; walPath: string }) {
     this.db = db;
-    this.batch = new GroupCommit(db, onError, durable);
+    this.batch = new GroupCommit(
+      db,
+      (err) => {
+        // A failed commit may have taken rows with it: each conversation's is added again.
+        this.known.clear();
+        onError(err);
+      },
+      durable,
+    );
     const select = `SELECT ${COLUMNS} FROM messages`;
     const q = (sql: string) => db.prepare(sql);
     this.stmt = {
@@ -162,10 +177,7 @@ export class SqliteMessageStore implements MessageStore {
         `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      touch: q(
-        `INSERT INTO conversations (key, read_seq, last_seq) VALUES (?, 0, ?)
-         ON CONFLICT (key) DO UPDATE SET last_seq = excluded.last_seq`,
-      ),
+      addConversation: q('INSERT OR IGNORE INTO conversations (key) VALUES (?)'),
       update: q('UPDATE messages SET state = ?, attempts = ?, error = ?, recipients = ? WHERE seq = ?'),
       hasIncoming: q("SELECT 1 AS found FROM messages WHERE msg_id = ? AND sender = ? AND direction = 'in'"),
       outgoing: q(`${select} WHERE msg_id = ? AND direction = 'out'`),
@@ -180,7 +192,7 @@ export class SqliteMessageStore implements MessageStore {
          WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?`,
       ),
       conversations: q(
-        `SELECT c.key, c.last_seq,
+        `SELECT c.key, (SELECT max(seq) FROM messages m WHERE m.conversation = c.key) AS last_seq,
            (SELECT count(*) FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq) AS unread,
            (SELECT count(*) FROM messages o WHERE o.conversation = c.key AND o.direction = 'out' AND o.kind = 'dm' AND o.state IN ('queued', 'sent')) AS queued
          FROM conversations c`,
@@ -190,7 +202,7 @@ export class SqliteMessageStore implements MessageStore {
         `SELECT 1 AS found FROM conversations c WHERE c.key = ?
            AND EXISTS (SELECT 1 FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq)`,
       ),
-      markRead: q('UPDATE conversations SET read_seq = last_seq WHERE key = ?'),
+      markRead: q('UPDATE conversations SET read_seq = coalesce((SELECT max(seq) FROM messages WHERE conversation = ?1), 0) WHERE key = ?1'),
       deleteMessages: q('DELETE FROM messages WHERE conversation = ?'),
       deleteConversation: q('DELETE FROM conversations WHERE key = ?'),
       indexed: q('SELECT indexed_seq FROM search_progress'),
@@ -315,9 +327,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   conversations(): ConversationRow[] {
-    const rows = this.stmt.conversations.all() as { key: string; last_seq: number; unread: number; queued: number }[];
+    const rows = this.stmt.conversations.all() as { key: string; last_seq: number | null; unread: number; queued: number }[];
     return rows.map((r) => {
-      const last = this.stmt.bySeq.get(r.last_seq) as Row | undefined;
+      const last = r.last_seq === null ? undefined : (this.stmt.bySeq.get(r.last_seq) as Row | undefined);
       return { key: r.key, unread: r.unread, queued: r.queued, last: last && toStored(last) };
     });
   }
@@ -335,6 +347,7 @@ export class SqliteMessageStore implements MessageStore {
       this.stmt.deleteMessages.run(conversation);
       this.stmt.deleteConversation.run(conversation);
     });
+    this.known.delete(conversation);
     this.batch.commit();
   }
 
@@ -368,7 +381,10 @@ export class SqliteMessageStore implements MessageStore {
           out?.recipients ?? null,
         ).lastInsertRowid,
       );
-      this.stmt.touch.run(conversation, seq);
+      if (!this.known.has(conversation)) {
+        this.stmt.addConversation.run(conversation);
+        this.known.add(conversation);
+      }
       this.scheduleIndex();
       return seq;
     });
