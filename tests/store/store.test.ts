@@ -119,7 +119,7 @@ describe('history that outlives the app', () => {
   it('moves a grown WAL into the database file by itself once writing pauses, without waiting for quit', async () => {
     const s = store();
     // Each accepted DM is its own commit: a few MB of WAL, more than the quiet checkpoint waits for.
-    const texts = Array.from({ length: 600 }, (_, i) => `message ${i}`);
+    const texts = Array.from({ length: 2000 }, (_, i) => `message ${i}`);
     for (const text of texts) s.addOutgoing(outgoing('bia@CIC', text), ME);
     await new Promise<void>((resolve) => s.whenSynced(resolve));
     expect(statSync(`${path}-wal`).size).toBe(0);

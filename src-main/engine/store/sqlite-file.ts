@@ -24,6 +24,8 @@ export interface SchemaSpec {
    * a power loss can take. Unset: the last commits are soft state.
    */
   syncWithinMs?: number;
+  /** Page size of a file created from scratch (an existing file keeps its own); SQLite's default otherwise. */
+  pageSize?: number;
 }
 
 /** Opens (creating if needed) and migrates `path`; throws a `Refusal` when it cannot be used. */
@@ -44,6 +46,9 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
   // One process per file: each keeps state in memory that a second writer would contradict. Set
   // before the first WAL access, it also keeps the WAL index out of shared memory.
   db.exec('PRAGMA locking_mode = EXCLUSIVE');
+  // Only a file not yet written takes it (the first lock below already fixes it); an existing
+  // file, ours or not, keeps its own and is not touched.
+  if (spec.pageSize !== undefined) db.exec(`PRAGMA page_size = ${spec.pageSize}`);
   try {
     db.exec('BEGIN EXCLUSIVE');
     db.exec('COMMIT');
