@@ -84,12 +84,13 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
 
 /**
  * With a background fsync, SQLite's own checkpoints are off (each held the event loop for two
- * fsyncs every 1000 pages, a few hundred messages): the WAL is checkpointed after one of our
- * fsyncs, in a quiet moment (no commit while it ran) once it holds CHECKPOINT_QUIET_BYTES, and
- * whatever the load once it holds CHECKPOINT_MAX_BYTES.
+ * fsyncs every 1000 pages, a few hundred messages). The WAL is checkpointed once it holds
+ * CHECKPOINT_QUIET_BYTES and no commit came for CHECKPOINT_QUIET_MS, and whatever the load once
+ * it holds CHECKPOINT_MAX_BYTES (as PostgreSQL's max_wal_size bounds its WAL).
  */
 const CHECKPOINT_QUIET_BYTES = 4 * 1024 * 1024;
-const CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024;
+const CHECKPOINT_QUIET_MS = 250;
+const CHECKPOINT_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Writes made during one event-loop turn share one transaction, committed on the next turn: one
@@ -108,6 +109,9 @@ export class GroupCommit {
   private syncing: (() => void)[] | undefined;
   private unsynced: (() => void)[] = [];
   private dirty = false;
+  /** Commits so far: a quiet spell is one in which this did not change. */
+  private commits = 0;
+  private quietTimer: NodeJS.Timeout | undefined;
 
   /**
    * `durable`: for a file opened with synchronous NORMAL, the WAL is fsynced within `withinMs` of
@@ -158,6 +162,7 @@ export class GroupCommit {
     }
     if (error === undefined && this.durable !== undefined) {
       this.dirty = true;
+      this.commits += 1;
       if (this.syncTimer === undefined) {
         this.syncTimer = setTimeout(() => this.fsyncWal(), this.durable.withinMs);
         // Only a power loss needs it, and a process that ends unclosed has its WAL in the OS cache.
@@ -203,9 +208,21 @@ export class GroupCommit {
    * the WAL empty, so its size is what the next checkpoint has to copy.
    */
   private checkpointIfDue(): void {
-    if (!this.db.isOpen || this.open || this.walFd === undefined) return;
+    if (!this.db.isOpen || this.walFd === undefined) return;
     const size = fstatSync(this.walFd).size;
-    if (size < (this.dirty ? CHECKPOINT_MAX_BYTES : CHECKPOINT_QUIET_BYTES)) return;
+    if (size >= CHECKPOINT_MAX_BYTES) return this.checkpoint();
+    if (size < CHECKPOINT_QUIET_BYTES || this.quietTimer !== undefined) return;
+    const seen = this.commits;
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      if (this.commits === seen) this.checkpoint();
+      else this.checkpointIfDue();
+    }, CHECKPOINT_QUIET_MS);
+    this.quietTimer.unref();
+  }
+
+  private checkpoint(): void {
+    if (!this.db.isOpen || this.open) return;
     try {
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     } catch (err) {
@@ -221,6 +238,8 @@ export class GroupCommit {
     if (!this.db.isOpen || this.commit() !== undefined) return;
     clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
     try {
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       this.dirty = false;

@@ -28,7 +28,7 @@ export const SYNC_WITHIN_MS = 50;
 /** A stored message is findable by search within this (and at once by a search that runs before). */
 const INDEX_WITHIN_MS = 200;
 /** Messages indexed per step, so that a long backlog does not hold the event loop. */
-const INDEX_BATCH = 2000;
+const INDEX_BATCH = 500;
 
 export const HISTORY_SCHEMA: SchemaSpec = {
   // 'CP2H' marks the file as a ChatP2P history, so a foreign SQLite database is refused.
