@@ -142,6 +142,22 @@ describe('history that outlives the app', () => {
     expect(s.conversations()[0]).toMatchObject({ key: 'dm:bob@CIC', unread: 1 });
   });
 
+  it('counts unread messages as they arrive after the list was shown, and the same after reopening', async () => {
+    let s = store();
+    s.addIncoming(incoming('bob@CIC', 'um'));
+    expect(s.conversations()[0]).toMatchObject({ key: 'dm:bob@CIC', unread: 1 });
+    s.addIncoming(incoming('bob@CIC', 'dois'));
+    s.addOutgoing(outgoing('bob@CIC', 'oi'), ME);
+    s.addIncoming(incoming('bob@CIC', 'três'));
+    expect(s.conversations()[0]).toMatchObject({ unread: 3, last: { text: 'três' } });
+    await new Promise<void>((resolve) => s.whenDurable(() => resolve()));
+    s = reopen(s);
+    expect(s.conversations()[0]).toMatchObject({ unread: 3, last: { text: 'três' } });
+    s.markRead('dm:bob@CIC');
+    s.addIncoming(incoming('bob@CIC', 'quatro'));
+    expect(s.conversations()[0]).toMatchObject({ unread: 1 });
+  });
+
   it('deletes a conversation with its messages and search entries, and nothing else', () => {
     const s = store();
     s.addIncoming(incoming('bob@CIC', 'segredo do bob'));

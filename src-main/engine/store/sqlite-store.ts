@@ -93,8 +93,8 @@ export const HISTORY_SCHEMA: SchemaSpec = {
      CREATE TABLE search_progress (indexed_seq INTEGER NOT NULL);
      INSERT INTO search_progress (indexed_seq) SELECT coalesce(max(seq), 0) FROM messages;`,
     // 5: two fewer pages in the commit of every message (it wrote about 5.6). A conversation's
-    // last message is read from messages_conversation (max seq) rather than rewritten per message;
-    // unread counts walk that index too, so the incoming-only copy of it goes.
+    // last message is read from messages_conversation (max seq) rather than rewritten per message,
+    // and the incoming-only index goes: unread counts are counted once and then kept in memory.
     `DROP INDEX messages_incoming;
      ALTER TABLE conversations DROP COLUMN last_seq;`,
   ],
@@ -148,6 +148,7 @@ export class SqliteMessageStore implements MessageStore {
     | 'after'
     | 'search'
     | 'conversations'
+    | 'unread'
     | 'bySeq'
     | 'hasUnread'
     | 'markRead'
@@ -162,6 +163,12 @@ export class SqliteMessageStore implements MessageStore {
   private indexTimer: NodeJS.Timeout | undefined;
   /** Conversations known to have their row, so that a message adds one only to a new conversation. */
   private readonly known = new Set<ConversationKey>();
+  /**
+   * Unread counts, each counted once (on the first list that needs it) and then kept as messages
+   * come and conversations are read: without an incoming-only index a count walks every message
+   * after the last one read.
+   */
+  private readonly unread = new Map<ConversationKey, number>();
 
   constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; walPath: string }) {
     this.db = db;
@@ -170,6 +177,7 @@ export class SqliteMessageStore implements MessageStore {
       (err) => {
         // A failed commit may have taken rows with it: each conversation's is added again.
         this.known.clear();
+        this.unread.clear();
         onError(err);
       },
       durable,
@@ -197,9 +205,12 @@ export class SqliteMessageStore implements MessageStore {
       ),
       conversations: q(
         `SELECT c.key, (SELECT max(seq) FROM messages m WHERE m.conversation = c.key) AS last_seq,
-           (SELECT count(*) FROM messages u WHERE u.conversation = c.key AND u.direction = 'in' AND u.seq > c.read_seq) AS unread,
            (SELECT count(*) FROM messages o WHERE o.conversation = c.key AND o.direction = 'out' AND o.kind = 'dm' AND o.state IN ('queued', 'sent')) AS queued
          FROM conversations c`,
+      ),
+      unread: q(
+        `SELECT count(*) AS n FROM conversations c JOIN messages u ON u.conversation = c.key
+         WHERE c.key = ? AND u.direction = 'in' AND u.seq > c.read_seq`,
       ),
       bySeq: q(`${select} WHERE seq = ?`),
       hasUnread: q(
@@ -331,17 +342,27 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   conversations(): ConversationRow[] {
-    const rows = this.stmt.conversations.all() as { key: string; last_seq: number | null; unread: number; queued: number }[];
+    const rows = this.stmt.conversations.all() as { key: string; last_seq: number | null; queued: number }[];
     return rows.map((r) => {
       const last = r.last_seq === null ? undefined : (this.stmt.bySeq.get(r.last_seq) as Row | undefined);
-      return { key: r.key, unread: r.unread, queued: r.queued, last: last && toStored(last) };
+      return { key: r.key, unread: this.unreadIn(r.key), queued: r.queued, last: last && toStored(last) };
     });
   }
 
   markRead(conversation: ConversationKey): boolean {
     if (this.stmt.hasUnread.get(conversation) === undefined) return false;
     this.batch.run(() => this.stmt.markRead.run(conversation));
+    this.unread.set(conversation, 0);
     return true;
+  }
+
+  private unreadIn(conversation: ConversationKey): number {
+    let n = this.unread.get(conversation);
+    if (n === undefined) {
+      n = Number((this.stmt.unread.get(conversation) as { n: number }).n);
+      this.unread.set(conversation, n);
+    }
+    return n;
   }
 
   deleteConversation(conversation: ConversationKey): void {
@@ -352,6 +373,7 @@ export class SqliteMessageStore implements MessageStore {
       this.stmt.deleteConversation.run(conversation);
     });
     this.known.delete(conversation);
+    this.unread.delete(conversation);
     this.batch.commit();
   }
 
@@ -389,6 +411,8 @@ export class SqliteMessageStore implements MessageStore {
         this.stmt.addConversation.run(conversation);
         this.known.add(conversation);
       }
+      const unread = this.unread.get(conversation);
+      if (inc && unread !== undefined) this.unread.set(conversation, unread + 1);
       this.scheduleIndex();
       return seq;
     });
