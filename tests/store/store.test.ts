@@ -1,7 +1,7 @@
 // The message history on real SQLite files in a temp folder: what survives reopening, search as a
 // user types it, paging, and files that are not ours (or not healthy) being refused untouched.
 
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,23 @@ describe('history that outlives the app', () => {
     expect(texts).toEqual(['before quitting', 'and its answer']);
   });
 
+  it('moves a grown WAL into the database file by itself once writing pauses, without waiting for quit', async () => {
+    const s = store();
+    // Each accepted DM is its own commit: a few MB of WAL, more than the quiet checkpoint waits for.
+    const texts = Array.from({ length: 2000 }, (_, i) => `message ${i}`);
+    for (const text of texts) s.addOutgoing(outgoing('bia@CIC', text), ME);
+    // The app neither quits nor writes: within a second the WAL is in the database file.
+    const deadline = Date.now() + 2_000;
+    while (statSync(`${path}-wal`).size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    const copy = join(dir, 'after-power-loss.sqlite');
+    copyFileSync(path, copy);
+    const db = new DatabaseSync(copy, { readOnly: true });
+    const stored = (db.prepare('SELECT text FROM messages ORDER BY seq').all() as { text: string }[]).map((r) => r.text);
+    db.close();
+    expect(stored).toEqual(texts);
+  });
+
   it('marks a conversation read once, and a new message makes it unread again', () => {
     const s = store();
     s.addIncoming(incoming('bob@CIC', 'um'));
@@ -123,6 +140,22 @@ describe('history that outlives the app', () => {
     expect(s.markRead('dm:bob@CIC')).toBe(false);
     s.addIncoming(incoming('bob@CIC', 'dois'));
     expect(s.conversations()[0]).toMatchObject({ key: 'dm:bob@CIC', unread: 1 });
+  });
+
+  it('counts unread messages as they arrive after the list was shown, and the same after reopening', async () => {
+    let s = store();
+    s.addIncoming(incoming('bob@CIC', 'um'));
+    expect(s.conversations()[0]).toMatchObject({ key: 'dm:bob@CIC', unread: 1 });
+    s.addIncoming(incoming('bob@CIC', 'dois'));
+    s.addOutgoing(outgoing('bob@CIC', 'oi'), ME);
+    s.addIncoming(incoming('bob@CIC', 'três'));
+    expect(s.conversations()[0]).toMatchObject({ unread: 3, last: { text: 'três' } });
+    await new Promise<void>((resolve) => s.whenDurable(() => resolve()));
+    s = reopen(s);
+    expect(s.conversations()[0]).toMatchObject({ unread: 3, last: { text: 'três' } });
+    s.markRead('dm:bob@CIC');
+    s.addIncoming(incoming('bob@CIC', 'quatro'));
+    expect(s.conversations()[0]).toMatchObject({ unread: 1 });
   });
 
   it('deletes a conversation with its messages and search entries, and nothing else', () => {

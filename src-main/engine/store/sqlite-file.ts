@@ -2,7 +2,7 @@
 // altered), held by one process, migrated step by step from its first schema, and written in one
 // transaction per event-loop turn (group commit) with callbacks once the changes are committed.
 
-import { closeSync, fsync, open as fsOpen } from 'node:fs';
+import { closeSync, fstatSync, fsync, open as fsOpen } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 
 export interface SchemaSpec {
@@ -24,6 +24,8 @@ export interface SchemaSpec {
    * a power loss can take. Unset: the last commits are soft state.
    */
   syncWithinMs?: number;
+  /** Page size of a file created from scratch (an existing file keeps its own); SQLite's default otherwise. */
+  pageSize?: number;
 }
 
 /** Opens (creating if needed) and migrates `path`; throws a `Refusal` when it cannot be used. */
@@ -44,6 +46,9 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
   // One process per file: each keeps state in memory that a second writer would contradict. Set
   // before the first WAL access, it also keeps the WAL index out of shared memory.
   db.exec('PRAGMA locking_mode = EXCLUSIVE');
+  // Only a file not yet written takes it (the first lock below already fixes it); an existing
+  // file, ours or not, keeps its own and is not touched.
+  if (spec.pageSize !== undefined) db.exec(`PRAGMA page_size = ${spec.pageSize}`);
   try {
     db.exec('BEGIN EXCLUSIVE');
     db.exec('COMMIT');
@@ -78,6 +83,16 @@ function migrate(db: DatabaseSync, path: string, spec: SchemaSpec, make: (messag
 }
 
 /**
+ * With a background fsync, SQLite's own checkpoints are off (each held the event loop for two
+ * fsyncs every 1000 pages, a few hundred messages). The WAL is checkpointed once it holds
+ * CHECKPOINT_QUIET_BYTES and no commit came for CHECKPOINT_QUIET_MS, and whatever the load once
+ * it holds CHECKPOINT_MAX_BYTES (as PostgreSQL's max_wal_size bounds its WAL).
+ */
+const CHECKPOINT_QUIET_BYTES = 4 * 1024 * 1024;
+const CHECKPOINT_QUIET_MS = 250;
+const CHECKPOINT_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
  * Writes made during one event-loop turn share one transaction, committed on the next turn: one
  * fsync for a burst of messages rather than one each. Statements run at once (their results and
  * errors reach the caller); `whenCommitted` runs a callback once everything so far is on disk.
@@ -94,6 +109,9 @@ export class GroupCommit {
   private syncing: (() => void)[] | undefined;
   private unsynced: (() => void)[] = [];
   private dirty = false;
+  /** Commits so far: a quiet spell is one in which this did not change. */
+  private commits = 0;
+  private quietTimer: NodeJS.Timeout | undefined;
 
   /**
    * `durable`: for a file opened with synchronous NORMAL, the WAL is fsynced within `withinMs` of
@@ -103,6 +121,7 @@ export class GroupCommit {
     this.db = db;
     this.onError = onError;
     this.durable = durable;
+    if (durable !== undefined) db.exec('PRAGMA wal_autocheckpoint = 0');
   }
 
   run<T>(statement: () => T): T {
@@ -143,6 +162,7 @@ export class GroupCommit {
     }
     if (error === undefined && this.durable !== undefined) {
       this.dirty = true;
+      this.commits += 1;
       if (this.syncTimer === undefined) {
         this.syncTimer = setTimeout(() => this.fsyncWal(), this.durable.withinMs);
         // Only a power loss needs it, and a process that ends unclosed has its WAL in the OS cache.
@@ -171,6 +191,7 @@ export class GroupCommit {
       if (err && err.code !== 'ENOENT') this.onError(new Error(`cannot fsync ${walPath}: ${err.message}`));
       this.syncing = undefined;
       for (const callback of waiting) callback();
+      if (!err) this.checkpointIfDue();
       if (this.dirty) this.fsyncWal();
       else if (!this.db.isOpen) this.closeWal();
     };
@@ -183,6 +204,33 @@ export class GroupCommit {
   }
 
   /**
+   * Just after an fsync, so that SQLite's own fsync of the WAL finds little to do. TRUNCATE leaves
+   * the WAL empty, so its size is what the next checkpoint has to copy.
+   */
+  private checkpointIfDue(): void {
+    if (!this.db.isOpen || this.walFd === undefined) return;
+    const size = fstatSync(this.walFd).size;
+    if (size >= CHECKPOINT_MAX_BYTES) return this.checkpoint();
+    if (size < CHECKPOINT_QUIET_BYTES || this.quietTimer !== undefined) return;
+    const seen = this.commits;
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      if (this.commits === seen) this.checkpoint();
+      else this.checkpointIfDue();
+    }, CHECKPOINT_QUIET_MS);
+    this.quietTimer.unref();
+  }
+
+  private checkpoint(): void {
+    if (!this.db.isOpen || this.open) return;
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+
+  /**
    * On close: commits what is pending and checkpoints, which fsyncs the WAL and then the database
    * file, so every commit survives a power loss from here on.
    */
@@ -190,6 +238,8 @@ export class GroupCommit {
     if (!this.db.isOpen || this.commit() !== undefined) return;
     clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
     try {
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       this.dirty = false;
