@@ -8,7 +8,7 @@ import { identityKeyPath } from '../../src-main/engine/secure/identity.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
 import { requestJson } from '../helpers/rendezvous.ts';
 import { startEngine, waitFor, type TestEngine } from '../helpers/peers.ts';
-import { composer, openChat, seedProfile, useDesktopSuite, type DesktopSuite } from './suite.ts';
+import { composer, eventually, openChat, seedProfile, useDesktopSuite, type DesktopSuite } from './suite.ts';
 import { launchApp, type DesktopApp } from './harness.ts';
 
 let bob: TestEngine;
@@ -63,7 +63,7 @@ describe('the desktop app', () => {
     await openChat(page, 'dm:bob@CIC');
     await composer(page).fill('Oi bob, pelo app');
     await composer(page).press('Enter');
-    await expect.poll(() => bubble(page, 'Oi bob, pelo app').getAttribute('data-delivery'), { timeout: 10_000 }).toBe('delivered');
+    await eventually(() => bubble(page, 'Oi bob, pelo app').getAttribute('data-delivery')).toBe('delivered');
     await waitFor('bob to receive the DM', () => bob.messages.some((m) => m.from === 'dora@CIC' && m.text === 'Oi bob, pelo app'));
     bob.engine.sendDirect('dora@CIC', 'Chegou, valeu!');
     await bubble(page, 'Chegou, valeu!').waitFor();
@@ -75,13 +75,13 @@ describe('the desktop app', () => {
     await openChat(page, '*');
     await app.call('blurWindow', windowId);
     bob.engine.sendDirect('erin@CIC', 'ping from <b>bob</b>');
-    await expect.poll(async () => (await app.state()).notifications, { timeout: 10_000 }).toHaveLength(1);
+    await eventually(async () => (await app.state()).notifications).toHaveLength(1);
     const [shown] = (await app.state()).notifications;
     // Linux notification servers read markup: the peer's text stays text.
     expect(shown).toMatchObject({ title: 'bob@CIC', body: 'ping from &lt;b&gt;bob&lt;/b&gt;', shown: true });
 
     await app.call('clickNotification', shown!.id);
-    await expect.poll(async () => (await app.state()).windows[0]?.focused).toBe(true);
+    await eventually(async () => (await app.state()).windows[0]?.focused).toBe(true);
     await page.getByTestId('conversation-title').filter({ hasText: 'bob@CIC' }).waitFor();
     await bubble(page, 'ping from <b>bob</b>').waitFor();
   });
@@ -107,10 +107,10 @@ describe('the desktop app', () => {
     await openChat(page, '*');
     bob.engine.sendDirect('fred@CIC', 'one');
     bob.engine.sendDirect('fred@CIC', 'two');
-    await expect.poll(async () => (await app.state()).badgeCount, { timeout: 10_000 }).toBe(2);
+    await eventually(async () => (await app.state()).badgeCount).toBe(2);
     expect((await app.state()).tray?.tooltip).toBe('ChatP2P: 2 unread messages');
     await openChat(page, 'dm:bob@CIC');
-    await expect.poll(async () => (await app.state()).badgeCount).toBe(0);
+    await eventually(async () => (await app.state()).badgeCount).toBe(0);
     expect((await app.state()).tray?.tooltip).toBe('ChatP2P');
   });
 
@@ -137,15 +137,15 @@ describe('the desktop app', () => {
     // The switch follows the saved setting, so it turns on once main has stored it.
     const keepInTray = page.getByRole('switch', { name: 'Keep running in the tray when the window is closed' });
     await keepInTray.click();
-    await expect.poll(() => keepInTray.isChecked()).toBe(true);
+    await eventually(() => keepInTray.isChecked()).toBe(true);
     await page.getByText('Stock GNOME shows no tray icon').waitFor();
     await app.call('closeWindow', windowId);
-    await expect.poll(async () => (await app.state()).windows[0]?.visible).toBe(false);
+    await eventually(async () => (await app.state()).windows[0]?.visible).toBe(false);
     expect(bob.peer('lara@CIC')?.state).toBe('open');
 
     const second = await launchApp({ configHome: app.configHome });
     expect(await second.exited()).toBe(0);
-    await expect.poll(async () => (await app.state()).windows[0]).toMatchObject({ visible: true, focused: true });
+    await eventually(async () => (await app.state()).windows[0]).toMatchObject({ visible: true, focused: true });
   });
 
   test("the identity key is wrapped by the OS keychain (safeStorage), and the next launch has the same key", async () => {
@@ -180,7 +180,7 @@ describe('the desktop app', () => {
     await app.call('blurWindow', windowId);
     const second = await launchApp({ configHome: app.configHome });
     expect(await second.exited()).toBe(0);
-    await expect.poll(async () => (await app.state()).windows[0]?.focused).toBe(true);
+    await eventually(async () => (await app.state()).windows[0]?.focused).toBe(true);
     expect(bob.logs.filter((line) => line.includes('iris@CIC said BYE'))).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { killApps, launchApp } from './harness.ts';
+import { eventually } from './suite.ts';
 
 const folders: string[] = [];
 afterEach(() => killApps());
@@ -97,7 +98,7 @@ app.whenReady().then(async () => {
 });`),
     });
     const page = await app.window('fx://host/');
-    await expect.poll(() => app.output()).toContain('loaded\n');
+    await eventually(() => app.output()).toContain('loaded\n');
     expect(app.output()).toContain('nope: refused');
     expect(await page.locator('p').textContent()).toBe('page');
     // The sandboxed preload: only 'electron' to require, IPC answered with the app URL as sender.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { ConversationId, Settings } from '../../src-shared/chat-api.ts';
+export { eventually } from '../helpers/eventually.ts';
 import { stopEngines } from '../helpers/peers.ts';
 import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 import { killApps, requireFreshBuild } from './harness.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { openMessageStore, type SqliteMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
 import { ChatService } from '../../src-main/service/chat-service.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
@@ -114,8 +114,7 @@ async function openPage(browser: Browser, url: string, options: BrowserContextOp
   return { context, page };
 }
 
-/** expect.poll with room for a real network and a real browser (its default gives up after 1 s). */
-export const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 });
+export { eventually } from '../helpers/eventually.ts';
 
 // Evaluated rather than added as a <script>: the app's CSP (script-src 'self') refuses inline scripts.
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
