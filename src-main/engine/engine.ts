@@ -8,10 +8,12 @@ import {
   type EngineCounters,
   type EngineEvents,
   type EngineStatus,
+  type FileTransfer,
   type OutgoingMessage,
   type PeerView,
 } from './api.ts';
 import { configProblems, validateIdentityField, type EngineConfig } from './config.ts';
+import { FileTransfers } from './extensions/file-transfers.ts';
 import { Logger, formatLogRecord, type LogLevel, type LogRecord, type ModuleLogger } from './log.ts';
 import { PeerManager } from './peers/manager.ts';
 import { RendezvousSession } from './rendezvous/session.ts';
@@ -32,6 +34,8 @@ export interface EngineOptions {
    * the engine keeps its messages in an in-memory database that ends with it.
    */
   store?: MessageStore;
+  /** Whether a peer's identity is verified; until secure sessions exist, none is (no auto-accept). */
+  isVerifiedPeer?: (peerId: string) => boolean;
 }
 
 export class Engine {
@@ -44,6 +48,7 @@ export class Engine {
   private readonly counters: EngineCounters = { invalidFrames: 0, spoofed: 0, duplicates: 0 };
   private readonly manager: PeerManager;
   private readonly router: Router;
+  private readonly files: FileTransfers;
   private readonly session: RendezvousSession;
   private readonly store: MessageStore;
   private readonly ownsStore: boolean;
@@ -85,6 +90,17 @@ export class Engine {
       onDelivery: (message) => this.emit('delivery', message),
       onMessage: (message) => this.emit('message', message),
     });
+    this.files = new FileTransfers({
+      localPeerId: this.peerId,
+      config: config.files,
+      store: this.store,
+      log: this.logger.module('Files'),
+      now: this.now,
+      connectionFor: (peerId) => this.manager.openConnection(peerId),
+      want: (peerId) => this.manager.want(peerId),
+      isVerified: options.isVerifiedPeer ?? (() => false),
+      onTransfer: (transfer) => this.emit('transfer', transfer),
+    });
     this.manager = new PeerManager({
       localPeerId: this.peerId,
       listenHost: config.listenHost,
@@ -106,10 +122,16 @@ export class Engine {
       random: options.random,
       onPeer: (view) => this.emit('peer', view),
       onPeerRemoved: (peerId) => this.emit('peer-removed', { peerId }),
-      onOpen: (peerId) => this.router.onConnectionOpen(peerId),
-      onClose: (peerId) => this.router.onConnectionClosed(peerId),
+      onOpen: (peerId) => {
+        this.router.onConnectionOpen(peerId);
+        this.files.onConnectionOpen(this.manager.openConnection(peerId)!);
+      },
+      onClose: (peerId) => {
+        this.router.onConnectionClosed(peerId);
+        this.files.onConnectionClosed(peerId);
+      },
       onUnreachable: (peerId, reason) => this.router.park(peerId, `${peerId} is unreachable: ${reason}`),
-      onMessage: (conn, message) => this.router.onFrame(conn, message),
+      onMessage: (conn, message) => (message.type === 'FILE' ? this.files.onFrame(conn, message.frame) : this.router.onFrame(conn, message)),
       onInvalidFrame: () => (this.counters.invalidFrames += 1),
     });
     this.session = new RendezvousSession({
@@ -140,7 +162,7 @@ export class Engine {
     this.listenPort = await this.manager.listen();
     this.log.info(`${this.peerId} listening on ${this.config.listenHost}:${this.listenPort}`);
     // What an earlier run could not deliver goes to each peer once it is connected again.
-    for (const peerId of this.router.resume()) this.manager.want(peerId);
+    for (const peerId of [...this.router.resume(), ...this.files.resume()]) this.manager.want(peerId);
     this.session.start();
     return this.status();
   }
@@ -150,6 +172,8 @@ export class Engine {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     this.phase = 'stopping';
     this.log.info('Leaving: BYE to every peer, then UNREGISTER');
+    // Files first: what is written is kept, nothing more is taken while we say BYE.
+    await this.files.close();
     await this.manager.stop();
     this.router.close();
     await this.session.stop();
@@ -217,6 +241,43 @@ export class Engine {
     else this.manager.want(message.to);
     this.router.pump(message.to);
     return message;
+  }
+
+  /** Offers a file to a ChatP2P peer (hashing it first); it goes once the peer accepts. */
+  async sendFile(peerId: unknown, path: unknown): Promise<FileTransfer> {
+    this.requireRunning();
+    if (!isValidPeerId(peerId) || !peerId.includes('@')) throw new EngineCommandError('a peer is addressed as name@namespace');
+    if (peerId === this.peerId) throw new EngineCommandError('that is our own peer_id');
+    if (typeof path !== 'string' || path === '') throw new EngineCommandError('which file?');
+    return this.files.offer(peerId, path);
+  }
+
+  /** Accepts an incoming file offer, into `dir` or the download folder. */
+  acceptFile(id: unknown, dir?: unknown): FileTransfer {
+    this.requireRunning();
+    if (dir !== undefined && (typeof dir !== 'string' || dir === '')) throw new EngineCommandError('the folder must be a path');
+    return this.files.accept(String(id), dir);
+  }
+
+  declineFile(id: unknown): FileTransfer {
+    this.requireRunning();
+    return this.files.decline(String(id));
+  }
+
+  /** Stops a file transfer, ours or theirs. */
+  cancelTransfer(id: unknown): FileTransfer {
+    this.requireRunning();
+    return this.files.cancel(String(id));
+  }
+
+  /** Every file transfer in the history, oldest first. */
+  transfers(): FileTransfer[] {
+    return this.files.list();
+  }
+
+  /** Whether a file can be offered to this peer now: `legacy` is a client without chatp2p-files. */
+  fileSupport(peerId: string): 'yes' | 'legacy' | 'offline' {
+    return this.files.support(peerId);
   }
 
   /** Clears reconnect failures and dials now: one peer, or every known peer not connected. */
