@@ -77,17 +77,22 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\
  * no trailing dots or spaces, and short enough for " (n)" and ".part".
  */
 export function safeFileName(name: string): string {
-  let clean = sanitize(name.normalize('NFC').replace(/[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ''), { replacement: '_' }).trim();
-  clean = clean.replace(/^\.+/, '');
+  let clean = shorten(name.normalize('NFC').replace(/[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim());
+  // sanitize-filename would blank a reserved name: keep it readable instead.
   if (WINDOWS_RESERVED.test(clean)) clean = `_${clean}`;
-  if (Buffer.byteLength(clean) > MAX_NAME_BYTES) {
-    const dot = clean.lastIndexOf('.');
-    const ext = dot > 0 && clean.length - dot <= 16 ? clean.slice(dot) : '';
-    let base = clean.slice(0, clean.length - ext.length);
-    while (Buffer.byteLength(base + ext) > MAX_NAME_BYTES) base = [...base].slice(0, -1).join('');
-    clean = base + ext;
-  }
+  clean = sanitize(clean, { replacement: '_' }).replace(/^\.+/, '');
+  if (WINDOWS_RESERVED.test(clean)) clean = `_${clean}`;
   return clean === '' || clean === '_' ? 'file' : clean;
+}
+
+/** At most MAX_NAME_BYTES of UTF-8, keeping a short extension. */
+function shorten(name: string): string {
+  if (Buffer.byteLength(name) <= MAX_NAME_BYTES) return name;
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+  const base = [...name.slice(0, name.length - ext.length)];
+  while (base.length > 0 && Buffer.byteLength(base.join('') + ext) > MAX_NAME_BYTES) base.pop();
+  return base.join('') + ext;
 }
 
 /** `name`, `name (1)`, `name (2)` ... with the number before the extension ("notes (1).pdf"). */
