@@ -157,7 +157,7 @@ export class FileTransfers {
       bytesPerSecond: undefined,
     };
     const live = this.add(t);
-    this.save(live);
+    this.changed(live);
     this.armExpiry(live);
     this.o.log.info(`Offering ${name} (${formatSize(size)}) to ${peerId}`);
     const conn = this.o.connectionFor(peerId);
