@@ -6,13 +6,15 @@
 import type {
   DeliveryState,
   EngineCounters,
+  FileTransfer,
+  TransferState,
   LogEvent,
   LogLevel,
   PeerView,
   RegistrationView,
 } from '../src-main/engine/api.ts';
 
-export type { DeliveryState, LogEvent, LogLevel, RegistrationView };
+export type { DeliveryState, FileTransfer, LogEvent, LogLevel, RegistrationView, TransferState };
 export { LOG_LEVELS } from '../src-main/engine/api.ts';
 
 /** What both sides check: the renderer to explain a refusal before it happens, main to enforce it. */
@@ -197,10 +199,27 @@ export interface Settings {
   /** Closing the window hides it in the tray instead of quitting. */
   minimizeToTray: boolean;
   logLevel: LogLevel;
+  files: FileSettings;
+}
+
+/** Files from other ChatP2P peers (chatp2p-files). */
+export interface FileSettings {
+  /** Where accepted files go; undefined: the system's Downloads folder. */
+  downloadDir: string | undefined;
+  /** Offers over this size are declined at once. */
+  maxMB: number;
+  /** Offers up to this size from a verified peer are accepted without asking; 0: always ask. */
+  autoAcceptMB: number;
+}
+
+/** Whether files can be offered to a peer now, and if not, why (in words for the user). */
+export interface FileSupport {
+  support: 'yes' | 'legacy' | 'offline';
+  reason: string | undefined;
 }
 
 /** Everything but the profile, which changes only through `startProfile`. */
-export type SettingsPatch = Partial<Omit<Settings, 'profile' | 'timers'>> & { timers?: Partial<Timers> };
+export type SettingsPatch = Partial<Omit<Settings, 'profile' | 'timers' | 'files'>> & { timers?: Partial<Timers>; files?: Partial<FileSettings> };
 
 /** What the renderer needs to draw the whole app at once. */
 export interface Snapshot {
@@ -243,6 +262,18 @@ export interface ChatCommands {
   logs: { args: []; result: LogEvent[] };
   /** Opens an http(s) link in the system browser, after main's own check. */
   openLink: { args: [url: string]; result: void };
+  /** Asks the user to pick files (the host's own dialog: no path comes from the renderer) and offers them all. */
+  attachFiles: { args: [peerId: string]; result: FileTransfer[] };
+  acceptFile: { args: [id: string]; result: FileTransfer };
+  declineFile: { args: [id: string]; result: FileTransfer };
+  /** Stops a transfer, ours or theirs. */
+  cancelTransfer: { args: [id: string]; result: FileTransfer };
+  transfers: { args: []; result: FileTransfer[] };
+  fileSupport: { args: [peerId: string]; result: FileSupport };
+  /** Opens a file we received, verified, with its application (main only; never one that runs code). */
+  openDownload: { args: [id: string]; result: void };
+  /** Shows a file we received in its folder (main only). */
+  showDownload: { args: [id: string]; result: void };
 }
 
 export type CommandName = keyof ChatCommands;
@@ -267,6 +298,14 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   setActiveConversation: true,
   logs: true,
   openLink: true,
+  attachFiles: true,
+  acceptFile: true,
+  declineFile: true,
+  cancelTransfer: true,
+  transfers: true,
+  fileSupport: true,
+  openDownload: true,
+  showDownload: true,
 };
 export const COMMANDS = Object.keys(COMMAND_NAMES) as CommandName[];
 
@@ -284,6 +323,8 @@ export interface ChatEvents {
   log: LogEvent;
   /** The host asks the UI to show a conversation (a notification was clicked). */
   'open-conversation': { conversationId: ConversationId };
+  /** A file transfer changed state or moved on (a few times a second at most). */
+  transfer: FileTransfer;
   /** The system refused a desktop notification for this message: the UI shows it as a banner instead. */
   'in-app-notification': ChatMessage;
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Logger, streamSink } from '../engine/log.ts';
 import { ChatService } from '../service/chat-service.ts';
 import { showUnreadCount } from './badge.ts';
+import { openDownload, pickFiles, showDownload } from './downloads.ts';
 import { installSecurityGuards } from './guards.ts';
 import { forwardEvents, registerCommandHandlers } from './ipc.ts';
 import { appMenuTemplate } from './menu.ts';
@@ -61,6 +62,10 @@ async function run(): Promise<void> {
     dataDir: app.getPath('userData'),
     host: 'electron',
     openExternal: (url) => shell.openExternal(url),
+    downloadsDir: app.getPath('downloads'),
+    pickFiles: () => pickFiles(dialog, liveWindow()),
+    openPath: (path) => openDownload(shell, path),
+    showItemInFolder: (path) => showDownload(shell, path),
   });
   running = service;
 

@@ -35,6 +35,11 @@ export function messageText(value: unknown): string {
   return value;
 }
 
+function fileId(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new ArgumentError('unknown file transfer');
+  return value;
+}
+
 function conversationId(value: unknown): ConversationId {
   if (isChannelId(value) || (typeof value === 'string' && value.startsWith('dm:') && isValidPeerId(value.slice(3)))) return value as ConversationId;
   throw new ArgumentError('unknown conversation');
@@ -113,6 +118,14 @@ const CHECKERS: Checkers = {
     if (!allowed) throw new ArgumentError('only http and https links can be opened');
     return [allowed];
   },
+  attachFiles: ([id]) => [peerId(id)],
+  acceptFile: ([id]) => [fileId(id)],
+  declineFile: ([id]) => [fileId(id)],
+  cancelTransfer: ([id]) => [fileId(id)],
+  transfers: none,
+  fileSupport: ([id]) => [peerId(id)],
+  openDownload: ([id]) => [fileId(id)],
+  showDownload: ([id]) => [fileId(id)],
 };
 
 /** Checks a command's arguments; throws ArgumentError with the reason. */

@@ -49,6 +49,13 @@ export interface ChatServiceOptions {
   host: Snapshot['host'];
   /** Opens a link in the system browser; called only with a URL that passed `allowedExternalUrl`. */
   openExternal: (url: string) => Promise<void> | void;
+  /** The system's Downloads folder (Electron: `app.getPath('downloads')`), unless the settings name another. */
+  downloadsDir?: string;
+  /** The host's own file picker (no path comes from the renderer); without one, attaching is refused. */
+  pickFiles?: () => Promise<string[]>;
+  /** Opens a received file with its application, and shows one in its folder (Electron's shell). */
+  openPath?: (path: string) => Promise<void>;
+  showItemInFolder?: (path: string) => void;
   /** Where we accept peers (and run the embedded server); default every interface. */
   listenHost?: string;
   now?: () => number;
@@ -270,6 +277,34 @@ export class ChatService {
     openLink: async (url) => {
       await this.o.openExternal(url);
     },
+    attachFiles: async (peerId) => {
+      const engine = this.requireEngine();
+      if (!this.o.pickFiles) throw new ServiceError('attaching files works in the desktop app');
+      if (engine.fileSupport(peerId) === 'legacy') throw new ServiceError(fileSupportReason(peerId, 'legacy')!);
+      const paths = await this.o.pickFiles();
+      const offered = [];
+      for (const path of paths) offered.push(await engine.sendFile(peerId, path));
+      return offered;
+    },
+    acceptFile: (id) => this.requireEngine().acceptFile(id),
+    declineFile: (id) => this.requireEngine().declineFile(id),
+    cancelTransfer: (id) => this.requireEngine().cancelTransfer(id),
+    transfers: () => this.engine?.transfers() ?? [],
+    fileSupport: (peerId) => {
+      const support = this.requireEngine().fileSupport(peerId);
+      return { support, reason: fileSupportReason(peerId, support) };
+    },
+    openDownload: async (id) => {
+      if (!this.o.openPath) throw new ServiceError('opening files works in the desktop app');
+      const path = this.download(id);
+      await this.o.openPath(path).catch((err: Error) => {
+        throw new ServiceError(err.message);
+      });
+    },
+    showDownload: (id) => {
+      if (!this.o.showItemInFolder) throw new ServiceError('showing files works in the desktop app');
+      this.o.showItemInFolder(this.download(id));
+    },
   };
 
   private snapshot(): Snapshot {
@@ -364,7 +399,7 @@ export class ChatService {
   private async startEngine(profile: Profile): Promise<void> {
     await this.stopEngine();
     const listenHost = this.o.listenHost ?? '0.0.0.0';
-    const config = engineConfigFor(profile, this.current, listenHost);
+    const config = engineConfigFor(profile, this.current, listenHost, this.o.downloadsDir);
     try {
       const store = this.openHistory(`${profile.name}@${profile.namespace}`);
       if (profile.rendezvous.preset === 'local') await this.startLocalServer(listenHost, profile.rendezvous.port);
@@ -412,6 +447,13 @@ export class ChatService {
     }
   }
 
+  /** A file we received and verified: the only paths main opens or shows. */
+  private download(id: string): string {
+    const transfer = this.engine?.transfers().find((t) => t.id === id);
+    if (!transfer || transfer.direction !== 'in' || transfer.state !== 'complete' || transfer.path === undefined) throw new ServiceError('only a file received and verified can be opened');
+    return transfer.path;
+  }
+
   private subscribe(engine: Engine): void {
     this.unsubscribe = [
       engine.on('registration', () => this.queueStatus()),
@@ -432,6 +474,7 @@ export class ChatService {
         // A DM joining or leaving the outbox changes its conversation's queued count.
         if (update.kind === 'dm' && update.state !== 'sent') this.emitConversations();
       }),
+      engine.on('transfer', (transfer) => this.emit('transfer', transfer)),
       engine.on('log', (line) => this.addLog(line)),
     ];
   }
@@ -509,4 +552,11 @@ function describeStartError(err: unknown): string {
   const message = (err as Error).message;
   if (err instanceof StoreError) return `${message}. Move the file away (or pick another profile) to start a new history.`;
   return /already in use/.test(message) ? `${message}: choose another port (0 picks a free one)` : message;
+}
+
+/** Why files cannot go to this peer now, or undefined when they can. */
+function fileSupportReason(peerId: string, support: 'yes' | 'legacy' | 'offline'): string | undefined {
+  if (support === 'legacy') return `${peerId} uses a PyP2P client without file transfer: only text can be sent to them`;
+  if (support === 'offline') return `${peerId} is not connected: files can be offered once they are online`;
+  return undefined;
 }
