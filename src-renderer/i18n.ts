@@ -2,7 +2,7 @@
 // shape; the Portuguese one must match it key for key, so a missing translation fails to compile.
 
 import { createContext, useContext } from 'react';
-import type { ChatPeerState, Language, RegistrationView } from '../src-shared/chat-api.ts';
+import type { ChatPeerState, Language, RegistrationView, TransferState } from '../src-shared/chat-api.ts';
 
 export type Locale = 'en' | 'pt-BR';
 
@@ -200,6 +200,28 @@ const en = {
   shortcutSend: 'Send the message',
   shortcutNewline: 'New line in the message',
   back: 'Back to chats',
+
+  // Files (chatp2p-files)
+  attachFiles: 'Send files…',
+  filesLegacy: (peerId: string) => `${peerId} uses a PyP2P client without file transfer: only text can be sent to them.`,
+  acceptFile: 'Accept',
+  declineFile: 'Decline',
+  cancelFile: 'Cancel',
+  openFile: 'Open',
+  showInFolder: 'Show in folder',
+  transferProgress: (name: string) => `Progress of ${name}`,
+  transferState: (direction: 'in' | 'out', state: TransferState) =>
+    ({
+      offered: direction === 'in' ? 'Wants to send you this file' : 'Waiting for them to accept',
+      transferring: direction === 'in' ? 'Receiving' : 'Sending',
+      complete: direction === 'in' ? 'Received and verified' : 'Delivered and verified',
+      declined: 'Declined',
+      cancelled: 'Cancelled',
+      expired: 'Nobody answered the offer',
+      failed: 'Failed',
+    })[state],
+  transferSpeed: (percent: number, rate: string | undefined, secondsLeft: number | undefined) =>
+    `${percent}%${rate ? ` · ${rate}/s` : ''}${secondsLeft !== undefined ? ` · ${secondsLeft < 60 ? `${secondsLeft} s` : `${Math.ceil(secondsLeft / 60)} min`} left` : ''}`,
 };
 
 export type Strings = typeof en;
@@ -387,6 +409,27 @@ const ptBR: Strings = {
   shortcutSend: 'Enviar a mensagem',
   shortcutNewline: 'Nova linha na mensagem',
   back: 'Voltar às conversas',
+
+  attachFiles: 'Enviar arquivos…',
+  filesLegacy: (peerId) => `${peerId} usa um cliente PyP2P sem transferência de arquivos: só é possível enviar texto.`,
+  acceptFile: 'Aceitar',
+  declineFile: 'Recusar',
+  cancelFile: 'Cancelar',
+  openFile: 'Abrir',
+  showInFolder: 'Mostrar na pasta',
+  transferProgress: (name) => `Progresso de ${name}`,
+  transferState: (direction, state) =>
+    ({
+      offered: direction === 'in' ? 'Quer te enviar este arquivo' : 'Aguardando o aceite',
+      transferring: direction === 'in' ? 'Recebendo' : 'Enviando',
+      complete: direction === 'in' ? 'Recebido e verificado' : 'Entregue e verificado',
+      declined: 'Recusado',
+      cancelled: 'Cancelado',
+      expired: 'Ninguém respondeu à oferta',
+      failed: 'Falhou',
+    })[state],
+  transferSpeed: (percent, rate, secondsLeft) =>
+    `${percent}%${rate ? ` · ${rate}/s` : ''}${secondsLeft !== undefined ? ` · faltam ${secondsLeft < 60 ? `${secondsLeft} s` : `${Math.ceil(secondsLeft / 60)} min`}` : ''}`,
 };
 
 const TABLES: Record<Locale, Strings> = { en, 'pt-BR': ptBR };

@@ -9,6 +9,7 @@ import { useChat } from '../state/chat-context.ts';
 import { useHistory, type Jump } from '../state/use-history.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
+import { FileTransfers } from './FileTransfers.tsx';
 import { ConversationMenu } from './ConversationMenu.tsx';
 import { MessageList } from './MessageList.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
@@ -76,6 +77,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
           {actionError}
         </p>
       )}
+      {channel.kind === 'dm' && <FileTransfers peerId={channel.title} peerState={channel.peer?.state ?? 'offline'} />}
       <Composer
         composerRef={composerRef}
         onSend={send}
