@@ -203,6 +203,9 @@ const en = {
 
   // Files (chatp2p-files)
   attachFiles: 'Send files…',
+  sendDroppedTitle: 'Send dropped files',
+  sendDropped: (n: number, peerId: string) => `Send ${n === 1 ? 'this file' : `these ${n} files`} to ${peerId}?`,
+  sendDroppedConfirm: 'Send',
   filesLegacy: (peerId: string) => `${peerId} uses a PyP2P client without file transfer: only text can be sent to them.`,
   acceptFile: 'Accept',
   declineFile: 'Decline',
@@ -411,6 +414,9 @@ const ptBR: Strings = {
   back: 'Voltar às conversas',
 
   attachFiles: 'Enviar arquivos…',
+  sendDroppedTitle: 'Enviar arquivos soltos',
+  sendDropped: (n, peerId) => `Enviar ${n === 1 ? 'este arquivo' : `estes ${n} arquivos`} para ${peerId}?`,
+  sendDroppedConfirm: 'Enviar',
   filesLegacy: (peerId) => `${peerId} usa um cliente PyP2P sem transferência de arquivos: só é possível enviar texto.`,
   acceptFile: 'Aceitar',
   declineFile: 'Recusar',

@@ -34,6 +34,8 @@ export const LIMITS = {
   /** Search: the longest query, and the most results one search returns (newest first). */
   maxSearchChars: 200,
   searchResults: 50,
+  /** Bytes of a dropped file per `uploadChunk` (its base64 fits the browser host's 256 KiB request). */
+  uploadChunkBytes: 128 * 1024,
 } as const;
 
 /** Bytes the text takes inside a frame: UTF-8 after JSON escaping (a newline is `\n`, two bytes). */
@@ -264,6 +266,13 @@ export interface ChatCommands {
   openLink: { args: [url: string]; result: void };
   /** Asks the user to pick files (the host's own dialog: no path comes from the renderer) and offers them all. */
   attachFiles: { args: [peerId: string]; result: FileTransfer[] };
+  /**
+   * A file dropped on a conversation, sent by the renderer itself (it has the bytes, never a path):
+   * `beginUpload` reserves it, `uploadChunk` carries it in order, `finishUpload` offers it.
+   */
+  beginUpload: { args: [peerId: string, name: string, size: number]; result: string };
+  uploadChunk: { args: [uploadId: string, offset: number, data: string]; result: void };
+  finishUpload: { args: [uploadId: string]; result: FileTransfer };
   acceptFile: { args: [id: string]; result: FileTransfer };
   declineFile: { args: [id: string]; result: FileTransfer };
   /** Stops a transfer, ours or theirs. */
@@ -299,6 +308,9 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   logs: true,
   openLink: true,
   attachFiles: true,
+  beginUpload: true,
+  uploadChunk: true,
+  finishUpload: true,
   acceptFile: true,
   declineFile: true,
   cancelTransfer: true,

@@ -119,6 +119,17 @@ const CHECKERS: Checkers = {
     return [allowed];
   },
   attachFiles: ([id]) => [peerId(id)],
+  beginUpload: ([id, name, size]) => {
+    if (typeof name !== 'string' || name === '' || name.length > 1024) throw new ArgumentError('a file name is 1 to 1024 characters');
+    if (!Number.isSafeInteger(size) || (size as number) < 0) throw new ArgumentError('a file size is a whole number of bytes');
+    return [peerId(id), name, size as number];
+  },
+  uploadChunk: ([id, offset, data]) => {
+    if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw new ArgumentError('a chunk offset is a whole number of bytes');
+    if (typeof data !== 'string' || data.length === 0 || data.length > Math.ceil(LIMITS.uploadChunkBytes / 3) * 4) throw new ArgumentError(`a chunk is 1 to ${LIMITS.uploadChunkBytes} bytes, in base64`);
+    return [fileId(id), offset as number, data];
+  },
+  finishUpload: ([id]) => [fileId(id)],
   acceptFile: ([id]) => [fileId(id)],
   declineFile: ([id]) => [fileId(id)],
   cancelTransfer: ([id]) => [fileId(id)],

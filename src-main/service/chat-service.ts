@@ -5,8 +5,9 @@
 // settings live, how a link is opened).
 
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import {
   BROADCAST,
   COMMANDS,
@@ -30,7 +31,8 @@ import {
   type SettingsPatch,
   type Snapshot,
 } from '../../src-shared/chat-api.ts';
-import { EngineCommandError } from '../engine/api.ts';
+import { EngineCommandError, type FileTransfer } from '../engine/api.ts';
+import { safeFileName } from '../engine/extensions/files.ts';
 import { Engine } from '../engine/engine.ts';
 import { Logger, type ModuleLogger } from '../engine/log.ts';
 import { openMessageStore, type SqliteMessageStore } from '../engine/store/sqlite-store.ts';
@@ -84,6 +86,8 @@ export class ChatService {
   private server: RendezvousServer | undefined;
   private startError: string | undefined;
   private active: ConversationId | undefined;
+  /** Dropped files the renderer is sending us, staged under dataDir/outgoing until offered. */
+  private readonly uploads = new Map<string, { peerId: string; path: string; fd: number; size: number; received: number }>();
   /** Events already due at the end of this turn. */
   private readonly dueThisTurn = new Set<'status' | 'conversations'>();
   /** start/stop/restart run one after another, never interleaved. */
@@ -286,6 +290,38 @@ export class ChatService {
       for (const path of paths) offered.push(await engine.sendFile(peerId, path));
       return offered;
     },
+    beginUpload: (peerId, name, size) => {
+      const engine = this.requireEngine();
+      if (engine.fileSupport(peerId) === 'legacy') throw new ServiceError(fileSupportReason(peerId, 'legacy')!);
+      if (size > this.current.files.maxMB * 2 ** 20) throw new ServiceError(`the file is over the maximum size (${this.current.files.maxMB} MB)`);
+      const id = randomUUID();
+      const folder = join(this.o.dataDir, 'outgoing', id);
+      mkdirSync(folder, { recursive: true });
+      const path = join(folder, safeFileName(name));
+      this.uploads.set(id, { peerId, path, fd: openSync(path, 'wx'), size, received: 0 });
+      return id;
+    },
+    uploadChunk: (id, offset, data) => {
+      const upload = this.uploads.get(id);
+      if (!upload) throw new ServiceError('unknown upload');
+      const bytes = Buffer.from(data, 'base64');
+      if (offset !== upload.received || upload.received + bytes.length > upload.size) {
+        this.dropUpload(id);
+        throw new ServiceError('the file changed while it was read');
+      }
+      writeSync(upload.fd, bytes, 0, bytes.length, offset);
+      upload.received += bytes.length;
+    },
+    finishUpload: async (id) => {
+      const upload = this.uploads.get(id);
+      if (!upload || upload.received !== upload.size) {
+        if (upload) this.dropUpload(id);
+        throw new ServiceError('the file did not arrive whole');
+      }
+      this.uploads.delete(id);
+      closeSync(upload.fd);
+      return this.requireEngine().sendFile(upload.peerId, upload.path);
+    },
     acceptFile: (id) => this.requireEngine().acceptFile(id),
     declineFile: (id) => this.requireEngine().declineFile(id),
     cancelTransfer: (id) => this.requireEngine().cancelTransfer(id),
@@ -447,6 +483,23 @@ export class ChatService {
     }
   }
 
+  private dropUpload(id: string): void {
+    const upload = this.uploads.get(id);
+    if (!upload) return;
+    this.uploads.delete(id);
+    closeSync(upload.fd);
+    rmSync(dirname(upload.path), { recursive: true, force: true });
+  }
+
+  /** A staged upload whose transfer ended is no longer needed. */
+  private onTransfer(transfer: FileTransfer): void {
+    this.emit('transfer', transfer);
+    const staging = join(this.o.dataDir, 'outgoing');
+    if (transfer.direction === 'out' && transfer.state !== 'offered' && transfer.state !== 'transferring' && transfer.path?.startsWith(staging + sep)) {
+      rmSync(dirname(transfer.path), { recursive: true, force: true });
+    }
+  }
+
   /** A file we received and verified: the only paths main opens or shows. */
   private download(id: string): string {
     const transfer = this.engine?.transfers().find((t) => t.id === id);
@@ -474,7 +527,7 @@ export class ChatService {
         // A DM joining or leaving the outbox changes its conversation's queued count.
         if (update.kind === 'dm' && update.state !== 'sent') this.emitConversations();
       }),
-      engine.on('transfer', (transfer) => this.emit('transfer', transfer)),
+      engine.on('transfer', (transfer) => this.onTransfer(transfer)),
       engine.on('log', (line) => this.addLog(line)),
     ];
   }

@@ -6,6 +6,7 @@ import type { ChatMessage } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import type { Channel } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
+import { useFileDrop } from '../state/use-file-drop.ts';
 import { useHistory, type Jump } from '../state/use-history.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
@@ -31,6 +32,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   const history = useHistory(chat, channel.id, epoch, jump);
   const [actionError, setActionError] = useState<string>();
   const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
+  const drop = useFileDrop(chat, channel.kind === 'dm' ? channel.title : undefined);
 
   const send = async (text: string) => {
     history.put(channel.kind === 'dm' ? await chat.sendDirect(channel.title, text) : await chat.publish(channel.id, text));
@@ -43,7 +45,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   };
 
   return (
-    <section aria-label={title} className="flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950">
+    <section aria-label={title} {...drop.handlers} className={`flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950 ${drop.dragging ? 'ring-2 ring-sky-500 ring-inset' : ''}`}>
       <header className="flex items-center gap-3 border-b border-zinc-200 bg-white px-5 py-3 dark:border-zinc-800 dark:bg-zinc-900">
         <Avatar title={channel.title} kind={channel.kind} />
         <div className="min-w-0">
@@ -77,7 +79,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
           {actionError}
         </p>
       )}
-      {channel.kind === 'dm' && <FileTransfers peerId={channel.title} peerState={channel.peer?.state ?? 'offline'} />}
+      {channel.kind === 'dm' && <FileTransfers peerId={channel.title} peerState={channel.peer?.state ?? 'offline'} drop={drop} />}
       <Composer
         composerRef={composerRef}
         onSend={send}

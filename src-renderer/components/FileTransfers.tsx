@@ -6,16 +6,19 @@ import { useEffect, useState } from 'react';
 import type { ChatPeerState, FileSupport, FileTransfer } from '../../src-shared/chat-api.ts';
 import { useLocale, useStrings } from '../i18n.ts';
 import { useChat } from '../state/chat-context.ts';
+import type { FileDrop } from '../state/use-file-drop.ts';
 
 interface FileTransfersProps {
   peerId: string;
   /** A change (the peer connecting) asks again whether files can go to it. */
   peerState: ChatPeerState;
+  /** Files dropped on the conversation, waiting for one confirmation. */
+  drop: FileDrop;
 }
 
 const ENDED = new Set(['declined', 'cancelled', 'expired', 'failed']);
 
-export function FileTransfers({ peerId, peerState }: FileTransfersProps) {
+export function FileTransfers({ peerId, peerState, drop }: FileTransfersProps) {
   const chat = useChat();
   const t = useStrings();
   const [transfers, setTransfers] = useState<FileTransfer[]>([]);
@@ -59,6 +62,16 @@ export function FileTransfers({ peerId, peerState }: FileTransfersProps) {
       {transfers.map((x) => (
         <TransferCard key={x.id} transfer={x} run={run} />
       ))}
+      {drop.pending.length > 0 && (
+        <div role="dialog" aria-label={t.sendDroppedTitle} className="mb-2 rounded-xl border border-sky-300 bg-sky-50 px-3 py-2 text-sm dark:border-sky-800 dark:bg-sky-950/40">
+          <p>{t.sendDropped(drop.pending.length, peerId)}</p>
+          <p className="truncate text-xs text-zinc-500">{drop.pending.map((f) => f.name).join(', ')}</p>
+          <div className="mt-1 flex gap-2">
+            <CardButton label={legacy ? t.cancelFile : t.sendDroppedConfirm} onClick={() => (legacy ? drop.dismiss() : run(drop.confirm()))} />
+            {!legacy && <CardButton label={t.cancelFile} onClick={drop.dismiss} />}
+          </div>
+        </div>
+      )}
       <div className="flex items-center gap-3">
         <button
           type="button"

@@ -3,7 +3,7 @@
 // declined, the sender is told; toward a legacy peer the attach button is disabled, saying why.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -57,6 +57,40 @@ describe('files', () => {
     // In a browser tab nothing on this computer is opened: only the desktop app does that.
     await offered.getByRole('button', { name: 'Open' }).click();
     await page.getByRole('alert').filter({ hasText: 'opening files works in the desktop app' }).waitFor();
+  });
+
+  test('files dragged onto the chat get one confirmation, then go to the peer and arrive verified', async () => {
+    const page = await conversationWith('bob@CIC');
+    const received = join(files, 'bob-got');
+    const offers: string[] = [];
+    const off = bob.engine.on('transfer', (t) => {
+      if (t.state !== 'offered' || t.direction !== 'in') return;
+      offers.push(t.name);
+      bob.engine.acceptFile(t.id, received);
+    });
+    try {
+      const dropped = await page.evaluateHandle(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['um arquivo'], 'um.txt', { type: 'text/plain' }));
+        dt.items.add(new File([new Uint8Array(300_000).map((_, i) => i % 251)], 'dois.bin'));
+        return dt;
+      });
+      const chat = page.getByRole('region', { name: 'bob@CIC' });
+      await chat.dispatchEvent('dragover', { dataTransfer: dropped });
+      await chat.dispatchEvent('drop', { dataTransfer: dropped });
+      const confirm = page.getByRole('dialog', { name: 'Send dropped files' });
+      await confirm.getByText('Send these 2 files to bob@CIC?').waitFor();
+      expect(offers).toEqual([]);
+      await confirm.getByRole('button', { name: 'Send', exact: true }).click();
+      for (const name of ['um.txt', 'dois.bin']) await card(page, name).getByText('Delivered and verified').waitFor({ timeout: 20_000 });
+      expect(offers).toEqual(['um.txt', 'dois.bin']);
+      expect(readFileSync(join(received, 'um.txt'), 'utf8')).toBe('um arquivo');
+      expect([...readFileSync(join(received, 'dois.bin'))].every((b, i) => b === i % 251)).toBe(true);
+      // What the host staged for them is gone once delivered.
+      await eventually(() => readdirSync(join(suite.dataDir, 'outgoing'))).toEqual([]);
+    } finally {
+      off();
+    }
   });
 
   test('Decline tells the sender, and nothing is written', async () => {

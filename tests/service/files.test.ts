@@ -2,7 +2,7 @@
 // picker, accept into the download folder from the settings, open and show only what we received
 // and verified, the legacy-peer reason, and every argument checked.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -116,6 +116,15 @@ it('explains why files cannot go to a legacy peer, and refuses bad arguments', a
     await legacy.close();
   }
   expect(await refusal(service.dispatch('acceptFile', ['../../etc/passwd']))).toBe('unknown file transfer');
+  // A dropped file's bytes: in order, never more than announced, and whole before it is offered.
+  const upload = await ok<string>(service.dispatch('beginUpload', ['bob@CIC', '../x.txt', 4]));
+  expect(await refusal(service.dispatch('uploadChunk', [upload, 2, Buffer.from('ab').toString('base64')]))).toBe('the file changed while it was read');
+  expect(await refusal(service.dispatch('uploadChunk', [upload, 0, 'YQ==']))).toBe('unknown upload');
+  const second = await ok<string>(service.dispatch('beginUpload', ['bob@CIC', 'y.txt', 4]));
+  await ok(service.dispatch('uploadChunk', [second, 0, Buffer.from('ab').toString('base64')]));
+  expect(await refusal(service.dispatch('finishUpload', [second]))).toBe('the file did not arrive whole');
+  expect(await refusal(service.dispatch('uploadChunk', [second, 0, 'x'.repeat(200_000)]))).toBe('a chunk is 1 to 131072 bytes, in base64');
+  expect(readdirSync(join(dir, 'outgoing'))).toEqual([]);
   expect(await refusal(service.dispatch('openDownload', [{ path: '/etc/passwd' }]))).toBe('unknown file transfer');
   expect(await refusal(service.dispatch('attachFiles', ['nobody']))).toBe('a peer is addressed as name@namespace');
   expect(await refusal(service.dispatch('updateSettings', [{ files: { downloadDir: 'relative/dir' } }]))).toBe('the download folder must be an absolute path');
