@@ -69,12 +69,13 @@ describe('files', () => {
       bob.engine.acceptFile(t.id, received);
     });
     try {
-      const dropped = await page.evaluateHandle(() => {
+      // Built in the page (its DOM types are not this file's): two files, one over several chunks.
+      const dropped = await page.evaluateHandle(`(() => {
         const dt = new DataTransfer();
         dt.items.add(new File(['um arquivo'], 'um.txt', { type: 'text/plain' }));
-        dt.items.add(new File([new Uint8Array(300_000).map((_, i) => i % 251)], 'dois.bin'));
+        dt.items.add(new File([new Uint8Array(300000).map((_, i) => i % 251)], 'dois.bin'));
         return dt;
-      });
+      })()`);
       const chat = page.getByRole('region', { name: 'bob@CIC' });
       await chat.dispatchEvent('dragover', { dataTransfer: dropped });
       await chat.dispatchEvent('drop', { dataTransfer: dropped });
