@@ -202,7 +202,7 @@ const en = {
   back: 'Back to chats',
 
   // Files (chatp2p-files)
-  attachFiles: 'Send files…',
+  attachFiles: 'Attach files…',
   sendDroppedTitle: 'Send dropped files',
   sendDropped: (n: number, peerId: string) => `Send ${n === 1 ? 'this file' : `these ${n} files`} to ${peerId}?`,
   sendDroppedConfirm: 'Send',
@@ -413,7 +413,7 @@ const ptBR: Strings = {
   shortcutNewline: 'Nova linha na mensagem',
   back: 'Voltar às conversas',
 
-  attachFiles: 'Enviar arquivos…',
+  attachFiles: 'Anexar arquivos…',
   sendDroppedTitle: 'Enviar arquivos soltos',
   sendDropped: (n, peerId) => `Enviar ${n === 1 ? 'este arquivo' : `estes ${n} arquivos`} para ${peerId}?`,
   sendDroppedConfirm: 'Enviar',

@@ -108,7 +108,7 @@ describe('files', () => {
   test('toward a legacy peer the attach button is disabled, and says why', async () => {
     await waitFor('old@CIC connected', () => legacy.sockets.size > 0, 15_000);
     const page = await conversationWith('old@CIC');
-    const attach = page.getByRole('button', { name: 'Send files…' });
+    const attach = page.getByRole('button', { name: 'Attach files…' });
     await page.getByTestId('attach-reason').filter({ hasText: 'old@CIC uses a PyP2P client without file transfer: only text can be sent to them.' }).waitFor();
     expect(await attach.isDisabled()).toBe(true);
   });
