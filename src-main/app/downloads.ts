@@ -4,6 +4,8 @@
 
 import type { BrowserWindow, Dialog, Shell } from 'electron';
 import { basename } from 'node:path';
+import { dmConversation, type ChatMessage, type FileTransfer } from '../../src-shared/chat-api.ts';
+import { formatSize } from '../engine/extensions/files.ts';
 
 /** Kinds the system would run rather than show: received ones are only shown in their folder. */
 const RUNS_CODE = /\.(exe|msi|msix|bat|cmd|com|scr|pif|cpl|ps1|psm1|vbs|vbe|js|jse|wsf|wsh|hta|jar|lnk|url|reg|inf|sh|bash|zsh|command|tool|app|appimage|desktop|run|bin|deb|rpm|dmg|pkg|apk)$/i;
@@ -25,4 +27,14 @@ export async function pickFiles(dialog: Pick<Dialog, 'showOpenDialog'>, window: 
   const options = { title: 'Send files', properties: ['openFile', 'multiSelections'] as ('openFile' | 'multiSelections')[] };
   const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
   return result.canceled ? [] : result.filePaths;
+}
+
+/**
+ * A new offer as the notifier shows a DM from its sender (same policy: not while the user reads
+ * that chat; a click opens it); undefined for any other transfer event.
+ */
+export function offerNotice(t: FileTransfer): ChatMessage | undefined {
+  if (t.direction !== 'in' || t.state !== 'offered') return undefined;
+  const name = t.name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return { conversationId: dmConversation(t.peerId), seq: 0, msgId: t.id, direction: 'in', kind: 'dm', from: t.peerId, to: '', text: `File offer: ${name}, ${formatSize(t.size)}`, at: t.at };
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Logger, streamSink } from '../engine/log.ts';
 import { ChatService } from '../service/chat-service.ts';
 import { showUnreadCount } from './badge.ts';
-import { openDownload, pickFiles, showDownload } from './downloads.ts';
+import { offerNotice, openDownload, pickFiles, showDownload } from './downloads.ts';
 import { installSecurityGuards } from './guards.ts';
 import { forwardEvents, registerCommandHandlers } from './ipc.ts';
 import { appMenuTemplate } from './menu.ts';
@@ -112,7 +112,12 @@ async function run(): Promise<void> {
 
   // Linux servers show no icon unless given one; macOS and Windows use the app's own.
   const notificationIcon = process.platform === 'linux' ? paths.icon : undefined;
-  service.on('message', createNotifier({ Notification, platform: process.platform, service, window: liveWindow, icon: notificationIcon, log: logger.module('Notify') }));
+  const notify = createNotifier({ Notification, platform: process.platform, service, window: liveWindow, icon: notificationIcon, log: logger.module('Notify') });
+  service.on('message', notify);
+  service.on('transfer', (transfer) => {
+    const notice = offerNotice(transfer);
+    if (notice) notify(notice);
+  });
   const overlay = nativeImage.createFromPath(paths.overlayIcon);
   const refreshUnread = () => {
     const count = service.totalUnread();

@@ -2,7 +2,9 @@
 // gives back what the user chose (nothing on cancel).
 import type { BrowserWindow, OpenDialogOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
-import { openDownload, pickFiles, showDownload } from '../../src-main/app/downloads.ts';
+import { offerNotice, openDownload, pickFiles, showDownload } from '../../src-main/app/downloads.ts';
+import { notificationContent, shouldNotify } from '../../src-main/app/notifications.ts';
+import type { FileTransfer } from '../../src-shared/chat-api.ts';
 
 function fakeShell(answer = '') {
   const opened: string[] = [];
@@ -54,5 +56,25 @@ describe('pickFiles', () => {
 
   it('gives nothing when the user cancels', async () => {
     expect(await pickFiles(dialog({ canceled: true, filePaths: ['/a'] }, []), undefined)).toEqual([]);
+  });
+});
+
+describe('offerNotice', () => {
+  const offer: FileTransfer = {
+    id: 'f-1', direction: 'in', peerId: 'bob@CIC', name: 'notas\n<b>.pdf', size: 1_200_000, mediaType: 'application/pdf', sha256: '0'.repeat(64),
+    state: 'offered', offset: 0, path: undefined, error: undefined, at: 1, expiresAt: 2, bytesPerSecond: undefined,
+  };
+  const settings = { notifications: true, notifyChannels: [] };
+
+  it('notifies a new offer as from its sender, in that DM, with the name on one line and escaped on Linux', () => {
+    const notice = offerNotice(offer)!;
+    expect(shouldNotify(notice, { focused: false, activeConversation: undefined, settings })).toBe(true);
+    expect(shouldNotify(notice, { focused: true, activeConversation: 'dm:bob@CIC', settings })).toBe(false);
+    expect(notificationContent(notice, 'linux')).toEqual({ title: 'bob@CIC', body: 'File offer: notas?&lt;b&gt;.pdf, 1.2 MB' });
+  });
+
+  it('is nothing for our own offers or later states', () => {
+    expect(offerNotice({ ...offer, direction: 'out' })).toBeUndefined();
+    expect(offerNotice({ ...offer, state: 'transferring' })).toBeUndefined();
   });
 });
