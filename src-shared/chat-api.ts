@@ -281,6 +281,8 @@ export interface ChatCommands {
   fileSupport: { args: [peerId: string]; result: FileSupport };
   /** Opens a file we received, verified, with its application (main only; never one that runs code). */
   openDownload: { args: [id: string]; result: void };
+  /** A received, verified image's bytes (PNG, JPEG, GIF or WebP by its content, at most 8 MB), for a thumbnail. */
+  previewDownload: { args: [id: string]; result: { mediaType: string; data: string } };
   /** Shows a file we received in its folder (main only). */
   showDownload: { args: [id: string]; result: void };
 }
@@ -317,6 +319,7 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   transfers: true,
   fileSupport: true,
   openDownload: true,
+  previewDownload: true,
   showDownload: true,
 };
 export const COMMANDS = Object.keys(COMMAND_NAMES) as CommandName[];

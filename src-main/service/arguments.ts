@@ -136,6 +136,7 @@ const CHECKERS: Checkers = {
   transfers: none,
   fileSupport: ([id]) => [peerId(id)],
   openDownload: ([id]) => [fileId(id)],
+  previewDownload: ([id]) => [fileId(id)],
   showDownload: ([id]) => [fileId(id)],
 };
 

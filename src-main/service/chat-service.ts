@@ -6,7 +6,7 @@
 
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import {
   BROADCAST,
@@ -337,6 +337,14 @@ export class ChatService {
         throw new ServiceError(err.message);
       });
     },
+    previewDownload: (id) => {
+      const path = this.download(id);
+      if (statSync(path).size > MAX_PREVIEW_BYTES) throw new ServiceError('the image is too large for a preview');
+      const bytes = readFileSync(path);
+      const mediaType = imageType(bytes);
+      if (!mediaType) throw new ServiceError('not an image');
+      return { mediaType, data: bytes.toString('base64') };
+    },
     showDownload: (id) => {
       if (!this.o.showItemInFolder) throw new ServiceError('showing files works in the desktop app');
       this.o.showItemInFolder(this.download(id));
@@ -605,6 +613,17 @@ function describeStartError(err: unknown): string {
   const message = (err as Error).message;
   if (err instanceof StoreError) return `${message}. Move the file away (or pick another profile) to start a new history.`;
   return /already in use/.test(message) ? `${message}: choose another port (0 picks a free one)` : message;
+}
+
+const MAX_PREVIEW_BYTES = 8 * 2 ** 20;
+
+/** An image's type from its first bytes: the name and media type a peer sent prove nothing. */
+function imageType(bytes: Buffer): string | undefined {
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
+  if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  return undefined;
 }
 
 /** Why files cannot go to this peer now, or undefined when they can. */

@@ -117,6 +117,7 @@ function TransferCard({ transfer: x, run }: { transfer: FileTransfer; run: (comm
         {t.transferState(x.direction, x.state)}
         {x.error && ENDED.has(x.state) ? `: ${x.error}` : ''}
       </p>
+      {x.direction === 'in' && x.state === 'complete' && x.mediaType.startsWith('image/') && <Thumbnail id={x.id} name={x.name} />}
       {x.state === 'transferring' && (
         <div className="mt-1">
           <div role="progressbar" aria-label={t.transferProgress(x.name)} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} className="h-1.5 overflow-hidden rounded bg-zinc-200 dark:bg-zinc-800">
@@ -143,6 +144,28 @@ function TransferCard({ transfer: x, run }: { transfer: FileTransfer; run: (comm
       </div>
     </div>
   );
+}
+
+/** A received, verified image, drawn from its bytes (a Blob), never from a path or a URL. */
+function Thumbnail({ id, name }: { id: string; name: string }) {
+  const chat = useChat();
+  const [src, setSrc] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    chat.previewDownload(id).then(
+      ({ mediaType, data }) => {
+        const blob = new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], { type: mediaType });
+        const reader = new FileReader();
+        reader.onload = () => live && typeof reader.result === 'string' && setSrc(reader.result);
+        reader.readAsDataURL(blob);
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [chat, id]);
+  return src ? <img src={src} alt={name} data-testid="thumbnail" className="mt-1 max-h-40 rounded-lg" /> : null;
 }
 
 function CardButton({ label, onClick }: { label: string; onClick: () => void }) {

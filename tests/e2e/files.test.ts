@@ -94,6 +94,18 @@ describe('files', () => {
     }
   });
 
+  test('a received image shows a thumbnail drawn from its verified bytes', async () => {
+    const page = await conversationWith('bob@CIC');
+    // A 2×1 PNG, named as if it were something else: what it is comes from its bytes.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAYAAAD0In+KAAAAEUlEQVR4nGP4z8DwHxkzkC4AAD3qAfxZKHlNAAAAAElFTkSuQmCC', 'base64');
+    writeFileSync(join(files, 'foto.png'), png);
+    await bob.engine.sendFile('alice@CIC', join(files, 'foto.png'));
+    await card(page, 'foto.png').getByRole('button', { name: 'Accept' }).click();
+    const thumbnail = card(page, 'foto.png').getByRole('img', { name: 'foto.png' });
+    await thumbnail.waitFor();
+    await eventually(() => thumbnail.evaluate((img: { naturalWidth: number; naturalHeight: number; src: string }) => [img.naturalWidth, img.naturalHeight, img.src.slice(0, 22)])).toEqual([2, 1, 'data:image/png;base64,']);
+  });
+
   test('Decline tells the sender, and nothing is written', async () => {
     const page = await conversationWith('bob@CIC');
     writeFileSync(join(files, 'spam.zip'), 'zip');

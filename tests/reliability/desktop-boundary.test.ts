@@ -85,6 +85,7 @@ const ROWS: Partial<Record<string, Row>> = {
   transfers: { valid: [] },
   fileSupport: { valid: ['bob@CIC'] },
   openDownload: { valid: ['f-1'] },
+  previewDownload: { valid: ['f-1'] },
   showDownload: { valid: ['f-1'] },
 };
 

@@ -97,6 +97,8 @@ it('attaches several files in one pick, receives one into the Downloads folder, 
   await ok(service.dispatch('openDownload', [theirs.id]));
   await ok(service.dispatch('showDownload', [theirs.id]));
   expect([opened, shown]).toEqual([[path], [path]]);
+  // Named .png, but its bytes are no image: no preview.
+  expect(await refusal(service.dispatch('previewDownload', [theirs.id]))).toBe('not an image');
   // Our own outgoing file is not "a download": main opens nothing for it.
   expect(await refusal(service.dispatch('showDownload', [offers[0]!.id]))).toBe('only a file received and verified can be opened');
   const listed = await ok<FileTransfer[]>(service.dispatch('transfers', []));
