@@ -34,7 +34,7 @@ const WRITE_CHUNKS = 8;
 /** Bytes read from the file at once: a whole number of chunks. */
 const READ_BYTES = WRITE_CHUNKS * CHUNK_BYTES;
 /** Bytes sent to one peer and not yet acknowledged, over all its transfers. */
-export const WINDOW_BYTES = 4 * READ_BYTES;
+export const WINDOW_BYTES = 8 * READ_BYTES;
 /** Offers from one peer waiting for an answer; more are declined. */
 const MAX_PENDING_OFFERS = 32;
 const PROGRESS_EVERY_MS = 250;
