@@ -56,7 +56,7 @@ describe('files', () => {
     expect(createHash('sha256').update(readFileSync(join(downloads, 'aula.pdf'))).digest('hex')).toBe(offer.sha256);
     // In a browser tab nothing on this computer is opened: only the desktop app does that.
     await offered.getByRole('button', { name: 'Open' }).click();
-    await page.getByRole('alert').filter({ hasText: 'opening files works in the desktop app' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'This works in the ChatP2P desktop app, not in a browser tab.' }).waitFor();
   });
 
   test('files dragged onto the chat get one confirmation, then go to the peer and arrive verified', async () => {
@@ -76,7 +76,7 @@ describe('files', () => {
         dt.items.add(new File([new Uint8Array(300000).map((_, i) => i % 251)], 'dois.bin'));
         return dt;
       })()`);
-      const chat = page.getByRole('region', { name: 'bob@CIC' });
+      const chat = page.getByRole('main', { name: 'bob@CIC' });
       await chat.dispatchEvent('dragover', { dataTransfer: dropped });
       await chat.dispatchEvent('drop', { dataTransfer: dropped });
       const confirm = page.getByRole('dialog', { name: 'Send dropped files' });
