@@ -110,7 +110,7 @@ describe('the desktop app', () => {
     await expect.poll(async () => (await app.state()).badgeCount, { timeout: 10_000 }).toBe(2);
     expect((await app.state()).tray?.tooltip).toBe('ChatP2P: 2 unread messages');
     await openChat(page, 'dm:bob@CIC');
-    await expect.poll(async () => (await app.state()).badgeCount).toBe(0);
+    await expect.poll(async () => (await app.state()).badgeCount, { timeout: 10_000 }).toBe(0);
     expect((await app.state()).tray?.tooltip).toBe('ChatP2P');
   });
 
