@@ -2,7 +2,7 @@
 // shape; the Portuguese one must match it key for key, so a missing translation fails to compile.
 
 import { createContext, useContext } from 'react';
-import type { ChatError, ChatErrorCode, ChatPeerState, Language, LogLevel, PeerSecurity } from '../src-shared/chat-api.ts';
+import type { ChatError, ChatErrorCode, ChatPeerState, Language, LogLevel, PeerSecurity, TransferState } from '../src-shared/chat-api.ts';
 import type { Reach } from './state/reach.ts';
 
 export type Locale = 'en' | 'pt-BR';
@@ -40,6 +40,15 @@ const en = {
     'invalid-request': () => 'The app refused this request.',
     'refused-sender': () => 'The request did not come from the ChatP2P window, so it was refused.',
     'link-refused': () => 'Only web links (http and https) can be opened.',
+    'files-unsupported': () => "This peer's client has no file transfer: only text can be sent to them.",
+    'desktop-only': () => 'This works in the ChatP2P desktop app, not in a browser tab.',
+    'file-too-large': ({ maxMB }) => `The file is over the maximum size of ${maxMB} MB (Settings).`,
+    'upload-failed': () => 'The file did not reach the app whole. Try again.',
+    'file-unreadable': () => 'The file cannot be read: it was moved, changed or is not a file.',
+    'folder-unwritable': () => 'The download folder cannot be written to. Choose another one in Settings.',
+    'transfer-ended': () => 'That file transfer is no longer waiting for this.',
+    'preview-unavailable': () => 'No preview for this file.',
+    'file-open-failed': () => 'The system could not open the file.',
     'host-disconnected': () => 'Lost the connection to the ChatP2P app. Reconnecting…',
     unexpected: () => 'Something went wrong.',
   } satisfies ErrorSentences as ErrorSentences,
@@ -296,6 +305,30 @@ const en = {
     unverifiedMessage: 'unverified: not from the pinned key',
     keyNotProtected: 'Your security key is stored in a file only your user can read: this system offers no keychain to encrypt it.',
   },
+  // Files (chatp2p-files)
+  attachFiles: 'Attach files…',
+  sendDroppedTitle: 'Send dropped files',
+  sendDropped: (n: number, peerId: string) => `Send ${n === 1 ? 'this file' : `these ${n} files`} to ${peerId}?`,
+  sendDroppedConfirm: 'Send',
+  filesLegacy: (peerId: string) => `${peerId} uses a PyP2P client without file transfer: only text can be sent to them.`,
+  acceptFile: 'Accept',
+  declineFile: 'Decline',
+  cancelFile: 'Cancel',
+  openFile: 'Open',
+  showInFolder: 'Show in folder',
+  transferProgress: (name: string) => `Progress of ${name}`,
+  transferState: (direction: 'in' | 'out', state: TransferState) =>
+    ({
+      offered: direction === 'in' ? 'Wants to send you this file' : 'Waiting for them to accept',
+      transferring: direction === 'in' ? 'Receiving' : 'Sending',
+      complete: direction === 'in' ? 'Received and verified' : 'Delivered and verified',
+      declined: 'Declined',
+      cancelled: 'Cancelled',
+      expired: 'Nobody answered the offer',
+      failed: 'Failed',
+    })[state],
+  transferSpeed: (percent: number, rate: string | undefined, secondsLeft: number | undefined) =>
+    `${percent}%${rate ? ` · ${rate}/s` : ''}${secondsLeft !== undefined ? ` · ${secondsLeft < 60 ? `${secondsLeft} s` : `${Math.ceil(secondsLeft / 60)} min`} left` : ''}`,
 };
 
 export type Strings = typeof en;
@@ -329,6 +362,15 @@ const ptBR: Strings = {
     'invalid-request': () => 'O app recusou este pedido.',
     'refused-sender': () => 'O pedido não veio da janela do ChatP2P e foi recusado.',
     'link-refused': () => 'Só links da web (http e https) podem ser abertos.',
+    'files-unsupported': () => 'O cliente deste par não transfere arquivos: só é possível enviar texto.',
+    'desktop-only': () => 'Isto funciona no app ChatP2P para desktop, não numa aba do navegador.',
+    'file-too-large': ({ maxMB }) => `O arquivo passa do tamanho máximo de ${maxMB} MB (Configurações).`,
+    'upload-failed': () => 'O arquivo não chegou inteiro ao app. Tente de novo.',
+    'file-unreadable': () => 'O arquivo não pode ser lido: foi movido, mudou ou não é um arquivo.',
+    'folder-unwritable': () => 'Não é possível gravar na pasta de downloads. Escolha outra nas Configurações.',
+    'transfer-ended': () => 'Essa transferência de arquivo não está mais esperando por isso.',
+    'preview-unavailable': () => 'Sem prévia para este arquivo.',
+    'file-open-failed': () => 'O sistema não conseguiu abrir o arquivo.',
     'host-disconnected': () => 'A conexão com o app ChatP2P caiu. Reconectando…',
     unexpected: () => 'Algo deu errado.',
   },
@@ -572,6 +614,29 @@ const ptBR: Strings = {
     unverifiedMessage: 'não verificada: não veio da chave fixada',
     keyNotProtected: 'Sua chave de segurança fica num arquivo que só o seu usuário lê: este sistema não oferece um chaveiro para criptografá-la.',
   },
+  attachFiles: 'Anexar arquivos…',
+  sendDroppedTitle: 'Enviar arquivos soltos',
+  sendDropped: (n, peerId) => `Enviar ${n === 1 ? 'este arquivo' : `estes ${n} arquivos`} para ${peerId}?`,
+  sendDroppedConfirm: 'Enviar',
+  filesLegacy: (peerId) => `${peerId} usa um cliente PyP2P sem transferência de arquivos: só é possível enviar texto.`,
+  acceptFile: 'Aceitar',
+  declineFile: 'Recusar',
+  cancelFile: 'Cancelar',
+  openFile: 'Abrir',
+  showInFolder: 'Mostrar na pasta',
+  transferProgress: (name) => `Progresso de ${name}`,
+  transferState: (direction, state) =>
+    ({
+      offered: direction === 'in' ? 'Quer te enviar este arquivo' : 'Aguardando o aceite',
+      transferring: direction === 'in' ? 'Recebendo' : 'Enviando',
+      complete: direction === 'in' ? 'Recebido e verificado' : 'Entregue e verificado',
+      declined: 'Recusado',
+      cancelled: 'Cancelado',
+      expired: 'Ninguém respondeu à oferta',
+      failed: 'Falhou',
+    })[state],
+  transferSpeed: (percent, rate, secondsLeft) =>
+    `${percent}%${rate ? ` · ${rate}/s` : ''}${secondsLeft !== undefined ? ` · faltam ${secondsLeft < 60 ? `${secondsLeft} s` : `${Math.ceil(secondsLeft / 60)} min`}` : ''}`,
 };
 
 const TABLES: Record<Locale, Strings> = { en, 'pt-BR': ptBR };

@@ -3,9 +3,9 @@
 // channel names and the envelopes that carry them. Main, preload, the browser bridge and the
 // renderer import this file; nothing else crosses the boundary. Everything is plain JSON.
 
-import type { DeliveryState, EngineCounters, LogEvent, LogLevel, PeerKeyView, PeerSecurity, PeerView, RegistrationView } from './views.ts';
+import type { DeliveryState, EngineCounters, FileTransfer, LogEvent, LogLevel, PeerKeyView, PeerSecurity, PeerView, RegistrationView, TransferState } from './views.ts';
 
-export type { DeliveryState, LogEvent, LogLevel, PeerKeyView, PeerSecurity, RegistrationView };
+export type { DeliveryState, FileTransfer, LogEvent, LogLevel, PeerKeyView, PeerSecurity, RegistrationView, TransferState };
 export { LOG_LEVELS } from './views.ts';
 
 /** What both sides check: the renderer to explain a refusal before it happens, main to enforce it. */
@@ -25,6 +25,8 @@ export const LIMITS = {
   /** Search: the longest query, and the most results one search returns (newest first). */
   maxSearchChars: 200,
   searchResults: 50,
+  /** Bytes of a dropped file per `uploadChunk` (its base64 fits the browser host's 256 KiB request). */
+  uploadChunkBytes: 128 * 1024,
 } as const;
 
 /** Bytes the text takes inside a frame: UTF-8 after JSON escaping (a newline is `\n`, two bytes). */
@@ -68,6 +70,19 @@ export type ChatError = (
   /** A command that did not come from the app's own window. */
   | { code: 'refused-sender' }
   | { code: 'link-refused' }
+  /** chatp2p-files: the peer's client has no file transfer (a PyP2P client). */
+  | { code: 'files-unsupported' }
+  /** Picking, opening or showing files needs the desktop app's own dialogs and shell. */
+  | { code: 'desktop-only' }
+  | { code: 'file-too-large'; maxMB: number }
+  /** A dropped file did not reach the host whole. */
+  | { code: 'upload-failed' }
+  | { code: 'file-unreadable' }
+  | { code: 'folder-unwritable' }
+  /** The transfer is not in the state the command needs (already ended, or not an offer to us). */
+  | { code: 'transfer-ended' }
+  | { code: 'preview-unavailable' }
+  | { code: 'file-open-failed' }
   /** The browser tab lost its WebSocket to the host. */
   | { code: 'host-disconnected' }
   | { code: 'unexpected' }
@@ -94,6 +109,15 @@ const ERROR_CODES: Record<ChatErrorCode, true> = {
   'invalid-request': true,
   'refused-sender': true,
   'link-refused': true,
+  'files-unsupported': true,
+  'desktop-only': true,
+  'file-too-large': true,
+  'upload-failed': true,
+  'file-unreadable': true,
+  'folder-unwritable': true,
+  'transfer-ended': true,
+  'preview-unavailable': true,
+  'file-open-failed': true,
   'host-disconnected': true,
   unexpected: true,
 };
@@ -289,6 +313,23 @@ export interface Settings {
   /** Closing the window hides it in the tray instead of quitting. */
   minimizeToTray: boolean;
   logLevel: LogLevel;
+  files: FileSettings;
+}
+
+/** Files from other ChatP2P peers (chatp2p-files). */
+export interface FileSettings {
+  /** Where accepted files go; undefined: the system's Downloads folder. */
+  downloadDir: string | undefined;
+  /** Offers over this size are declined at once. */
+  maxMB: number;
+  /** Offers up to this size from a verified peer are accepted without asking; 0: always ask. */
+  autoAcceptMB: number;
+}
+
+/** Whether files can be offered to a peer now, and if not, why (in words for the user). */
+export interface FileSupport {
+  support: 'yes' | 'legacy' | 'offline';
+  reason: string | undefined;
 }
 
 export type MuteDuration = '1h' | '8h' | 'always' | 'off';
@@ -314,7 +355,7 @@ export function notifies(
 }
 
 /** Everything but the profile, which changes only through `startProfile`. */
-export type SettingsPatch = Partial<Omit<Settings, 'profile' | 'timers'>> & { timers?: Partial<Timers> };
+export type SettingsPatch = Partial<Omit<Settings, 'profile' | 'timers' | 'files'>> & { timers?: Partial<Timers>; files?: Partial<FileSettings> };
 
 /** What the first-run form learns before it lets the user go: each problem, on its field. */
 export interface ProfileCheck {
@@ -384,6 +425,27 @@ export interface ChatCommands {
   acceptKey: { args: [peerId: string]; result: PeerKeyView };
   /** Marks a peer's safety number as compared with theirs (or takes that back). */
   verifyKey: { args: [peerId: string, verified: boolean]; result: PeerKeyView };
+  /** Asks the user to pick files (the host's own dialog: no path comes from the renderer) and offers them all. */
+  attachFiles: { args: [peerId: string]; result: FileTransfer[] };
+  /**
+   * A file dropped on a conversation, sent by the renderer itself (it has the bytes, never a path):
+   * `beginUpload` reserves it, `uploadChunk` carries it in order, `finishUpload` offers it.
+   */
+  beginUpload: { args: [peerId: string, name: string, size: number]; result: string };
+  uploadChunk: { args: [uploadId: string, offset: number, data: string]; result: void };
+  finishUpload: { args: [uploadId: string]; result: FileTransfer };
+  acceptFile: { args: [id: string]; result: FileTransfer };
+  declineFile: { args: [id: string]; result: FileTransfer };
+  /** Stops a transfer, ours or theirs. */
+  cancelTransfer: { args: [id: string]; result: FileTransfer };
+  transfers: { args: []; result: FileTransfer[] };
+  fileSupport: { args: [peerId: string]; result: FileSupport };
+  /** Opens a file we received, verified, with its application (main only; never one that runs code). */
+  openDownload: { args: [id: string]; result: void };
+  /** A received, verified image's bytes (PNG, JPEG, GIF or WebP by its content, at most 8 MB), for a thumbnail. */
+  previewDownload: { args: [id: string]; result: { mediaType: string; data: string } };
+  /** Shows a file we received in its folder (main only). */
+  showDownload: { args: [id: string]; result: void };
 }
 
 export type CommandName = keyof ChatCommands;
@@ -417,6 +479,18 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   keys: true,
   acceptKey: true,
   verifyKey: true,
+  attachFiles: true,
+  beginUpload: true,
+  uploadChunk: true,
+  finishUpload: true,
+  acceptFile: true,
+  declineFile: true,
+  cancelTransfer: true,
+  transfers: true,
+  fileSupport: true,
+  openDownload: true,
+  previewDownload: true,
+  showDownload: true,
 };
 export const COMMANDS = Object.keys(COMMAND_NAMES) as CommandName[];
 
@@ -438,6 +512,8 @@ export interface ChatEvents {
   keys: PeerKeyView;
   /** The host asks the UI to show a conversation (a notification was clicked). */
   'open-conversation': { conversationId: ConversationId };
+  /** A file transfer changed state or moved on (a few times a second at most). */
+  transfer: FileTransfer;
   /** The system refused a desktop notification for this message: the UI shows it as a banner instead. */
   'in-app-notification': ChatMessage;
 }

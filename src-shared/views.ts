@@ -82,6 +82,38 @@ export interface PeerKeyView {
  */
 export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'cancelled';
 
+/**
+ * A file offered between two ChatP2P peers (`chatp2p-files`). `offered`: waiting for the
+ * receiver's Accept or Decline, until `expiresAt`; `transferring`: accepted, `offset` bytes
+ * written and hashed on the receiver's side; `complete`: the SHA-256 matched and the file is at
+ * `path`. The others are ends, with `error` saying why.
+ */
+export type TransferState = 'offered' | 'transferring' | 'complete' | 'declined' | 'cancelled' | 'expired' | 'failed';
+
+export interface FileTransfer {
+  /** The offer's `file_id`, chosen by the sender. */
+  id: string;
+  direction: 'in' | 'out';
+  /** The other peer. */
+  peerId: string;
+  /** As offered (untrusted for an incoming one); the file on disk has a safe name (`path`). */
+  name: string;
+  size: number;
+  mediaType: string;
+  sha256: string;
+  state: TransferState;
+  /** Bytes the receiver has written and hashed: where a dropped transfer resumes. */
+  offset: number;
+  /** Ours: the file we send. Theirs: where it is written (`path + '.part'` until verified). */
+  path: string | undefined;
+  error: string | undefined;
+  /** When it was offered (ms since the epoch). */
+  at: number;
+  expiresAt: number;
+  /** Recent speed, while transferring. */
+  bytesPerSecond: number | undefined;
+}
+
 export interface LogEvent {
   time: string;
   level: LogLevel;

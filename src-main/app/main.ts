@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Logger, streamSink } from '../engine/log.ts';
 import { ChatService } from '../service/chat-service.ts';
 import { showUnreadCount } from './badge.ts';
+import { offerNotice, openDownload, pickFiles, showDownload } from './downloads.ts';
 import { installSecurityGuards } from './guards.ts';
 import { forwardEvents, registerCommandHandlers } from './ipc.ts';
 import { keychainProtection } from './key-protection.ts';
@@ -64,6 +65,10 @@ async function run(): Promise<void> {
     openExternal: (url) => shell.openExternal(url),
     // Asked when a profile starts, after ready: only then does safeStorage know the OS keychain.
     keyProtection: () => keychainProtection(safeStorage, process.platform),
+    downloadsDir: app.getPath('downloads'),
+    pickFiles: () => pickFiles(dialog, liveWindow()),
+    openPath: (path) => openDownload(shell, path),
+    showItemInFolder: (path) => showDownload(shell, path),
   });
   running = service;
 
@@ -110,7 +115,12 @@ async function run(): Promise<void> {
 
   // Linux servers show no icon unless given one; macOS and Windows use the app's own.
   const notificationIcon = process.platform === 'linux' ? paths.icon : undefined;
-  service.on('message', createNotifier({ Notification, platform: process.platform, service, window: liveWindow, icon: notificationIcon, log: logger.module('Notify') }));
+  const notify = createNotifier({ Notification, platform: process.platform, service, window: liveWindow, icon: notificationIcon, log: logger.module('Notify') });
+  service.on('message', notify);
+  service.on('transfer', (transfer) => {
+    const notice = offerNotice(transfer);
+    if (notice) notify(notice);
+  });
   const overlay = nativeImage.createFromPath(paths.overlayIcon);
   const refreshUnread = () => {
     const count = service.totalUnread();

@@ -86,7 +86,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const engine = new Engine({ config: options.config, store, identity });
-  const shell = new Shell(engine, store, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }, options.json);
+  const shell = new Shell(engine, store, { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }, options.json, process.env.INIT_CWD ?? process.cwd());
   try {
     await engine.start();
   } catch (err) {

@@ -1,8 +1,10 @@
 // The terminal client's commands and output. In text mode people read it; with --json every
 // engine event is one JSON object per line and command results are `{"event":"result",...}`.
 
+import { resolve } from 'node:path';
 import type { Engine } from '../engine/engine.ts';
-import { EngineCommandError, type EngineEvents, type PeerKeyView, type PeerView } from '../engine/api.ts';
+import { EngineCommandError, type EngineEvents, type FileTransfer, type PeerKeyView, type PeerView } from '../engine/api.ts';
+import { formatSize } from '../engine/extensions/files.ts';
 import { validateIdentityField } from '../engine/config.ts';
 import { formatLogRecord, parseLogLevel } from '../engine/log.ts';
 import { dmKey, type ConversationKey, type MessageStore, type SearchHit, type StoredMessage } from '../engine/store/store.ts';
@@ -24,6 +26,11 @@ export const HELP = `Commands (a leading / is optional):
   keys [peer_id]                our key's fingerprint and the keys pinned for peers, with safety numbers
   verify <peer_id>              mark a peer's safety number as compared with theirs
   accept <peer_id>              accept the new key of a peer whose key changed: what waits for it is sent
+  send <peer_id> <path>         offer a file to a ChatP2P peer; it goes once they accept
+  accept <id> [dir]             accept a file offer (into dir, or the download folder)
+  decline <id>                  decline a file offer
+  transfers                     file transfers and how far each got
+  stop <id>                     cancel a file transfer, ours or theirs
   status                        registration, address, counters
   rtt                           round-trip times
   reconnect [peer_id]           clear failures and dial now
@@ -46,14 +53,17 @@ export class Shell {
   private readonly peerStates = new Map<string, string>();
   /** The registration line last printed: a repeat of the same news is not printed again. */
   private lastRegistration = '';
+  /** Paths typed by the user are relative to the folder they ran the client from. */
+  private readonly cwd: string;
 
   /** `store` is the engine's: history and search read what it journals. */
-  constructor(engine: Engine, store: MessageStore, io: ShellOutput, json: boolean) {
+  constructor(engine: Engine, store: MessageStore, io: ShellOutput, json: boolean, cwd = process.cwd()) {
     this.engine = engine;
     this.store = store;
     this.io = io;
     this.json = json;
-    for (const name of ['registration', 'peer', 'peer-removed', 'message', 'delivery', 'keys', 'log'] as const) {
+    this.cwd = cwd;
+    for (const name of ['registration', 'peer', 'peer-removed', 'message', 'delivery', 'keys', 'transfer', 'log'] as const) {
       engine.on(name, (payload) => (this.json ? this.io.out(JSON.stringify({ event: name, ...payload })) : this.show(name, payload)));
     }
   }
@@ -106,6 +116,33 @@ export class Shell {
           // Its `delivery` event (cancelled) is what the user sees.
           this.engine.cancel(rest[0]);
           return undefined;
+        case 'send': {
+          const [peerId] = rest;
+          const path = argText.slice((peerId ?? '').length).trimStart();
+          if (!peerId || !path) throw new EngineCommandError('usage: send <peer_id> <path>');
+          // Its `transfer` event (offered) is what the user sees.
+          await this.engine.sendFile(peerId, resolve(this.cwd, path));
+          return undefined;
+        }
+        case 'accept':
+          // A peer_id (name@namespace) names a changed key to take; a file offer's id has no '@'.
+          if (rest[0]?.includes('@')) return this.keyCommand('accept', rest);
+          if (!rest[0] || rest.length > 2) throw new EngineCommandError('usage: accept <id> [dir]');
+          this.engine.acceptFile(rest[0], rest[1] === undefined ? undefined : resolve(this.cwd, rest[1]));
+          return undefined;
+        case 'decline':
+          if (!rest[0] || rest.length > 1) throw new EngineCommandError('usage: decline <id>');
+          this.engine.declineFile(rest[0]);
+          return undefined;
+        case 'stop':
+          if (!rest[0] || rest.length > 1) throw new EngineCommandError('usage: stop <id>');
+          this.engine.cancelTransfer(rest[0]);
+          return undefined;
+        case 'transfers': {
+          const transfers = this.engine.transfers();
+          this.result('transfers', { transfers }, () => (transfers.length === 0 ? ['No file transfers.'] : transfers.map(describeTransfer)));
+          return undefined;
+        }
         case 'peers': {
           const scope = rest[0];
           const peers = (await this.engine.discover()).filter((p) => scope === undefined || scope === '*' || `#${p.namespace}` === scope || p.namespace === scope);
@@ -148,12 +185,7 @@ export class Shell {
           return undefined;
         }
         case 'verify':
-        case 'accept': {
-          if (!rest[0] || rest.length > 1) throw new EngineCommandError(`usage: ${command} <peer_id>`);
-          const key = command === 'verify' ? this.engine.verifyKey(rest[0]) : this.engine.acceptKey(rest[0]);
-          this.result(command, { key }, () => [command === 'verify' ? `Marked the safety number of ${key.peerId} as verified.` : `Accepted the new key of ${key.peerId}.`, ...describeKey(key)]);
-          return undefined;
-        }
+          return this.keyCommand('verify', rest);
         case 'reconnect':
           this.engine.reconnect(rest[0]);
           this.result('reconnect', {}, () => [rest[0] ? `Dialing ${rest[0]}.` : 'Dialing every peer not connected.']);
@@ -197,6 +229,14 @@ export class Shell {
     const n = waiting.length;
     const to = [...new Set(waiting.map((m) => m.to))].join(', ');
     this.io.out(`(${n} direct message${n === 1 ? ' waits' : 's wait'} in the outbox for next time: to ${to})`);
+  }
+
+  /** `verify <peer_id>`, or `accept <peer_id>` for a peer whose key changed. */
+  private keyCommand(command: 'accept' | 'verify', rest: string[]): undefined {
+    if (!rest[0] || rest.length > 1) throw new EngineCommandError(`usage: ${command} <peer_id>`);
+    const key = command === 'verify' ? this.engine.verifyKey(rest[0]) : this.engine.acceptKey(rest[0]);
+    this.result(command, { key }, () => [command === 'verify' ? `Marked the safety number of ${key.peerId} as verified.` : `Accepted the new key of ${key.peerId}.`, ...describeKey(key)]);
+    return undefined;
   }
 
   private result(command: string, data: object, text: () => string[]): void {
@@ -244,6 +284,11 @@ export class Shell {
         }
         return;
       }
+      case 'transfer': {
+        const line = transferLine(payload as FileTransfer);
+        if (line) this.io.out(line);
+        return;
+      }
       case 'peer-removed':
         this.peerStates.delete((payload as EngineEvents['peer-removed']).peerId);
         return;
@@ -254,6 +299,45 @@ export class Shell {
       }
     }
   }
+}
+
+/** A name from the network, printable on one line: control characters shown as `?`. */
+function shown(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
+}
+
+/** What a transfer event tells the user, when it changed state (progress is for `transfers`). */
+function transferLine(t: FileTransfer): string | undefined {
+  const name = shown(t.name);
+  if (t.direction === 'in') {
+    switch (t.state) {
+      case 'offered':
+        return `(file offer ${t.id} from ${t.peerId}: ${name}, ${formatSize(t.size)}; accept ${t.id} or decline ${t.id})`;
+      case 'complete':
+        return `(file ${name} received from ${t.peerId}, verified: ${t.path})`;
+      case 'transferring':
+        return undefined;
+      default:
+        return `(file ${name} from ${t.peerId}: ${t.state}${t.error ? `: ${t.error}` : ''})`;
+    }
+  }
+  switch (t.state) {
+    case 'offered':
+      return `(offered ${name}, ${formatSize(t.size)}, to ${t.peerId} as ${t.id}; it goes once they accept)`;
+    case 'complete':
+      return `(file ${name} delivered to ${t.peerId}, verified)`;
+    case 'transferring':
+      return undefined;
+    default:
+      return `(file ${name} to ${t.peerId}: ${t.state}${t.error ? `: ${t.error}` : ''})`;
+  }
+}
+
+function describeTransfer(t: FileTransfer): string {
+  const percent = t.size === 0 ? 100 : Math.floor((t.offset * 100) / t.size);
+  const rate = t.bytesPerSecond === undefined ? '' : `  ${formatSize(Math.round(t.bytesPerSecond))}/s`;
+  const where = t.path === undefined ? '' : `  ${t.path}${t.direction === 'in' && t.state === 'transferring' ? '.part' : ''}`;
+  return `${t.id}  ${t.direction === 'in' ? `from ${t.peerId}` : `to ${t.peerId}`}  ${shown(t.name)}  ${formatSize(t.size)}  ${t.state}  ${percent}%${rate}${where}`;
 }
 
 function ms(value: number | undefined): string {

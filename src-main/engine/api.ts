@@ -3,10 +3,10 @@
 // as it is; this is what the desktop app's ChatApi is built on.
 
 // The views the renderer shows as they are live in src-shared/views.ts, which the contract shares.
-import type { DeliveryState, EngineCounters, LogEvent, LogLevel, PeerKeyView, PeerView, RegistrationView } from '../../src-shared/views.ts';
+import type { DeliveryState, EngineCounters, FileTransfer, LogEvent, LogLevel, PeerKeyView, PeerView, RegistrationView } from '../../src-shared/views.ts';
 
 export { LOG_LEVELS } from '../../src-shared/views.ts';
-export type { DeliveryState, EngineCounters, LogEvent, LogLevel, PeerKeyView, PeerSecurity, PeerState, PeerView, RegistrationState, RegistrationView } from '../../src-shared/views.ts';
+export type { DeliveryState, EngineCounters, FileTransfer, LogEvent, LogLevel, PeerKeyView, PeerSecurity, PeerState, PeerView, RegistrationState, RegistrationView, TransferState } from '../../src-shared/views.ts';
 
 export interface OutgoingMessage {
   /** Position in this profile's history: the order messages were stored in. */
@@ -63,13 +63,26 @@ export interface EngineEvents {
   delivery: OutgoingMessage;
   /** A key was pinned, changed, accepted or verified. */
   keys: PeerKeyView;
+  /** A file transfer changed state, or moved on (at most a few times a second). */
+  transfer: FileTransfer;
   log: LogEvent;
 }
 
 export type EngineEventName = keyof EngineEvents;
 
 /** What kind of refusal: a host words it in its own language (the terminal keeps the message). */
-export type EngineErrorCode = 'invalid' | 'not-running' | 'unknown-peer' | 'own-peer-id' | 'not-waiting' | 'too-long' | 'history';
+export type EngineErrorCode =
+  | 'invalid'
+  | 'not-running'
+  | 'unknown-peer'
+  | 'own-peer-id'
+  | 'not-waiting'
+  | 'too-long'
+  | 'history'
+  | 'files-unsupported'
+  | 'file-unreadable'
+  | 'folder-unwritable'
+  | 'transfer-ended';
 
 /** A command refused for what the caller sent (bad peer_id, empty text, ...); the message says why. */
 export class EngineCommandError extends Error {

@@ -3,6 +3,9 @@
 // seconds), so one config.json serves both; command-line flags override it.
 
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { FilesConfig } from './extensions/file-transfers.ts';
 import { parseLogLevel, type LogLevel } from './log.ts';
 
 export type ConnectionPolicy = 'all' | 'namespace';
@@ -47,6 +50,8 @@ export interface EngineConfig {
     policy: ConnectionPolicy;
   };
   logging: { level: LogLevel; file: string | undefined };
+  /** File transfers (`chatp2p-files`). */
+  files: FilesConfig;
 }
 
 /** The settings a user must choose; everything else has a default. */
@@ -76,6 +81,7 @@ export function defaultConfig(identity: Identity): EngineConfig {
     keepalive: { pingIntervalMs: 30_000, maxMissedPongs: 3 },
     peerConnection: { retryAttempts: 3, maxReconnectAttempts: 5, backoffBaseMs: 1_000, backoffMaxMs: 60_000, policy: 'all' },
     logging: { level: 'INFO', file: undefined },
+    files: { downloadDir: join(homedir(), 'Downloads'), maxBytes: 16 * 2 ** 30, offerTtlMs: 60 * 60_000, autoAcceptBytes: 0 },
   };
 }
 
@@ -93,6 +99,7 @@ export interface ConfigOverrides {
   keepalive?: Partial<EngineConfig['keepalive']>;
   peerConnection?: Partial<EngineConfig['peerConnection']>;
   logging?: Partial<EngineConfig['logging']>;
+  files?: Partial<EngineConfig['files']>;
 }
 
 export function validateIdentityField(field: 'name' | 'namespace', value: string): string | undefined {
@@ -167,7 +174,7 @@ export function mergeConfig(base: EngineConfig, ...layers: ConfigOverrides[]): E
     for (const key of ['name', 'namespace', 'port', 'listenHost', 'ttl'] as const) {
       if (layer[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = layer[key];
     }
-    for (const section of ['rendezvous', 'network', 'keepalive', 'peerConnection', 'logging'] as const) {
+    for (const section of ['rendezvous', 'network', 'keepalive', 'peerConnection', 'logging', 'files'] as const) {
       for (const [k, v] of Object.entries(layer[section] ?? {})) {
         if (v !== undefined) (out[section] as unknown as Record<string, unknown>)[k] = v;
       }

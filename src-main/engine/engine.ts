@@ -8,12 +8,16 @@ import {
   type EngineCounters,
   type EngineEvents,
   type EngineStatus,
+  type FileTransfer,
   type OutgoingMessage,
   type PeerKeyView,
   type PeerView,
 } from './api.ts';
 import { configProblems, validateIdentityField, type EngineConfig } from './config.ts';
+import { FileTransfers } from './extensions/file-transfers.ts';
+import type { FileFrame } from './extensions/files.ts';
 import { Logger, formatLogRecord, type LogLevel, type LogRecord, type ModuleLogger } from './log.ts';
+import type { PeerConnection } from './peers/connection.ts';
 import { PeerManager } from './peers/manager.ts';
 import { RendezvousSession } from './rendezvous/session.ts';
 import { Router } from './router.ts';
@@ -53,6 +57,7 @@ export class Engine {
   private readonly counters: EngineCounters = { invalidFrames: 0, spoofed: 0, duplicates: 0 };
   private readonly manager: PeerManager;
   private readonly router: Router;
+  private readonly files: FileTransfers;
   private readonly session: RendezvousSession;
   private readonly store: MessageStore;
   private readonly ownsStore: boolean;
@@ -110,6 +115,22 @@ export class Engine {
       onDelivery: (message) => this.emit('delivery', message),
       onMessage: (message) => this.emit('message', message),
     });
+    this.files = new FileTransfers({
+      localPeerId: this.peerId,
+      config: config.files,
+      store: this.store,
+      log: this.logger.module('Files'),
+      now: this.now,
+      // Files, like DMs, go only to a connection that proves the pinned key.
+      connectionFor: (peerId) => {
+        const conn = this.manager.openConnection(peerId);
+        return conn && isTrusted(conn.security) ? conn : undefined;
+      },
+      want: (peerId) => this.manager.want(peerId),
+      // Auto-accept needs a safety number the user compared, on a session that proved that key.
+      isVerified: (peerId) => this.manager.openConnection(peerId)?.security === 'encrypted' && this.trust?.keys(peerId)[0]?.verified === true,
+      onTransfer: (transfer) => this.emit('transfer', transfer),
+    });
     this.manager = new PeerManager({
       localPeerId: this.peerId,
       listenHost: config.listenHost,
@@ -133,9 +154,12 @@ export class Engine {
       onPeer: (view) => this.emit('peer', view),
       onPeerRemoved: (peerId) => this.emit('peer-removed', { peerId }),
       onOpen: (peerId) => this.onOpen(peerId),
-      onClose: (peerId) => this.router.onConnectionClosed(peerId),
+      onClose: (peerId) => {
+        this.router.onConnectionClosed(peerId);
+        this.files.onConnectionClosed(peerId);
+      },
       onUnreachable: (peerId, reason) => this.router.park(peerId, `${peerId} is unreachable: ${reason}`),
-      onMessage: (conn, message) => this.router.onFrame(conn, message),
+      onMessage: (conn, message) => (message.type === 'FILE' ? this.onFileFrame(conn, message.frame) : this.router.onFrame(conn, message)),
       onInvalidFrame: () => (this.counters.invalidFrames += 1),
     });
     this.session = new RendezvousSession({
@@ -166,7 +190,7 @@ export class Engine {
     this.listenPort = await this.manager.listen();
     this.log.info(`${this.peerId} listening on ${this.config.listenHost}:${this.listenPort}`);
     // What an earlier run could not deliver goes to each peer once it is connected again.
-    for (const peerId of this.router.resume()) this.manager.want(peerId);
+    for (const peerId of [...this.router.resume(), ...this.files.resume()]) this.manager.want(peerId);
     this.session.start();
     return this.status();
   }
@@ -176,6 +200,8 @@ export class Engine {
     if (this.phase === 'stopping' || this.phase === 'stopped') return;
     this.phase = 'stopping';
     this.log.info('Leaving: BYE to every peer, then UNREGISTER');
+    // Files first: what is written is kept, nothing more is taken while we say BYE.
+    await this.files.close();
     await this.manager.stop();
     this.router.close();
     await this.session.stop();
@@ -245,6 +271,43 @@ export class Engine {
     else this.manager.want(message.to);
     this.router.pump(message.to);
     return message;
+  }
+
+  /** Offers a file to a ChatP2P peer (hashing it first); it goes once the peer accepts. */
+  async sendFile(peerId: unknown, path: unknown): Promise<FileTransfer> {
+    this.requireRunning();
+    if (!isValidPeerId(peerId) || !peerId.includes('@')) throw new EngineCommandError('a peer is addressed as name@namespace');
+    if (peerId === this.peerId) throw new EngineCommandError('that is our own peer_id');
+    if (typeof path !== 'string' || path === '') throw new EngineCommandError('which file?');
+    return this.files.offer(peerId, path);
+  }
+
+  /** Accepts an incoming file offer, into `dir` or the download folder. */
+  acceptFile(id: unknown, dir?: unknown): FileTransfer {
+    this.requireRunning();
+    if (dir !== undefined && (typeof dir !== 'string' || dir === '')) throw new EngineCommandError('the folder must be a path');
+    return this.files.accept(String(id), dir);
+  }
+
+  declineFile(id: unknown): FileTransfer {
+    this.requireRunning();
+    return this.files.decline(String(id));
+  }
+
+  /** Stops a file transfer, ours or theirs. */
+  cancelTransfer(id: unknown): FileTransfer {
+    this.requireRunning();
+    return this.files.cancel(String(id));
+  }
+
+  /** Every file transfer in the history, oldest first. */
+  transfers(): FileTransfer[] {
+    return this.files.list();
+  }
+
+  /** Whether a file can be offered to this peer now: `legacy` is a client without chatp2p-files. */
+  fileSupport(peerId: string): 'yes' | 'legacy' | 'offline' {
+    return this.files.support(peerId);
   }
 
   /** Clears reconnect failures and dials now: one peer, or every known peer not connected. */
@@ -324,7 +387,15 @@ export class Engine {
 
   /** A connection opened: one that could not prove the pinned key holds our outbox. */
   private onOpen(peerId: string): void {
-    if (!this.holdOutbox(peerId)) this.router.onConnectionOpen(peerId);
+    if (this.holdOutbox(peerId)) return;
+    this.router.onConnectionOpen(peerId);
+    this.files.onConnectionOpen(this.manager.openConnection(peerId)!);
+  }
+
+  /** File frames from a connection that cannot prove the pinned key are not acted on. */
+  private onFileFrame(conn: PeerConnection, frame: FileFrame): void {
+    if (isTrusted(conn.security)) this.files.onFrame(conn, frame);
+    else this.log.warn(`${conn.label} sent a file frame on a connection that could not prove its pinned key: ignored`);
   }
 
   /** Parks what waits for a peer whose open connection cannot prove its pinned key; true if it did. */

@@ -45,6 +45,11 @@ export function messageText(value: unknown): string {
   return value;
 }
 
+function fileId(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new ArgumentError('unknown file transfer');
+  return value;
+}
+
 function conversationId(value: unknown): ConversationId {
   if (isConversationId(value)) return value;
   throw new ArgumentError('unknown conversation');
@@ -150,6 +155,26 @@ const CHECKERS: Checkers = {
     if (typeof verified !== 'boolean') throw new ArgumentError('verified must be true or false');
     return [peerId(id), verified];
   },
+  attachFiles: ([id]) => [peerId(id)],
+  beginUpload: ([id, name, size]) => {
+    if (typeof name !== 'string' || name === '' || name.length > 1024) throw new ArgumentError('a file name is 1 to 1024 characters');
+    if (!Number.isSafeInteger(size) || (size as number) < 0) throw new ArgumentError('a file size is a whole number of bytes');
+    return [peerId(id), name, size as number];
+  },
+  uploadChunk: ([id, offset, data]) => {
+    if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw new ArgumentError('a chunk offset is a whole number of bytes');
+    if (typeof data !== 'string' || data.length === 0 || data.length > Math.ceil(LIMITS.uploadChunkBytes / 3) * 4) throw new ArgumentError(`a chunk is 1 to ${LIMITS.uploadChunkBytes} bytes, in base64`);
+    return [fileId(id), offset as number, data];
+  },
+  finishUpload: ([id]) => [fileId(id)],
+  acceptFile: ([id]) => [fileId(id)],
+  declineFile: ([id]) => [fileId(id)],
+  cancelTransfer: ([id]) => [fileId(id)],
+  transfers: none,
+  fileSupport: ([id]) => [peerId(id)],
+  openDownload: ([id]) => [fileId(id)],
+  previewDownload: ([id]) => [fileId(id)],
+  showDownload: ([id]) => [fileId(id)],
 };
 
 /** Checks a command's arguments; throws ArgumentError with the reason. */

@@ -5,9 +5,10 @@
 // settings live, how a link is opened).
 
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import {
   BROADCAST,
   COMMANDS,
@@ -36,7 +37,8 @@ import {
   type SettingsPatch,
   type Snapshot,
 } from '../../src-shared/chat-api.ts';
-import { EngineCommandError, type EngineErrorCode } from '../engine/api.ts';
+import { EngineCommandError, type EngineErrorCode, type FileTransfer } from '../engine/api.ts';
+import { safeFileName } from '../engine/extensions/files.ts';
 import { Engine } from '../engine/engine.ts';
 import { identityKeyPath, loadIdentityKey, type KeyProtection } from '../engine/secure/identity.ts';
 import { Logger, type ModuleLogger } from '../engine/log.ts';
@@ -58,6 +60,13 @@ export interface ChatServiceOptions {
   host: Snapshot['host'];
   /** Opens a link in the system browser; called only with a URL that passed `allowedExternalUrl`. */
   openExternal: (url: string) => Promise<void> | void;
+  /** The system's Downloads folder (Electron: `app.getPath('downloads')`), unless the settings name another. */
+  downloadsDir?: string;
+  /** The host's own file picker (no path comes from the renderer); without one, attaching is refused. */
+  pickFiles?: () => Promise<string[]>;
+  /** Opens a received file with its application, and shows one in its folder (Electron's shell). */
+  openPath?: (path: string) => Promise<void>;
+  showItemInFolder?: (path: string) => void;
   /** Where we accept peers (and run the embedded server); default every interface. */
   listenHost?: string;
   /**
@@ -101,6 +110,8 @@ export class ChatService {
   private startError: ChatError | undefined;
   private identity: AppStatus['identity'];
   private active: ConversationId | undefined;
+  /** Dropped files the renderer is sending us, staged under dataDir/outgoing until offered. */
+  private readonly uploads = new Map<string, { peerId: string; path: string; fd: number; size: number; received: number }>();
   /** Events already due at the end of this turn. */
   private readonly dueThisTurn = new Set<'status' | 'conversations'>();
   /** start/stop/restart run one after another, never interleaved. */
@@ -343,6 +354,74 @@ export class ChatService {
     },
     acceptKey: (peerId) => this.requireEngine().acceptKey(peerId),
     verifyKey: (peerId, verified) => this.requireEngine().verifyKey(peerId, verified),
+    attachFiles: async (peerId) => {
+      const engine = this.requireEngine();
+      if (!this.o.pickFiles) throw new ServiceError({ code: 'desktop-only', detail: 'attaching files works in the desktop app' });
+      if (engine.fileSupport(peerId) === 'legacy') throw new ServiceError({ code: 'files-unsupported', detail: fileSupportReason(peerId, 'legacy') });
+      const paths = await this.o.pickFiles();
+      const offered = [];
+      for (const path of paths) offered.push(await engine.sendFile(peerId, path));
+      return offered;
+    },
+    beginUpload: (peerId, name, size) => {
+      const engine = this.requireEngine();
+      if (engine.fileSupport(peerId) === 'legacy') throw new ServiceError({ code: 'files-unsupported', detail: fileSupportReason(peerId, 'legacy') });
+      if (size > this.current.files.maxMB * 2 ** 20) throw new ServiceError({ code: 'file-too-large', maxMB: this.current.files.maxMB, detail: `${size} bytes` });
+      const id = randomUUID();
+      const folder = join(this.o.dataDir, 'outgoing', id);
+      mkdirSync(folder, { recursive: true });
+      const path = join(folder, safeFileName(name));
+      this.uploads.set(id, { peerId, path, fd: openSync(path, 'wx'), size, received: 0 });
+      return id;
+    },
+    uploadChunk: (id, offset, data) => {
+      const upload = this.uploads.get(id);
+      if (!upload) throw new ServiceError({ code: 'upload-failed', detail: 'unknown upload' });
+      const bytes = Buffer.from(data, 'base64');
+      if (offset !== upload.received || upload.received + bytes.length > upload.size) {
+        this.dropUpload(id);
+        throw new ServiceError({ code: 'upload-failed', detail: 'the file changed while it was read' });
+      }
+      writeSync(upload.fd, bytes, 0, bytes.length, offset);
+      upload.received += bytes.length;
+    },
+    finishUpload: async (id) => {
+      const upload = this.uploads.get(id);
+      if (!upload || upload.received !== upload.size) {
+        if (upload) this.dropUpload(id);
+        throw new ServiceError({ code: 'upload-failed', detail: 'the file did not arrive whole' });
+      }
+      this.uploads.delete(id);
+      closeSync(upload.fd);
+      return this.requireEngine().sendFile(upload.peerId, upload.path);
+    },
+    acceptFile: (id) => this.requireEngine().acceptFile(id),
+    declineFile: (id) => this.requireEngine().declineFile(id),
+    cancelTransfer: (id) => this.requireEngine().cancelTransfer(id),
+    transfers: () => this.engine?.transfers() ?? [],
+    fileSupport: (peerId) => {
+      const support = this.requireEngine().fileSupport(peerId);
+      return { support, reason: fileSupportReason(peerId, support) };
+    },
+    openDownload: async (id) => {
+      if (!this.o.openPath) throw new ServiceError({ code: 'desktop-only', detail: 'opening files works in the desktop app' });
+      const path = this.download(id);
+      await this.o.openPath(path).catch((err: Error) => {
+        throw new ServiceError({ code: 'file-open-failed', detail: err.message });
+      });
+    },
+    previewDownload: (id) => {
+      const path = this.download(id);
+      if (statSync(path).size > MAX_PREVIEW_BYTES) throw new ServiceError({ code: 'preview-unavailable', detail: 'the image is too large for a preview' });
+      const bytes = readFileSync(path);
+      const mediaType = imageType(bytes);
+      if (!mediaType) throw new ServiceError({ code: 'preview-unavailable', detail: 'not an image' });
+      return { mediaType, data: bytes.toString('base64') };
+    },
+    showDownload: (id) => {
+      if (!this.o.showItemInFolder) throw new ServiceError({ code: 'desktop-only', detail: 'showing files works in the desktop app' });
+      this.o.showItemInFolder(this.download(id));
+    },
   };
 
   private snapshot(): Snapshot {
@@ -459,7 +538,7 @@ export class ChatService {
   private async startEngine(profile: Profile): Promise<void> {
     await this.stopEngine();
     const listenHost = this.o.listenHost ?? '0.0.0.0';
-    const config = engineConfigFor(profile, this.current, listenHost);
+    const config = engineConfigFor(profile, this.current, listenHost, this.o.downloadsDir);
     try {
       const peerId = `${profile.name}@${profile.namespace}`;
       const store = this.openHistory(peerId);
@@ -545,6 +624,30 @@ export class ChatService {
     }
   }
 
+  private dropUpload(id: string): void {
+    const upload = this.uploads.get(id);
+    if (!upload) return;
+    this.uploads.delete(id);
+    closeSync(upload.fd);
+    rmSync(dirname(upload.path), { recursive: true, force: true });
+  }
+
+  /** A staged upload whose transfer ended is no longer needed. */
+  private onTransfer(transfer: FileTransfer): void {
+    this.emit('transfer', transfer);
+    const staging = join(this.o.dataDir, 'outgoing');
+    if (transfer.direction === 'out' && transfer.state !== 'offered' && transfer.state !== 'transferring' && transfer.path?.startsWith(staging + sep)) {
+      rmSync(dirname(transfer.path), { recursive: true, force: true });
+    }
+  }
+
+  /** A file we received and verified: the only paths main opens or shows. */
+  private download(id: string): string {
+    const transfer = this.engine?.transfers().find((t) => t.id === id);
+    if (!transfer || transfer.direction !== 'in' || transfer.state !== 'complete' || transfer.path === undefined) throw new ServiceError({ code: 'transfer-ended', detail: 'only a file received and verified can be opened' });
+    return transfer.path;
+  }
+
   private subscribe(engine: Engine): void {
     this.unsubscribe = [
       engine.on('registration', () => this.queueStatus()),
@@ -565,6 +668,7 @@ export class ChatService {
         if (update.kind === 'dm' && update.state !== 'sent') this.emitConversations();
       }),
       engine.on('keys', (view) => this.emit('keys', view)),
+      engine.on('transfer', (transfer) => this.onTransfer(transfer)),
       engine.on('log', (line) => this.addLog(line)),
     ];
   }
@@ -652,6 +756,10 @@ const ENGINE_ERRORS = {
   'not-waiting': 'not-waiting',
   'too-long': 'message-too-long',
   history: 'history-unavailable',
+  'files-unsupported': 'files-unsupported',
+  'file-unreadable': 'file-unreadable',
+  'folder-unwritable': 'folder-unwritable',
+  'transfer-ended': 'transfer-ended',
 } as const satisfies Record<EngineErrorCode, ChatErrorCode>;
 
 /** A failed rendezvous request as the UI words it: no answer, a refusal, or not a rendezvous server. */
@@ -673,4 +781,22 @@ function startError(err: unknown, profile: Profile): ChatError {
   if (errno !== undefined) return { code: 'port-unavailable', port: profile.port, detail };
   if (err instanceof EngineCommandError) return { code: err.code === 'history' ? 'history-unavailable' : 'invalid-profile', detail };
   return { code: 'unexpected', detail };
+}
+
+const MAX_PREVIEW_BYTES = 8 * 2 ** 20;
+
+/** An image's type from its first bytes: the name and media type a peer sent prove nothing. */
+function imageType(bytes: Buffer): string | undefined {
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
+  if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  return undefined;
+}
+
+/** Why files cannot go to this peer now, or undefined when they can. */
+function fileSupportReason(peerId: string, support: 'yes' | 'legacy' | 'offline'): string | undefined {
+  if (support === 'legacy') return `${peerId} uses a PyP2P client without file transfer: only text can be sent to them`;
+  if (support === 'offline') return `${peerId} is not connected: files can be offered once they are online`;
+  return undefined;
 }

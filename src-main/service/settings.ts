@@ -10,9 +10,11 @@ import {
   type ConversationId,
   type Profile,
   type Settings,
+  type FileSettings,
   type SettingsPatch,
   type Timers,
 } from '../../src-shared/chat-api.ts';
+import { isAbsolute } from 'node:path';
 import { defaultConfig, mergeConfig, validateIdentityField, type EngineConfig } from '../engine/config.ts';
 import { isValidPeerId } from '../engine/wire/messages.ts';
 
@@ -49,7 +51,26 @@ export function defaultSettings(): Settings {
     language: 'system',
     minimizeToTray: false,
     logLevel: 'INFO',
+    files: { downloadDir: undefined, maxMB: 16 * 1024, autoAcceptMB: 0 },
   };
+}
+
+const MAX_FILE_MB = 1024 * 1024;
+const MAX_PATH_CHARS = 4096;
+
+function fileSettings(value: unknown): Partial<FileSettings> {
+  if (!isObject(value)) throw new SettingsError('files must be an object');
+  const files: Partial<FileSettings> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'downloadDir') {
+      if (v === undefined || v === null) files.downloadDir = undefined;
+      else if (typeof v !== 'string' || v.length > MAX_PATH_CHARS || !isAbsolute(v) || /[\u0000-\u001f]/.test(v)) throw new SettingsError('the download folder must be an absolute path');
+      else files.downloadDir = v;
+    } else if (key === 'maxMB') files.maxMB = integer(v, 'the maximum file size (MB)', 1, MAX_FILE_MB);
+    else if (key === 'autoAcceptMB') files.autoAcceptMB = integer(v, 'auto-accept up to (MB)', 0, MAX_FILE_MB);
+    else throw new SettingsError(`unknown file setting ${JSON.stringify(key).slice(0, 80)}`);
+  }
+  return files;
 }
 
 /** A plain object: IPC's structured clone also carries a Date, a Map or a Set, which must not pass. */
@@ -179,6 +200,9 @@ export function validatePatch(raw: unknown): SettingsPatch {
       case 'logLevel':
         patch.logLevel = oneOf(value, key, LOG_LEVELS);
         break;
+      case 'files':
+        patch.files = fileSettings(value);
+        break;
       default:
         throw new SettingsError(`unknown setting ${JSON.stringify(key).slice(0, 80)}`);
     }
@@ -187,7 +211,7 @@ export function validatePatch(raw: unknown): SettingsPatch {
 }
 
 export function applyPatch(settings: Settings, patch: SettingsPatch): Settings {
-  return { ...settings, ...patch, timers: { ...settings.timers, ...patch.timers } };
+  return { ...settings, ...patch, timers: { ...settings.timers, ...patch.timers }, files: { ...settings.files, ...patch.files } };
 }
 
 /**
@@ -221,8 +245,8 @@ function keepValid(settings: Settings, raw: unknown, problems: string[]): Settin
   }
 }
 
-/** The engine config for a profile; `listenHost` is where we accept peers. */
-export function engineConfigFor(profile: Profile, settings: Settings, listenHost: string): EngineConfig {
+/** The engine config for a profile; `listenHost` is where we accept peers, `downloads` the system's Downloads folder. */
+export function engineConfigFor(profile: Profile, settings: Settings, listenHost: string, downloads?: string): EngineConfig {
   const { timers } = settings;
   const base = defaultConfig({ name: profile.name, namespace: profile.namespace, port: profile.port });
   return mergeConfig(base, {
@@ -233,5 +257,10 @@ export function engineConfigFor(profile: Profile, settings: Settings, listenHost
     keepalive: { pingIntervalMs: timers.pingIntervalS * 1000 },
     peerConnection: { maxReconnectAttempts: timers.maxReconnectAttempts, policy: settings.connectionPolicy },
     logging: { level: settings.logLevel },
+    files: {
+      ...(settings.files.downloadDir ?? downloads ? { downloadDir: settings.files.downloadDir ?? downloads } : {}),
+      maxBytes: settings.files.maxMB * 2 ** 20,
+      autoAcceptBytes: settings.files.autoAcceptMB * 2 ** 20,
+    },
   });
 }

@@ -8,11 +8,13 @@ import { ErrorText } from './ErrorText.tsx';
 import type { Channel } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
 import { useDraft } from '../state/use-draft.ts';
+import { useFileDrop } from '../state/use-file-drop.ts';
 import { useHistory, type Jump } from '../state/use-history.ts';
 import { quoteLine } from '../state/quote.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
 import { Icon } from './Icons.tsx';
+import { FileTransfers } from './FileTransfers.tsx';
 import { ConversationMenu } from './ConversationMenu.tsx';
 import { MessageList } from './MessageList.tsx';
 import { MuteMenu } from './MuteMenu.tsx';
@@ -45,6 +47,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   const [actionError, setActionError] = useState<ChatError>();
   const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
   const peerKey = usePeerKey(channel.kind === 'dm' ? channel.title : undefined);
+  const drop = useFileDrop(chat, channel.kind === 'dm' ? channel.title : undefined);
 
   const send = async (text: string) => {
     history.put(channel.kind === 'dm' ? await chat.sendDirect(channel.title, text) : await chat.publish(channel.id, text));
@@ -78,7 +81,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   };
 
   return (
-    <main aria-label={title} className="flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950">
+    <main aria-label={title} {...drop.handlers} className={`flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950 ${drop.dragging ? 'ring-2 ring-sky-500 ring-inset' : ''}`}>
       <header className="flex items-center gap-3 border-b border-zinc-200 bg-white px-5 py-3 dark:border-zinc-800 dark:bg-zinc-900">
         <Avatar title={channel.title} kind={channel.kind} />
         <div className="min-w-0">
@@ -134,6 +137,7 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
         </div>
       )}
       {replyTo && <ReplyBar message={replyTo} onCancel={() => setReplyTo(undefined)} />}
+      {channel.kind === 'dm' && <FileTransfers peerId={channel.title} peerState={channel.peer?.state ?? 'offline'} drop={drop} />}
       <Composer
         composerRef={composerRef}
         text={draft}

@@ -120,10 +120,20 @@ export { eventually } from '../helpers/eventually.ts';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
- * axe-core on the page as it is now: every serious or critical violation (WCAG 2.x A and AA,
- * colour contrast included), as `rule: selector (what axe says)`, one line per element.
+ * Waits for the CSS transitions under way to end: Tailwind's `transition` covers `display`, so
+ * for its 150 ms an element going `hidden` is still shown, which a loaded machine makes visible.
+ */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate('Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => undefined)))');
+}
+
+/**
+ * axe-core on the page as it is now, once its transitions ended: every serious or critical
+ * violation (WCAG 2.x A and AA, colour contrast included), as `rule: selector (what axe says)`,
+ * one line per element.
  */
 export async function accessibilityProblems(page: Page): Promise<string[]> {
+  await settled(page);
   if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE);
   type Result = { id: string; impact: string | null; nodes: { target: unknown[]; failureSummary?: string }[] };
   const violations = await page.evaluate<Result[]>(

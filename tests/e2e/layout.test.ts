@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { strings, type Locale } from '../../src-renderer/i18n.ts';
 import { startEngine } from '../helpers/peers.ts';
-import { FAST_TIMERS, accessibilityProblems, customProfile, eventually, screenshot, seedHistory, useSuite } from './harness.ts';
+import { FAST_TIMERS, accessibilityProblems, customProfile, eventually, screenshot, seedHistory, settled, useSuite } from './harness.ts';
 
 const suite = useSuite({
   settings: (port) => ({ profile: customProfile('alice', 'CIC', port), timers: FAST_TIMERS }),
@@ -73,6 +73,7 @@ describe('window sizes', () => {
         // Wide: the peer panel sits beside the chat; narrower: it is a drawer, closed until asked for.
         if (size.width >= 1100) expect(await layoutOf(page, 'aside')).toBe('panel');
         else await page.getByRole('complementary', { name: t.peers }).waitFor({ state: 'detached' });
+        await settled(page);
         problems.push(...(await spills(page)).map((p) => `${at}: ${p}`));
         problems.push(...(await accessibilityProblems(page)).map((p) => `${at}: ${p}`));
         await screenshot(page, `size-${size.width}x${size.height}-${theme}`);

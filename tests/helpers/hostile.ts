@@ -137,15 +137,17 @@ export class CuttingProxy {
   /** Connections it dropped mid-frame. */
   cuts = 0;
   private readonly targetPort: number;
+  private readonly targetHost: string;
 
-  constructor(targetPort: number) {
+  constructor(targetPort: number, targetHost = '127.0.0.1') {
     this.targetPort = targetPort;
+    this.targetHost = targetHost;
   }
 
-  async listen(): Promise<number> {
+  async listen(port = 0): Promise<number> {
     const server = createServer((client) => this.pipe(client));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     this.port = (server.address() as AddressInfo).port;
     return this.port;
   }
@@ -158,13 +160,19 @@ export class CuttingProxy {
     this.cut = { marker, direction };
   }
 
+  /** Resets every connection through it now (and keeps listening), as a Wi-Fi drop does. */
+  dropAll(): void {
+    this.cuts += 1;
+    for (const s of this.sockets) s.resetAndDestroy();
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   private pipe(client: Socket): void {
-    const target = connect({ host: '127.0.0.1', port: this.targetPort });
+    const target = connect({ host: this.targetHost, port: this.targetPort });
     for (const s of [client, target]) {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));

@@ -84,6 +84,18 @@ const ROWS: Partial<Record<string, Row>> = {
   keys: { valid: ['bob@CIC'], allowed: (_, v) => v === undefined || v === null },
   acceptKey: { valid: ['bob@CIC'] },
   verifyKey: { valid: ['bob@CIC', true] },
+  attachFiles: { valid: ['bob@CIC'] },
+  beginUpload: { valid: ['bob@CIC', 'a.txt', 1] },
+  uploadChunk: { valid: ['u-1', 0, 'YQ=='] },
+  finishUpload: { valid: ['u-1'] },
+  acceptFile: { valid: ['f-1'] },
+  declineFile: { valid: ['f-1'] },
+  cancelTransfer: { valid: ['f-1'] },
+  transfers: { valid: [] },
+  fileSupport: { valid: ['bob@CIC'] },
+  openDownload: { valid: ['f-1'] },
+  previewDownload: { valid: ['f-1'] },
+  showDownload: { valid: ['f-1'] },
 };
 
 function isEmptyObject(v: unknown): boolean {

@@ -9,7 +9,7 @@ import { strings } from '../../src-renderer/i18n.ts';
 const SAME_IN_BOTH = new Set(['appName', 'bytes', 'ttlLeft', 'emoji']);
 
 /** What a function entry is called with: an error's parameters for `errors.*`, text otherwise. */
-const SAMPLE_ERROR = { port: 19512, server: 'rdv.example:8080', detail: 'ECONNREFUSED' };
+const SAMPLE_ERROR = { port: 19512, server: 'rdv.example:8080', seconds: 30, maxMB: 1024, detail: 'ECONNREFUSED' };
 
 type Leaf = { path: string; value: unknown };
 
@@ -20,11 +20,17 @@ function leaves(table: unknown, prefix = ''): Leaf[] {
   });
 }
 
+/** Entries whose arguments are not counts or names: sample values of their own kinds. */
+const SAMPLE_ARGS: Record<string, unknown[]> = {
+  transferState: ['in', 'offered'],
+  transferSpeed: [40, '1.5 MB', 90],
+};
+
 /** A string entry as it is, a function entry as it reads with sample arguments. */
 function text(path: string, value: unknown): string {
   if (typeof value === 'string') return value;
   const fn = value as (...args: unknown[]) => string;
-  return path.startsWith('errors.') ? fn(SAMPLE_ERROR) : fn(3, 7);
+  return path.startsWith('errors.') ? fn(SAMPLE_ERROR) : fn(...(SAMPLE_ARGS[path] ?? [3, 7]));
 }
 
 describe('the pt-BR catalogue', () => {

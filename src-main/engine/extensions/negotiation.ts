@@ -10,10 +10,11 @@
 // its check to `negotiate`.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { FEATURE_FILES } from './files.ts';
 import { FEATURE_PIPELINE } from './pipeline.ts';
 import { FEATURE_SECURE } from './secure.ts';
 
-export const EXTENSIONS: readonly string[] = [FEATURE_PIPELINE, FEATURE_SECURE];
+export const EXTENSIONS: readonly string[] = [FEATURE_PIPELINE, FEATURE_SECURE, FEATURE_FILES];
 export const OUR_FEATURES: readonly string[] = ['ack', 'metrics', ...EXTENSIONS];
 
 /** The extra HELLO field holding the dialer's challenge, and the HELLO_OK field answering it. */

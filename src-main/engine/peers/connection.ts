@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { PeerSecurity } from '../api.ts';
 import type { ModuleLogger } from '../log.ts';
 import { CHALLENGE_FIELD, EXTENSIONS, OUR_FEATURES, answerFields, negotiate, newChallenge } from '../extensions/negotiation.ts';
+import { FEATURE_FILES } from '../extensions/files.ts';
 import { FEATURE_PIPELINE } from '../extensions/pipeline.ts';
 import { FEATURE_SECURE, securePrologue } from '../extensions/secure.ts';
 import { SecureChannel, SecureChannelError } from '../secure/channel.ts';
@@ -50,7 +51,7 @@ export interface ConnectionHooks {
   /** Inbound HELLO: undefined accepts it, a string is why it is refused (before HELLO_OK). */
   admit(conn: PeerConnection, peerId: string): string | undefined;
   opened(conn: PeerConnection): void;
-  /** SEND, ACK and PUB once the connection is open. */
+  /** SEND, ACK, PUB and negotiated extension frames once the connection is open. */
   message(conn: PeerConnection, message: PeerMessage): void;
   rtt(conn: PeerConnection): void;
   /** Something odd but tolerated about this peer (PROTOCOL.md §4), worth one log line per peer. */
@@ -380,6 +381,11 @@ export class PeerConnection {
       case 'SEND':
       case 'PUB':
         this.hooks.message(this, message);
+        return;
+      case 'FILE':
+        // Only where both sides negotiated it; from anyone else it is an unknown type.
+        if (this.extensions.has(FEATURE_FILES)) this.hooks.message(this, message);
+        else this.log.debug(`${this.label}: ignoring ${message.frame.kind} without chatp2p-files`);
         return;
       case 'UNKNOWN':
         this.log.debug(`${this.label}: ignoring unknown message type ${message.name}`);

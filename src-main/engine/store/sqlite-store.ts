@@ -8,7 +8,7 @@
 // power loss or an OS crash can take at most the last 100 ms. Redis's `appendfsync everysec`, tighter.
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { IncomingMessage, OutgoingMessage } from '../api.ts';
+import type { FileTransfer, IncomingMessage, OutgoingMessage } from '../api.ts';
 import { GroupCommit, openDatabase, type SchemaSpec } from './sqlite-file.ts';
 import {
   StoreError,
@@ -111,6 +111,24 @@ export const HISTORY_SCHEMA: SchemaSpec = {
     // and the incoming-only index goes: unread counts are counted once and then kept in memory.
     `DROP INDEX messages_incoming;
      ALTER TABLE conversations DROP COLUMN last_seq;`,
+    // 7: file transfers (chatp2p-files): each offer and how far it got, so that a transfer
+    // resumes from its last written offset after a dropped connection or a restart.
+    `CREATE TABLE file_transfers (
+       id TEXT NOT NULL,
+       direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+       peer_id TEXT NOT NULL,
+       name TEXT NOT NULL,
+       size INTEGER NOT NULL,
+       media_type TEXT NOT NULL,
+       sha256 TEXT NOT NULL,
+       state TEXT NOT NULL,
+       offset INTEGER NOT NULL,
+       path TEXT,
+       error TEXT,
+       at INTEGER NOT NULL,
+       expires_at INTEGER NOT NULL,
+       PRIMARY KEY (id, direction, peer_id)
+     );`,
   ],
 };
 
@@ -176,7 +194,9 @@ export class SqliteMessageStore implements MessageStore {
     | 'setIndexed'
     | 'peerKey'
     | 'peerKeys'
-    | 'savePeerKey',
+    | 'savePeerKey'
+    | 'saveTransfer'
+    | 'transfers',
     StatementSync
   >;
   private indexTimer: NodeJS.Timeout | undefined;
@@ -252,6 +272,11 @@ export class SqliteMessageStore implements MessageStore {
         `INSERT INTO peer_keys (peer_id, key, pinned_at, verified, offered_key) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (peer_id) DO UPDATE SET key = excluded.key, pinned_at = excluded.pinned_at, verified = excluded.verified, offered_key = excluded.offered_key`,
       ),
+      saveTransfer: q(
+        `INSERT OR REPLACE INTO file_transfers (id, direction, peer_id, name, size, media_type, sha256, state, offset, path, error, at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      transfers: q('SELECT * FROM file_transfers ORDER BY at, rowid'),
     };
     // What a crash left unindexed.
     this.indexAll();
@@ -334,6 +359,31 @@ export class SqliteMessageStore implements MessageStore {
   outgoing(msgId: string): OutgoingMessage | undefined {
     const row = this.stmt.outgoing.get(msgId) as Row | undefined;
     return row && outgoingOf(toStored(row));
+  }
+
+  saveTransfer(t: FileTransfer): void {
+    this.batch.run(() =>
+      this.stmt.saveTransfer.run(t.id, t.direction, t.peerId, t.name, t.size, t.mediaType, t.sha256, t.state, t.offset, t.path ?? null, t.error ?? null, t.at, t.expiresAt),
+    );
+  }
+
+  transfers(): FileTransfer[] {
+    return (this.stmt.transfers.all() as Record<string, string | number | null>[]).map((r) => ({
+      id: String(r.id),
+      direction: r.direction === 'in' ? 'in' : 'out',
+      peerId: String(r.peer_id),
+      name: String(r.name),
+      size: Number(r.size),
+      mediaType: String(r.media_type),
+      sha256: String(r.sha256),
+      state: r.state as FileTransfer['state'],
+      offset: Number(r.offset),
+      path: r.path === null ? undefined : String(r.path),
+      error: r.error === null ? undefined : String(r.error),
+      at: Number(r.at),
+      expiresAt: Number(r.expires_at),
+      bytesPerSecond: undefined,
+    }));
   }
 
   page(conversation: ConversationKey, query: HistoryQuery): HistoryPage {

@@ -2,7 +2,7 @@
 // outbox, de-duplication) and what hosts read (pages, search, unread counts). The engine never
 // sees SQLite; `sqlite-store.ts` is the one implementation.
 
-import type { IncomingMessage, OutgoingMessage } from '../api.ts';
+import type { FileTransfer, IncomingMessage, OutgoingMessage } from '../api.ts';
 
 /** `dm:<peer_id>` for a direct chat, `#<namespace>` for a namespace channel, `*` for broadcast. */
 export type ConversationKey = string;
@@ -83,6 +83,11 @@ export interface MessageStore {
   /** Our DMs not yet delivered nor cancelled, oldest first: the outbox to resume on start. */
   pendingOutgoing(): OutgoingMessage[];
   outgoing(msgId: string): OutgoingMessage | undefined;
+
+  /** A file transfer's offer and progress (inserted or replaced); written with the next commit. */
+  saveTransfer(transfer: FileTransfer): void;
+  /** Every file transfer kept, oldest first: what an earlier run left is resumed from these. */
+  transfers(): FileTransfer[];
 
   page(conversation: ConversationKey, query: HistoryQuery): HistoryPage;
   search(text: string, limit: number): SearchHit[];

@@ -2,6 +2,7 @@
 // are ignored, `timestamp` is never required, `msg_id` is an opaque string, ACK/PONG/PING may
 // lack `src`/`dst`. What cannot be acted on is an error the connection counts as a strike.
 
+import { FILE_FRAMES, parseFileFrame, type FileFrame } from '../extensions/files.ts';
 import { CHALLENGE_FIELD, PROOF_FIELD } from '../extensions/negotiation.ts';
 
 // The extension's token, where the benchmarks that speak raw frames look for it.
@@ -25,6 +26,8 @@ export type PeerMessage =
   | { type: 'PUB'; msgId: string | undefined; src: string | undefined; dst: string; payload: string; timestamp: unknown }
   | { type: 'BYE'; msgId: string | undefined; reason: string | undefined }
   | { type: 'BYE_OK'; msgId: string | undefined }
+  /** A `chatp2p-files` frame, checked (extensions/files.ts). */
+  | { type: 'FILE'; frame: FileFrame }
   | { type: 'UNKNOWN'; name: string };
 
 export type ParseResult = { ok: true; message: PeerMessage } | { ok: false; error: string };
@@ -141,7 +144,10 @@ export function parsePeerMessage(line: string): ParseResult {
       return { ok: true, message: { type, msgId, reason: optionalString(m.reason, 200) } };
     case 'BYE_OK':
       return { ok: true, message: { type, msgId } };
-    default:
-      return { ok: true, message: { type: 'UNKNOWN', name: type.slice(0, 32) } };
+    default: {
+      if (!FILE_FRAMES.has(type)) return { ok: true, message: { type: 'UNKNOWN', name: type.slice(0, 32) } };
+      const frame = parseFileFrame(type, m);
+      return typeof frame === 'string' ? fail(frame) : { ok: true, message: { type: 'FILE', frame } };
+    }
   }
 }
