@@ -1,7 +1,6 @@
 // The terminal client as a user runs it: a child process driven through stdin. Every run keeps its
 // profile (history.sqlite) in a temporary --data-dir, never in the user's own folder.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,45 +8,10 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 import { requestJson, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 import { ScriptedPeer, startEngine, stopEngines, waitFor } from '../helpers/peers.ts';
 import { startSecureEngine, stopSecureEngines } from '../secure/helpers.ts';
-
-const CLI = join(import.meta.dirname, '../../src-main/cli/main.ts');
-
-interface Run {
-  stdout: string[];
-  stderr: string;
-  code: Promise<number | null>;
-  write(text: string): void;
-  end(): void;
-  kill(signal: NodeJS.Signals): void;
-}
-
-/** Starts the client; `args` must hold --data-dir unless `env` points the user folder somewhere temporary. */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  if (!args.includes('--data-dir') && !env.XDG_CONFIG_HOME) throw new Error('give the client a temporary --data-dir');
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const run: Run = {
-    stdout: [],
-    stderr: '',
-    code: new Promise((resolve) => child.on('close', resolve)),
-    write: (text) => child.stdin.write(text),
-    end: () => child.stdin.end(),
-    kill: (signal) => child.kill(signal),
-  };
-  let partial = '';
-  child.stdout.on('data', (c: Buffer) => {
-    const lines = (partial + c.toString('utf8')).split('\n');
-    partial = lines.pop()!;
-    run.stdout.push(...lines);
-  });
-  child.stderr.on('data', (c: Buffer) => (run.stderr += c.toString('utf8')));
-  return run;
-}
 
 let rdv: TestServer;
 let tmp: string;
@@ -78,7 +42,7 @@ const peerFlags = (name: string) => ['--name', name, '--namespace', 'CIC', '--po
 const flags = (name: string) => [...peerFlags(name), '--data-dir', profile(name)];
 
 /** The client's startup line: its history is open and it listens. */
-const started = (run: Run) => waitFor('the client started', () => /on port \d+\. Type help/.test(run.stderr), 15_000);
+const started = (run: CliRun) => waitFor('the client started', () => /on port \d+\. Type help/.test(run.stderr), 15_000);
 
 // India has no daylight saving time: a time shown there is UTC+05:30 all year.
 const ZONE = { env: { TZ: 'Asia/Kolkata' }, offset: '+05:30' };

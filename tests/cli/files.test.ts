@@ -1,19 +1,17 @@
 // The terminal client's file commands, as a user runs them: `send`, `accept`, `decline`,
 // `transfers`, the one-line offer and arrival notices, and the same facts as --json events.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 import { nextEvent, startEngine, stopEngines, waitFor } from '../helpers/peers.ts';
 import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
-const CLI = join(import.meta.dirname, '../../src-main/cli/main.ts');
-
 let rdv: TestServer;
 let tmp: string;
-const children: { kill(): void }[] = [];
+const children: CliRun[] = [];
 beforeEach(async () => {
   rdv = await startTestServer();
   tmp = mkdtempSync(join(tmpdir(), 'chatp2p-cli-files-'));
@@ -26,25 +24,17 @@ afterEach(async () => {
 });
 
 /** The client as `npm run cli` starts it from `tmp` (INIT_CWD), its profile in tmp/<name>. */
-function runCli(name: string, extra: string[] = []) {
+function startCli(name: string, extra: string[] = []): CliRun {
   const args = ['--name', name, '--namespace', 'CIC', '--port', '0', '--rendezvous', `127.0.0.1:${rdv.port}`, '--listen-host', '127.0.0.1', '--data-dir', join(tmp, name), ...extra];
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, INIT_CWD: tmp } });
-  children.push(child);
-  const run = { stdout: [] as string[], stderr: '', write: (t: string) => child.stdin.write(t), code: new Promise<number | null>((r) => child.on('close', r)) };
-  let partial = '';
-  child.stdout.on('data', (c: Buffer) => {
-    const lines = (partial + c.toString('utf8')).split('\n');
-    partial = lines.pop()!;
-    run.stdout.push(...lines);
-  });
-  child.stderr.on('data', (c: Buffer) => (run.stderr += c.toString('utf8')));
+  const run = runCli(args, { INIT_CWD: tmp });
+  children.push(run);
   return run;
 }
 
 const line = (run: { stdout: string[] }, pattern: RegExp) => run.stdout.find((l) => pattern.test(l));
 
 it('prints an offer as one line; accept <id> [dir] brings it in verified; transfers lists it', async () => {
-  const bob = runCli('bob');
+  const bob = startCli('bob');
   const alice = await startEngine(rdv.port, 'alice', 'CIC');
   await waitFor('connected', () => alice.peer('bob@CIC')?.state === 'open', 15_000);
   const source = join(tmp, 'notas da aula.txt');
@@ -67,7 +57,7 @@ it('prints an offer as one line; accept <id> [dir] brings it in verified; transf
 }, 30_000);
 
 it('send <peer_id> <path> offers a file (a path relative to where the client was started); --json gives the facts as events; a decline is shown', async () => {
-  const alice = runCli('alice', ['--json']);
+  const alice = startCli('alice', ['--json']);
   const bob = await startEngine(rdv.port, 'bob', 'CIC', { files: { downloadDir: join(tmp, 'bob-downloads') } });
   await waitFor('connected', () => bob.peer('alice@CIC')?.state === 'open', 15_000);
   writeFileSync(join(tmp, 'a.pdf'), '%PDF-1.4 tiny');
