@@ -38,7 +38,6 @@ export function ChannelItem({ channel, active, tabStop, collapsed, ownPeerId, no
         aria-current={active ? 'page' : undefined}
         data-roving
         tabIndex={tabStop ? 0 : -1}
-        aria-label={collapsed ? label : undefined}
         title={collapsed ? label : undefined}
         data-testid={`channel-${channel.id}`}
         className={`flex w-full items-center gap-3 rounded-xl py-2 text-left transition ${collapsed ? 'justify-center px-1' : 'px-2.5'} ${active ? 'bg-sky-100 dark:bg-sky-900/40' : 'hover:bg-zinc-100 dark:hover:bg-zinc-800/60'}`}
@@ -56,6 +55,9 @@ export function ChannelItem({ channel, active, tabStop, collapsed, ownPeerId, no
             </span>
           )}
         </span>
+        {/* Named by text, not aria-label: the avatar's letters and the unread digits show beside it, and
+            a label that does not contain what is seen confuses speech input (WCAG 2.5.3). */}
+        {collapsed && <span className="sr-only">{label}</span>}
         <span className={collapsed ? 'hidden' : 'min-w-0 flex-1'}>
           <span className="flex items-baseline justify-between gap-2">
             <span className={`truncate text-sm ${unread > 0 ? 'font-semibold' : 'font-medium'}`}>
