@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startEngine, type TestEngine } from '../helpers/peers.ts';
-import { FAST_TIMERS, customProfile, eventually, screenshot, seedHistory, useSuite } from './harness.ts';
+import { bubble, composer, customProfile, eventually, FAST_TIMERS, openMessenger, screenshot, seedHistory, useSuite } from './harness.ts';
 
 /** Erin's chat from an earlier run: two messages from her, our reply in between. */
 const ERIN = [
@@ -31,14 +31,7 @@ const suite = useSuite({
     }),
 });
 
-async function open(): Promise<Page> {
-  const page = await suite.open();
-  await page.getByTestId('own-peer-id').waitFor();
-  return page;
-}
-
-const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
-const bubble = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });
+const open = (): Promise<Page> => openMessenger(suite);
 const focusedText = (page: Page) => page.evaluate<string | null>('document.activeElement?.textContent ?? null');
 
 async function send(page: Page, text: string): Promise<void> {

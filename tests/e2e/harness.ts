@@ -232,3 +232,13 @@ export function useSuite(options: SuiteOptions = {}): Suite {
 
   return suite;
 }
+
+/** The messenger as a user first sees it: a fresh page of the suite's host, once the profile shows. */
+export async function openMessenger(suite: Suite): Promise<Page> {
+  const page = await suite.open();
+  await page.getByTestId('own-peer-id').waitFor();
+  return page;
+}
+
+export const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
+export const bubble = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startEngine, waitFor } from '../helpers/peers.ts';
 import { startSecureEngine, stopSecureEngine, stopSecureEngines, type SecureEngine } from '../secure/helpers.ts';
-import { FAST_TIMERS, customProfile, eventually, useSuite } from './harness.ts';
+import { bubble, composer, customProfile, eventually, FAST_TIMERS, openMessenger, useSuite } from './harness.ts';
 
 let bob: SecureEngine;
 
@@ -21,14 +21,7 @@ const suite = useSuite({
   after: stopSecureEngines,
 });
 
-async function open(): Promise<Page> {
-  const page = await suite.open();
-  await page.getByTestId('own-peer-id').waitFor();
-  return page;
-}
-
-const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
-const bubble = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });
+const open = (): Promise<Page> => openMessenger(suite);
 
 describe('secure sessions in the UI', () => {
   test('a lock on the sealed peer, "not encrypted" on the legacy one', async () => {
