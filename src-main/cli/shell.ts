@@ -268,11 +268,17 @@ export class Shell {
       case 'registration': {
         const r = payload as EngineEvents['registration'];
         let line = '';
-        if (r.unreachableSince !== undefined) line = `Rendezvous ${r.server} does not answer${r.error ? `: ${r.error}` : ''}`;
-        else if (r.state === 'registered') line = `Registered at ${r.server} as ${this.engine.peerId}; the server sees you as ${r.ip ?? '?'} (TTL ${r.ttl} s)`;
+        // One outage is told once, however its error text varies (refused, then closed without a reply).
+        let key = '';
+        if (r.unreachableSince !== undefined) {
+          line = `Rendezvous ${r.server} does not answer${r.error ? `: ${r.error}` : ''}`;
+          key = `unreachable since ${r.unreachableSince}`;
+        } else if (r.state === 'registered') line = `Registered at ${r.server} as ${this.engine.peerId}; the server sees you as ${r.ip ?? '?'} (TTL ${r.ttl} s)`;
         else if (r.error && r.state !== 'registering') line = `Rendezvous ${r.server}: ${r.state}: ${r.error}`;
-        if (line !== '' && line !== this.lastRegistration) this.io.err(line);
-        if (line !== '') this.lastRegistration = line;
+        if (line === '') return;
+        if (key === '') key = line;
+        if (key !== this.lastRegistration) this.io.err(line);
+        this.lastRegistration = key;
         return;
       }
       case 'peer': {
