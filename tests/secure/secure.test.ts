@@ -231,6 +231,24 @@ describe('chatp2p-secure trust on first use', () => {
     expect(alice.logs.some((l) => l.startsWith('WARN') && l.includes('a downgrade'))).toBe(true);
   });
 
+  it('lets the real peer in past a plaintext impostor: its pinned key wins the connection, and the outbox goes to it', async () => {
+    const { alice, bob, rdv } = await pinned();
+    await stopSecureEngine(bob);
+    await waitFor('bob gone', () => alice.security('bob@CIC') === undefined);
+    const fake = await impostor(alice.engine.status().listen.port, 'bob@CIC');
+    await waitFor('the impostor is open, unverified', () => alice.security('bob@CIC') === 'unverified');
+    const dm = alice.engine.sendDirect('bob@CIC', 'para o bob que tem a chave');
+    const fakeClosed = new Promise<void>((resolve) => fake.socket.once('close', () => resolve()));
+    // Bob comes back with the key alice pinned, finds her at the rendezvous and dials her.
+    const realBob = await startSecureEngine(rdv.port, 'bob', { identity: bob.identity });
+    await waitFor('delivered to the real bob', () => alice.delivered(dm.msgId), 10_000);
+    expect(realBob.messages.map((m) => m.text)).toEqual(['para o bob que tem a chave']);
+    expect(alice.security('bob@CIC')).toBe('encrypted');
+    await fakeClosed;
+    expect(fake.lines.join('\n')).not.toContain('para o bob que tem a chave');
+    expect(alice.logs.some((l) => l.includes('the unverified connection from 127.0.0.10'))).toBe(true);
+  });
+
   it('holds our outbox for a peer whose key changed until the user accepts the new key', async () => {
     const { alice, bob, rdv } = await pinned();
     await stopSecureEngine(bob);

@@ -401,13 +401,15 @@ export class PeerManager {
   }
 
   /**
-   * An inbound HELLO. A peer we already hold an open connection with is refused before HELLO_OK.
+   * An inbound HELLO. A peer we already hold an open connection with is refused before HELLO_OK,
+   * unless that connection could not prove the peer's pinned key: then the newcomer may try, so
+   * that a plaintext impostor cannot keep the real peer out (see `opened`).
    * When both sides dial at once, the dial of the smaller peer_id wins on both sides.
    */
   private admit(conn: PeerConnection, peerId: string): string | undefined {
     if (this.stopping) return 'shutting down';
     const rec = this.records.get(peerId);
-    if (rec?.conn) return 'already connected';
+    if (rec?.conn && rec.conn.security !== 'unverified') return 'already connected';
     if (rec?.dialing) {
       if (this.o.localPeerId < peerId) return 'simultaneous dial: ours wins';
       const ours = rec.dialing;
@@ -424,8 +426,16 @@ export class PeerManager {
     const rec = this.record(peerId);
     if (rec.dialing === conn) this.endDial(rec);
     if (rec.conn && rec.conn !== conn) {
-      void conn.close('duplicate connection');
-      return;
+      if (rec.conn.security !== 'unverified' || conn.security !== 'encrypted') {
+        void conn.close('duplicate connection');
+        return;
+      }
+      // The newcomer proved the pinned key: it is the peer, and the unverified one makes way.
+      const impostor = rec.conn;
+      this.o.log.warn(`${peerId} connected with its pinned key from ${conn.remoteAddress}: the unverified connection from ${impostor.remoteAddress} is closed`);
+      rec.conn = undefined;
+      impostor.destroy('rejected', 'replaced by a connection that proved the pinned key');
+      this.o.onClose(peerId);
     }
     rec.conn = conn;
     rec.state = 'open';
