@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { ScriptedPeer, waitFor, type Frame } from '../helpers/peers.ts';
-import { bubble, composer, customProfile, eventually, FAST_TIMERS, openMessenger, startAppHost, type AppHost, useSuite } from './harness.ts';
+import { bubble, composer, customProfile, eventually, FAST_TIMERS, openMessenger, screenshot, startAppHost, type AppHost, useSuite } from './harness.ts';
 
 let bobHost: AppHost;
 let bobDir: string;
@@ -116,6 +116,7 @@ describe('receipts between two ChatP2P apps', () => {
     await composer(alice).pressSequentially('escrevend');
     await typing.filter({ hasText: 'typing…' }).waitFor();
     await expect(typing.textContent()).resolves.toBe('alice@CIC is typing…typing…');
+    await screenshot(bob, 'receipts');
     // Nothing renews it: it expires after a few seconds, without a message.
     await typing.filter({ hasText: 'typing…' }).waitFor({ state: 'detached', timeout: 12_000 });
     expect(await typing.textContent()).toBe('');
