@@ -13,18 +13,18 @@ import { register, startTestServer, type TestServer } from '../helpers/rendezvou
 import { LineProxy } from '../secure/proxy.ts';
 import { startSecureEngine, stopSecureEngines } from '../secure/helpers.ts';
 
-const cleanup: (() => Promise<void>)[] = [];
+// Rendezvous servers, proxies, peers and folders a test started, stopped after its engines.
+const started: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
-  await stopEngines();
-  await stopSecureEngines();
-  for (const step of cleanup.splice(0).reverse()) await step();
+  await Promise.all([stopEngines(), stopSecureEngines()]);
+  while (started.length > 0) await started.pop()!.close();
 });
 
-async function server(): Promise<TestServer> {
-  const s = await startTestServer();
-  cleanup.push(() => s.close());
-  return s;
-}
+const server = async (): Promise<TestServer> => {
+  const rdv = await startTestServer();
+  started.push(rdv);
+  return rdv;
+};
 
 async function pair(): Promise<{ alice: TestEngine; bob: TestEngine }> {
   const rdv = await server();
@@ -40,7 +40,7 @@ describe('chatp2p-receipts between two ChatP2P engines', () => {
   it('a DM the peer read turns read, and stays read in the history after a restart', async () => {
     const rdv = await server();
     const dir = await mkdtemp(join(tmpdir(), 'chatp2p-receipts-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    started.push({ close: () => rm(dir, { recursive: true, force: true }) });
     const store = openMessageStore(join(dir, 'bob.sqlite'));
     const alice = await startEngine(rdv.port, 'alice', 'CIC');
     const bob = await startEngine(rdv.port, 'bob', 'CIC', {}, store);
@@ -111,7 +111,7 @@ describe('chatp2p-receipts between two ChatP2P engines', () => {
     const bob = await startSecureEngine(bobsRdv.port, 'bob');
     const proxy = new LineProxy(bob.engine.status().listen.port);
     await proxy.listen();
-    cleanup.push(() => proxy.close());
+    started.push(proxy);
     await register(rdv.port, 'bob', 'CIC', proxy.port);
     const alice = await startSecureEngine(rdv.port, 'alice');
     await waitFor('sealed', () => alice.security('bob@CIC') === 'encrypted' && bob.security('alice@CIC') === 'encrypted');
@@ -133,7 +133,7 @@ async function legacyConversation(options: { echoHello?: boolean }): Promise<Fra
   const rdv = await server();
   const carol = new ScriptedPeer({ peerId: 'carol@CIC', ...options });
   await carol.listen();
-  cleanup.push(() => carol.close());
+  started.push(carol);
   await carol.register(rdv.port);
   const alice = await startEngine(rdv.port, 'alice', 'CIC');
   const first = alice.engine.sendDirect('carol@CIC', 'oi carol');
