@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
+import type { Snapshot } from '../../src-shared/chat-api.ts';
 import { ScriptedPeer, waitFor, type Frame } from '../helpers/peers.ts';
 import { bubble, composer, customProfile, eventually, FAST_TIMERS, openMessenger, screenshot, startAppHost, type AppHost, useSuite } from './harness.ts';
 
@@ -54,6 +55,12 @@ async function say(page: Page, text: string): Promise<void> {
   await composer(page).press('Enter');
 }
 
+/** Unread in one chat, as the host counts it (it moves once the UI had the message on screen). */
+async function unread(app: AppHost, peerId: string): Promise<number | undefined> {
+  const reply = await app.service.dispatch('getSnapshot', []);
+  return reply.ok ? (reply.value as Snapshot).conversations.find((c) => c.id === `dm:${peerId}`)?.unread : undefined;
+}
+
 const delivery = (page: Page, text: string) => bubble(page, text).getAttribute('data-delivery');
 
 async function readReceiptsSwitch(page: Page, on: boolean): Promise<void> {
@@ -90,12 +97,12 @@ describe('receipts between two ChatP2P apps', () => {
     await chatWith(bob, 'alice@CIC');
     await say(bob, 'Sem recibo');
     await bubble(alice, 'Sem recibo').waitFor();
-    await eventually(() => suite.app.service.totalUnread()).toBe(0);
+    await eventually(() => unread(suite.app, 'bob@CIC')).toBe(0);
     // Alice's answer reaches bob after anything she sent before it: a receipt would be there by now.
     await say(alice, 'Li, mas não conto');
     await bubble(bob, 'Li, mas não conto').waitFor();
     expect(await delivery(bob, 'Sem recibo')).toBe('delivered');
-    await eventually(() => bobHost.service.totalUnread()).toBe(0);
+    await eventually(() => unread(bobHost, 'alice@CIC')).toBe(0);
     // Bob had her answer on screen and sends his receipt; her app shows none.
     await say(bob, 'Depois do recibo');
     await bubble(alice, 'Depois do recibo').waitFor();
@@ -160,7 +167,7 @@ describe('receipts toward course clients', () => {
       await chatWith(page, peerId);
       // Read: on screen long enough to count, and the chat's unread goes.
       await bubble(page, 'Oi, alice').waitFor();
-      await eventually(() => suite.app.service.totalUnread()).toBe(0);
+      await eventually(() => unread(suite.app, peerId)).toBe(0);
       await composer(page).pressSequentially('digitando');
       await composer(page).fill('');
       await bubble(page, 'Oi, alice').getByTestId('message-actions').click();
