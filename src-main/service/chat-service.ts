@@ -329,7 +329,7 @@ export class ChatService {
       const store = this.requireHistory().store;
       const old = store.outgoing(msgId);
       if (!old || old.kind !== 'dm' || old.state !== 'cancelled') throw new ServiceError({ code: 'not-waiting', detail: 'only a cancelled direct message can be sent again' });
-      const message = this.addOutgoing(fromOutgoing(engine.sendDirect(old.to, old.text), engine.peerId));
+      const message = this.addOutgoing(fromOutgoing(engine.sendDirect(old.to, old.text, old.replyTo), engine.peerId));
       store.deleteMessage(message.conversationId, old.seq);
       this.emit('message-removed', { conversationId: message.conversationId, seq: old.seq });
       return message;
