@@ -173,6 +173,11 @@ export interface ChatMessage {
   claimedSrc?: string;
   /** Incoming only: came on a connection that could not prove the peer's pinned key (chatp2p-secure). */
   unverified?: boolean;
+  /**
+   * A DM answering the message of this msg_id. Between ChatP2P peers it crosses as `reply_to`
+   * (chatp2p-receipts); the quoted line (`> who: text`) starts the text for every peer.
+   */
+  replyTo?: string;
 }
 
 export interface ConversationSummary {
@@ -310,6 +315,11 @@ export interface Settings {
   muted: Record<ConversationId, number | 'always'>;
   theme: Theme;
   language: Language;
+  /**
+   * Read receipts with ChatP2P peers (chatp2p-receipts): off, we send none and show none of
+   * theirs, as in Signal. Never sent to other clients either way.
+   */
+  readReceipts: boolean;
   /** Closing the window hides it in the tray instead of quitting. */
   minimizeToTray: boolean;
   logLevel: LogLevel;
@@ -385,7 +395,10 @@ export interface ChatCommands {
   /** Tries the profile's port and asks its rendezvous server one DISCOVER, changing nothing. */
   checkProfile: { args: [profile: Profile]; result: ProfileCheck };
   updateSettings: { args: [patch: SettingsPatch]; result: Settings };
-  sendDirect: { args: [peerId: string, text: string]; result: ChatMessage };
+  /** `replyTo`: the msg_id of the message this answers (its quoted line is in `text`). */
+  sendDirect: { args: [peerId: string, text: string, replyTo?: string]; result: ChatMessage };
+  /** The user is typing in this chat: a ChatP2P peer of a DM sees "typing…" (sent at most every 3 s). */
+  typing: { args: [conversationId: ConversationId]; result: void };
   /** To `*` or `#namespace`. */
   publish: { args: [to: ConversationId, text: string]; result: ChatMessage };
   /** "Try now" for a DM waiting in the outbox: same msg_id, its peer dialed at once. */
@@ -402,7 +415,10 @@ export interface ChatCommands {
   exportConversation: { args: [conversationId: ConversationId, format: ExportFormat]; result: ExportedConversation };
   /** Deletes the conversation's messages from this computer (queued DMs in it are cancelled). */
   deleteConversation: { args: [conversationId: ConversationId]; result: void };
-  /** Marks incoming messages read: up to and including `upTo` (a seq that was on screen), or all of them. */
+  /**
+   * Marks incoming messages read: up to and including `upTo` (a seq that was on screen), or all of
+   * them. A ChatP2P peer of a DM gets a read receipt for them, unless read receipts are off.
+   */
   markRead: { args: [conversationId: ConversationId, upTo?: number]; result: void };
   /** Every conversation read at once. */
   markAllRead: { args: []; result: void };
@@ -457,6 +473,7 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   checkProfile: true,
   updateSettings: true,
   sendDirect: true,
+  typing: true,
   publish: true,
   retry: true,
   cancel: true,
@@ -500,8 +517,10 @@ export interface ChatEvents {
   'peer-removed': { peerId: string };
   /** A new message, incoming or our own. */
   message: ChatMessage;
-  /** Our message's delivery state changed. */
+  /** Our message's delivery state changed (`read`: the peer's ChatP2P client showed it). */
   delivery: ChatMessage;
+  /** The peer of this DM started or stopped typing (it stops by itself a few seconds after the last key). */
+  typing: { conversationId: ConversationId; typing: boolean };
   /** A message was deleted from this computer's history (or replaced by its resend). */
   'message-removed': { conversationId: ConversationId; seq: number };
   /** Unread counts, queued counts, previews or the conversation list changed (one deleted, too). */

@@ -77,10 +77,11 @@ export interface PeerKeyView {
 
 /**
  * `queued`: in the outbox, waiting for a connection or its turn (`error` says why, when the peer
- * is away); `sent`: written, ACK pending; `cancelled`: the user took it back before its ACK.
+ * is away); `sent`: written, ACK pending; `delivered`: ACKed; `read`: the peer's ChatP2P client
+ * showed it (chatp2p-receipts); `cancelled`: the user took it back before its ACK.
  * PUBs end at `sent`. A DM is never given up on by itself: it waits until delivered or cancelled.
  */
-export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'cancelled';
+export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'read' | 'cancelled';
 
 /**
  * A file offered between two ChatP2P peers (`chatp2p-files`). `offered`: waiting for the

@@ -34,6 +34,7 @@ export const HELP = `Commands (a leading / is optional):
   status                        registration, address, counters
   rtt                           round-trip times
   reconnect [peer_id]           clear failures and dial now
+  receipts on|off               read receipts to and from ChatP2P peers (on by default)
   log <LEVEL>                   DEBUG, INFO, WARN or ERROR
   help                          this text
   quit                          say BYE to every peer, unregister and exit`;
@@ -63,7 +64,7 @@ export class Shell {
     this.io = io;
     this.json = json;
     this.cwd = cwd;
-    for (const name of ['registration', 'peer', 'peer-removed', 'message', 'delivery', 'keys', 'transfer', 'log'] as const) {
+    for (const name of ['registration', 'peer', 'peer-removed', 'message', 'delivery', 'typing', 'keys', 'transfer', 'log'] as const) {
       engine.on(name, (payload) => (this.json ? this.io.out(JSON.stringify({ event: name, ...payload })) : this.show(name, payload)));
     }
   }
@@ -190,6 +191,11 @@ export class Shell {
           this.engine.reconnect(rest[0]);
           this.result('reconnect', {}, () => [rest[0] ? `Dialing ${rest[0]}.` : 'Dialing every peer not connected.']);
           return undefined;
+        case 'receipts':
+          if (rest.length !== 1 || (rest[0] !== 'on' && rest[0] !== 'off')) throw new EngineCommandError('usage: receipts on|off');
+          this.engine.setReadReceipts(rest[0] === 'on');
+          this.result('receipts', { readReceipts: rest[0] === 'on' }, () => [rest[0] === 'on' ? 'Read receipts on.' : 'Read receipts off: you send none and see none.']);
+          return undefined;
         case 'log': {
           const level = parseLogLevel(rest[0] ?? '');
           if (!level) throw new EngineCommandError('usage: log DEBUG|INFO|WARN|ERROR');
@@ -250,6 +256,13 @@ export class Shell {
         const m = payload as EngineEvents['message'];
         const from = m.unverified ? `${m.from}, unverified` : m.from;
         this.io.out(m.kind === 'dm' ? `[${from}] ${m.text}` : `[${from} -> ${m.to}] ${m.text}`);
+        // Printed is read: a ChatP2P sender is told so (unless receipts are off).
+        if (m.kind === 'dm') this.engine.markRead(m.from, [m.msgId]);
+        return;
+      }
+      case 'typing': {
+        const t = payload as EngineEvents['typing'];
+        if (t.typing) this.io.out(`(${t.peerId} is typing…)`);
         return;
       }
       case 'keys': {
@@ -261,6 +274,7 @@ export class Shell {
         const d = payload as EngineEvents['delivery'];
         if (d.kind !== 'dm') return;
         if (d.state === 'delivered') this.io.out(`(delivered to ${d.to})`);
+        else if (d.state === 'read') this.io.out(`(read by ${d.to})`);
         else if (d.state === 'queued' && d.error) this.io.out(`(not delivered to ${d.to} yet: ${d.error}; it waits in the outbox as ${d.msgId})`);
         else if (d.state === 'cancelled') this.io.out(`(cancelled the message to ${d.to})`);
         return;
@@ -410,6 +424,8 @@ function deliveryNote(m: StoredMessage): string {
       return `  (sent, no ACK yet; msg_id ${m.msgId})`;
     case 'cancelled':
       return '  (cancelled)';
+    case 'read':
+      return '  (read)';
     case 'delivered':
       return '';
   }

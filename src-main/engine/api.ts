@@ -23,6 +23,8 @@ export interface OutgoingMessage {
   error: string | undefined;
   /** For a PUB: how many open connections it was written to. */
   recipients: number | undefined;
+  /** A DM answering this msg_id (chatp2p-receipts `reply_to`; the quoted line is in `text` for every peer). */
+  replyTo?: string;
 }
 
 export interface IncomingMessage {
@@ -42,6 +44,8 @@ export interface IncomingMessage {
   claimedSrc: string | undefined;
   /** Came on a connection that could not prove the peer's pinned identity key (a downgrade or a changed key). */
   unverified?: true;
+  /** The msg_id this DM answers, from a peer that negotiated chatp2p-receipts. */
+  replyTo?: string;
 }
 
 export interface EngineStatus {
@@ -61,6 +65,8 @@ export interface EngineEvents {
   'peer-removed': { peerId: string };
   message: IncomingMessage;
   delivery: OutgoingMessage;
+  /** A ChatP2P peer started or stopped typing to us (chatp2p-receipts; it stops by itself after a few seconds). */
+  typing: { peerId: string; typing: boolean };
   /** A key was pinned, changed, accepted or verified. */
   keys: PeerKeyView;
   /** A file transfer changed state, or moved on (at most a few times a second). */

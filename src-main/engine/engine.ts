@@ -1,6 +1,7 @@
 // The engine facade: one PyP2P peer. Typed commands in (start, sendDirect, publish, ...), typed
 // events out (EngineEvents). Hosts (terminal, Electron main, browser bridge) only ever talk to this.
 
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import {
@@ -16,6 +17,7 @@ import {
 import { configProblems, validateIdentityField, type EngineConfig } from './config.ts';
 import { FileTransfers } from './extensions/file-transfers.ts';
 import type { FileFrame } from './extensions/files.ts';
+import { TypingIndicator, TypingThrottle, mayUse as receiptsOn, readFrames, typingFrame, type ReceiptsFrame } from './extensions/receipts.ts';
 import { Logger, formatLogRecord, type LogLevel, type LogRecord, type ModuleLogger } from './log.ts';
 import type { PeerConnection } from './peers/connection.ts';
 import { PeerManager } from './peers/manager.ts';
@@ -45,7 +47,12 @@ export interface EngineOptions {
    * teach peers to accept changed keys.
    */
   identity?: KeyPair;
+  /** Send read receipts and show the peers' (chatp2p-receipts); default on. */
+  readReceipts?: boolean;
 }
+
+/** Read receipts kept for a peer that is away, until its next connection. */
+const MAX_HELD_RECEIPTS = 1000;
 
 export class Engine {
   readonly peerId: string;
@@ -63,6 +70,11 @@ export class Engine {
   private readonly ownsStore: boolean;
   private readonly trust: Trust | undefined;
   private logFile: WriteStream | undefined;
+  private readReceipts: boolean;
+  /** Our read receipts for a peer with no connection that takes them now: sent on its next one. */
+  private readonly heldReceipts = new Map<string, Set<string>>();
+  private readonly typingOut = new TypingThrottle();
+  private readonly typingIn: TypingIndicator;
   private listenPort = 0;
   private phase: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
 
@@ -77,6 +89,8 @@ export class Engine {
     if (config.logging.file) this.logFile = createWriteStream(config.logging.file, { flags: 'a' });
     this.logger = new Logger({ level: config.logging.level, now: this.now, sink: (record) => this.onLog(record) });
     this.log = this.logger.module('Engine');
+    this.readReceipts = options.readReceipts ?? true;
+    this.typingIn = new TypingIndicator((peerId, typing) => this.emit('typing', { peerId, typing }));
     this.ownsStore = options.store === undefined;
     this.store = options.store ?? openMessageStore(':memory:');
     // Its outbox goes out under our peer_id: someone else's history must not be resumed as ours.
@@ -113,7 +127,11 @@ export class Engine {
         return conn && isTrusted(conn.security) ? conn : undefined;
       },
       onDelivery: (message) => this.emit('delivery', message),
-      onMessage: (message) => this.emit('message', message),
+      onMessage: (message) => {
+        // Their message ends their "typing…".
+        if (message.kind === 'dm') this.typingIn.stopped(message.from);
+        this.emit('message', message);
+      },
     });
     this.files = new FileTransfers({
       localPeerId: this.peerId,
@@ -155,11 +173,16 @@ export class Engine {
       onPeerRemoved: (peerId) => this.emit('peer-removed', { peerId }),
       onOpen: (peerId) => this.onOpen(peerId),
       onClose: (peerId) => {
+        this.typingIn.stopped(peerId);
         this.router.onConnectionClosed(peerId);
         this.files.onConnectionClosed(peerId);
       },
       onUnreachable: (peerId, reason) => this.router.park(peerId, `${peerId} is unreachable: ${reason}`),
-      onMessage: (conn, message) => (message.type === 'FILE' ? this.onFileFrame(conn, message.frame) : this.router.onFrame(conn, message)),
+      onMessage: (conn, message) => {
+        if (message.type === 'FILE') this.onFileFrame(conn, message.frame);
+        else if (message.type === 'RECEIPTS') this.onReceiptsFrame(conn, message.frame);
+        else this.router.onFrame(conn, message);
+      },
       onInvalidFrame: () => (this.counters.invalidFrames += 1),
     });
     this.session = new RendezvousSession({
@@ -202,6 +225,7 @@ export class Engine {
     this.log.info('Leaving: BYE to every peer, then UNREGISTER');
     // Files first: what is written is kept, nothing more is taken while we say BYE.
     await this.files.close();
+    this.typingIn.close();
     await this.manager.stop();
     this.router.close();
     await this.session.stop();
@@ -211,15 +235,22 @@ export class Engine {
     await new Promise<void>((resolve) => (this.logFile ? this.logFile.end(resolve) : resolve()));
   }
 
-  /** Stores and queues a direct message; its `delivery` events follow it until `delivered` (or cancelled). */
-  sendDirect(peerId: unknown, text: unknown): OutgoingMessage {
+  /**
+   * Stores and queues a direct message; its `delivery` events follow it until `delivered` (or
+   * cancelled), and `read` from a ChatP2P peer. `replyTo`: the msg_id it answers, told to a peer
+   * that negotiated chatp2p-receipts (the text carries the quote for every other).
+   */
+  sendDirect(peerId: unknown, text: unknown, replyTo?: unknown): OutgoingMessage {
     this.requireRunning();
     if (!isValidPeerId(peerId) || !peerId.includes('@')) throw new EngineCommandError('a peer is addressed as name@namespace');
     if (peerId === this.peerId) throw new EngineCommandError('that is our own peer_id', 'own-peer-id');
     const body = this.requireText(text);
+    if (replyTo !== undefined && (typeof replyTo !== 'string' || replyTo === '' || replyTo.length > 128)) throw new EngineCommandError('reply to a message by its msg_id');
     const known = this.manager.get(peerId) !== undefined;
     this.manager.want(peerId);
-    const message = framed(() => this.router.sendDirect(peerId, body));
+    const message = framed(() => this.router.sendDirect(peerId, body, replyTo));
+    // The next key typed says "typing…" again at once.
+    this.typingOut.reset(peerId);
     // Its `delivery` event says why it waits.
     this.holdOutbox(peerId);
     // A peer that registered after our last DISCOVER: look again before giving up on it.
@@ -230,6 +261,33 @@ export class Engine {
       );
     }
     return message;
+  }
+
+  /**
+   * The user has seen these DMs of the peer's: a read receipt goes to a ChatP2P peer (now, or on its
+   * next connection), unless read receipts are off. Refs that are not the peer's msg_ids are the
+   * peer's to ignore.
+   */
+  markRead(peerId: string, msgIds: string[]): void {
+    if (!this.readReceipts || msgIds.length === 0) return;
+    const held = this.heldReceipts.get(peerId) ?? new Set<string>();
+    for (const msgId of msgIds) if (held.size < MAX_HELD_RECEIPTS) held.add(msgId);
+    this.heldReceipts.set(peerId, held);
+    this.sendHeldReceipts(peerId);
+  }
+
+  /** The user is typing to this peer: "typing…" goes to a ChatP2P peer, at most every 3 s. */
+  typing(peerId: string): void {
+    const conn = this.receiptsConnection(peerId);
+    if (!conn || !this.typingOut.shouldSend(peerId, this.now())) return;
+    conn.send(typingFrame({ msgId: randomUUID(), src: this.peerId, dst: peerId }));
+  }
+
+  /** Read receipts on or off: off, we send none and show none of the peers' (as Signal does). */
+  setReadReceipts(on: boolean): void {
+    this.readReceipts = on;
+    if (!on) this.heldReceipts.clear();
+    this.log.info(`Read receipts ${on ? 'on' : 'off'}`);
   }
 
   /** Publishes to `*` or `#namespace` (a bare namespace is read as `#namespace`). */
@@ -388,8 +446,40 @@ export class Engine {
   /** A connection opened: one that could not prove the pinned key holds our outbox. */
   private onOpen(peerId: string): void {
     if (this.holdOutbox(peerId)) return;
+    this.sendHeldReceipts(peerId);
     this.router.onConnectionOpen(peerId);
     this.files.onConnectionOpen(this.manager.openConnection(peerId)!);
+  }
+
+  /** The peer's open connection, when it proves the pinned key and negotiated chatp2p-receipts: the only kind that gets its frames. */
+  private receiptsConnection(peerId: string): PeerConnection | undefined {
+    const conn = this.manager.openConnection(peerId);
+    return conn && isTrusted(conn.security) && receiptsOn(conn.extensions) ? conn : undefined;
+  }
+
+  private sendHeldReceipts(peerId: string): void {
+    const held = this.heldReceipts.get(peerId);
+    if (!held) return;
+    const conn = this.manager.openConnection(peerId);
+    if (!conn) return;
+    this.heldReceipts.delete(peerId);
+    // A client without the extension never learns we read anything.
+    if (!isTrusted(conn.security) || !receiptsOn(conn.extensions)) return;
+    for (const frame of readFrames(this.peerId, peerId, [...held], this.readReceipts, randomUUID)) conn.send(frame);
+  }
+
+  /** chatp2p-receipts frames (connection.ts passes them only where it was negotiated). */
+  private onReceiptsFrame(conn: PeerConnection, frame: ReceiptsFrame): void {
+    const from = conn.peerId!;
+    if (frame.src !== from) {
+      this.counters.spoofed += 1;
+      this.log.warn(`A ${frame.kind} receipt on ${from}'s connection claims src ${JSON.stringify(frame.src)}: ignored`);
+      return;
+    }
+    if (!isTrusted(conn.security)) return;
+    if (frame.kind === 'typing') this.typingIn.typing(from);
+    // Read receipts off: theirs are not shown either.
+    else if (this.readReceipts) this.router.onRead(from, frame.refs);
   }
 
   /** File frames from a connection that cannot prove the pinned key are not acted on. */

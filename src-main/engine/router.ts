@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineCounters, IncomingMessage, OutgoingMessage } from './api.ts';
 import { sendWindow } from './extensions/pipeline.ts';
+import { mayUse as receiptsOn } from './extensions/receipts.ts';
 import type { ModuleLogger } from './log.ts';
 import type { PeerConnection } from './peers/connection.ts';
 import { isTrusted } from './secure/trust.ts';
@@ -28,10 +29,14 @@ export interface RouterOptions {
   onMessage(message: IncomingMessage): void;
 }
 
-/** A DM and its SEND frame, encoded once: retries resend the same bytes and msg_id. */
+/**
+ * A DM and its SEND frame, encoded once: retries resend the same bytes and msg_id. A reply has a
+ * second one with `reply_to`, for a connection that negotiated chatp2p-receipts.
+ */
 interface Pending {
   message: OutgoingMessage;
   frame: Buffer;
+  replyFrame?: Buffer;
 }
 
 interface Outbox {
@@ -103,12 +108,12 @@ export class Router {
   }
 
   /** Stores and queues a DM; it goes out when the peer's connection is open and the window allows. */
-  sendDirect(peerId: string, text: string): OutgoingMessage {
-    const draft = this.newMessage('dm', peerId, text);
+  sendDirect(peerId: string, text: string, replyTo?: string): OutgoingMessage {
+    const draft = { ...this.newMessage('dm', peerId, text), ...(replyTo === undefined ? {} : { replyTo }) };
     // Encoding first refuses what could never be framed, before anything is stored.
-    const frame = encodeFrame(this.sendFrame(draft));
+    const frames = this.sendFrames(draft);
     const message = this.o.store.addOutgoing(draft, this.o.localPeerId);
-    this.outbox(peerId).queue.push({ message, frame });
+    this.outbox(peerId).queue.push({ message, ...frames });
     this.o.onDelivery({ ...message });
     this.pump(peerId);
     return { ...message };
@@ -119,7 +124,7 @@ export class Router {
     const peers = new Set<string>();
     for (const message of this.o.store.pendingOutgoing()) {
       message.state = 'queued';
-      this.outbox(message.to).parked.push({ message, frame: encodeFrame(this.sendFrame(message)) });
+      this.outbox(message.to).parked.push({ message, ...this.sendFrames(message) });
       peers.add(message.to);
     }
     if (peers.size > 0) this.o.log.info(`Outbox: ${this.parkedCount()} message(s) waiting for ${[...peers].join(', ')}`);
@@ -185,7 +190,7 @@ export class Router {
       const entry = { ...pending, deadline: performance.now() + this.o.ackTimeoutMs };
       box.inflight.set(message.msgId, entry);
       // The ACK is due ackTimeout after the SEND leaves, however long it waited behind a burst of ours.
-      conn.sendEncoded(pending.frame, { awaitAck: message.msgId, onWritten: () => (entry.deadline = performance.now() + this.o.ackTimeoutMs) });
+      conn.sendEncoded(pending.replyFrame && receiptsOn(conn.extensions) ? pending.replyFrame : pending.frame, { awaitAck: message.msgId, onWritten: () => (entry.deadline = performance.now() + this.o.ackTimeoutMs) });
       this.o.log.debug(() => `SEND ${peerId} (${message.msgId}${message.attempts > 1 ? `, attempt ${message.attempts}` : ''}): ${preview(message.text)}`);
       // Not stored: after a restart an unacknowledged SEND is queued again whatever its row says,
       // and one write fewer per message counts at full speed.
@@ -236,6 +241,7 @@ export class Router {
         claimedSrc,
         // A connection that could not prove the peer's pinned key: kept, but never as the peer's own word.
         ...(isTrusted(conn.security) ? {} : { unverified: true as const }),
+        ...(frame.type === 'SEND' && frame.replyTo !== undefined && receiptsOn(conn.extensions) ? { replyTo: frame.replyTo } : {}),
       });
     } catch (err) {
       // Not stored, so not ACKed: the sender will try again.
@@ -249,14 +255,28 @@ export class Router {
     });
   }
 
+  /**
+   * A read receipt (chatp2p-receipts): our DMs to this peer that it names move to `read`. One
+   * still awaiting its ACK was received, since it was read: it counts as ACKed first.
+   */
+  onRead(peerId: string, refs: string[]): void {
+    for (const msgId of refs) {
+      if (this.outboxes.get(peerId)?.inflight.has(msgId)) this.onAck(peerId, msgId);
+      const message = this.o.store.outgoing(msgId);
+      if (message?.kind !== 'dm' || message.to !== peerId || message.state !== 'delivered') continue;
+      message.state = 'read';
+      this.changed(message);
+    }
+  }
+
   /** The connection closed: SENDs without their ACK go back to the front of the queue, in order. */
   onConnectionClosed(peerId: string): void {
     const box = this.outboxes.get(peerId);
     if (!box) return;
-    const back = [...box.inflight.values()].map(({ message, frame }) => {
+    const back = [...box.inflight.values()].map(({ message, frame, replyFrame }) => {
       message.state = 'queued';
       this.changed(message);
-      return { message, frame };
+      return { message, frame, replyFrame };
     });
     box.inflight.clear();
     box.queue.unshift(...back);
@@ -268,7 +288,7 @@ export class Router {
     if (!box) return;
     clearTimeout(box.timer);
     box.timer = undefined;
-    const waiting = [...box.inflight.values(), ...box.queue.drain()].map(({ message, frame }) => ({ message, frame }));
+    const waiting = [...box.inflight.values(), ...box.queue.drain()].map(({ message, frame, replyFrame }) => ({ message, frame, replyFrame }));
     box.inflight.clear();
     this.parkAll(box, waiting, reason);
     if (waiting.length > 0) this.o.log.warn(`${waiting.length} message(s) to ${peerId} wait for its next connection: ${reason}`);
@@ -344,11 +364,11 @@ export class Router {
       const message = entry.message;
       if (message.attempts > this.o.retryAttempts) {
         const reason = `no ACK after ${message.attempts} attempts`;
-        this.parkAll(box, [{ message, frame: entry.frame }], reason);
+        this.parkAll(box, [{ message, frame: entry.frame, replyFrame: entry.replyFrame }], reason);
         this.o.log.warn(`SEND ${message.msgId} to ${peerId}: ${reason}; it waits for the next connection`);
       } else {
         this.o.log.warn(`No ACK from ${peerId} for ${message.msgId} within ${this.o.ackTimeoutMs} ms: retrying (${message.attempts} of ${this.o.retryAttempts + 1})`);
-        retries.push({ message, frame: entry.frame });
+        retries.push({ message, frame: entry.frame, replyFrame: entry.replyFrame });
       }
     }
     if (retries.length > 0) box.queue.unshift(...retries);
@@ -403,8 +423,10 @@ export class Router {
     return { seq: 0, msgId: randomUUID(), kind, to, text, state: 'queued', attempts: 0, createdAt: this.o.now(), error: undefined, recipients: undefined };
   }
 
-  private sendFrame(message: OutgoingMessage): Record<string, unknown> {
-    return { type: 'SEND', msg_id: message.msgId, src: this.o.localPeerId, dst: message.to, payload: message.text, require_ack: true, timestamp: isoNow(this.o.now()), ttl: 1 };
+  private sendFrames(message: OutgoingMessage): Pick<Pending, 'frame' | 'replyFrame'> {
+    const send = { type: 'SEND', msg_id: message.msgId, src: this.o.localPeerId, dst: message.to, payload: message.text, require_ack: true, timestamp: isoNow(this.o.now()), ttl: 1 };
+    const frame = encodeFrame(send);
+    return message.replyTo === undefined ? { frame } : { frame, replyFrame: encodeFrame({ ...send, reply_to: message.replyTo }) };
   }
 }
 

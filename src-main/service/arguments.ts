@@ -113,7 +113,8 @@ const CHECKERS: Checkers = {
   startProfile: ([profile]) => [settingsValue(() => validateProfile(profile), 'invalid-profile')],
   checkProfile: ([profile]) => [settingsValue(() => validateProfile(profile), 'invalid-profile')],
   updateSettings: ([patch]) => [settingsValue(() => validatePatch(patch))],
-  sendDirect: ([to, text]) => [peerId(to), messageText(text)],
+  sendDirect: ([to, text, replyTo]) => [peerId(to), messageText(text), replyTo === undefined || replyTo === null ? undefined : msgId(replyTo)],
+  typing: ([id]) => [conversationId(id)],
   publish: ([to, text]) => {
     if (!isChannelId(to)) throw new ArgumentError('publish to * or #namespace');
     return [to as ConversationId, messageText(text)];

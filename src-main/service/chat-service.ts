@@ -177,6 +177,7 @@ export class ChatService {
     this.o.store.write(this.current);
     this.emit('settings', this.settings);
     if (patch.logLevel && patch.logLevel !== before.logLevel) this.applyLogLevel(patch.logLevel);
+    if (patch.readReceipts !== undefined && patch.readReceipts !== before.readReceipts) this.engine?.setReadReceipts(patch.readReceipts);
     if (patch.notifyChannels || patch.muted || patch.doNotDisturb !== undefined || patch.notifications !== undefined) this.emitConversations();
     const restart =
       this.current.connectionPolicy !== before.connectionPolicy || JSON.stringify(this.current.timers) !== JSON.stringify(before.timers);
@@ -235,12 +236,15 @@ export class ChatService {
       return { port, rendezvous };
     },
     updateSettings: (patch) => this.updateSettings(patch),
-    sendDirect: (peerId, text) => {
+    sendDirect: (peerId, text, replyTo) => {
       const engine = this.requireEngine();
-      const message = this.addOutgoing(fromOutgoing(engine.sendDirect(peerId, text), engine.peerId));
+      const message = this.addOutgoing(fromOutgoing(engine.sendDirect(peerId, text, replyTo), engine.peerId));
       // Someone not on the rendezvous list: listed as offline, with what waits for them.
       if (!this.peers.has(peerId)) this.emit('peer', offlinePeer(peerId));
       return message;
+    },
+    typing: (id) => {
+      if (conversationKind(id) === 'dm') this.requireEngine().typing(id.slice(3));
     },
     publish: (to, text) => {
       const engine = this.requireEngine();
@@ -303,11 +307,7 @@ export class ChatService {
     },
     markRead: (id, upTo) => this.markRead(id, upTo),
     markAllRead: () => {
-      const store = this.history?.store;
-      if (!store) return;
-      let changed = false;
-      for (const row of store.conversations()) changed = store.markRead(row.key) || changed;
-      if (changed) this.emitConversations();
+      for (const row of this.history?.store.conversations() ?? []) if (row.firstUnread !== undefined) this.markRead(row.key, undefined, row.firstUnread);
     },
     setDraft: (id, text) => {
       const { drafts } = this.requireHistory();
@@ -329,7 +329,7 @@ export class ChatService {
       const store = this.requireHistory().store;
       const old = store.outgoing(msgId);
       if (!old || old.kind !== 'dm' || old.state !== 'cancelled') throw new ServiceError({ code: 'not-waiting', detail: 'only a cancelled direct message can be sent again' });
-      const message = this.addOutgoing(fromOutgoing(engine.sendDirect(old.to, old.text), engine.peerId));
+      const message = this.addOutgoing(fromOutgoing(engine.sendDirect(old.to, old.text, old.replyTo), engine.peerId));
       store.deleteMessage(message.conversationId, old.seq);
       this.emit('message-removed', { conversationId: message.conversationId, seq: old.seq });
       return message;
@@ -488,8 +488,15 @@ export class ChatService {
     return (this.o.now ?? Date.now)();
   }
 
-  private markRead(id: ConversationId, upTo?: number): void {
-    if (this.history?.store.markRead(id, upTo)) this.emitConversations();
+  /** Moves the read position; a ChatP2P peer is told which of its DMs that made read (chatp2p-receipts). */
+  private markRead(id: ConversationId, upTo?: number, firstUnread?: number): void {
+    const store = this.history?.store;
+    if (!store) return;
+    const engine = this.engine;
+    const refs = engine && this.current.readReceipts && conversationKind(id) === 'dm' ? newlyRead(store, id, upTo, firstUnread) : [];
+    if (!store.markRead(id, upTo)) return;
+    this.emitConversations();
+    engine?.markRead(id.slice(3), refs);
   }
 
   /** Takes a DM out of the outbox before its row goes; one not in this run's outbox needs nothing. */
@@ -544,7 +551,7 @@ export class ChatService {
       const store = this.openHistory(peerId);
       const { key, protected: protectedAtRest } = loadIdentityKey(identityKeyPath(historyPath(this.o.dataDir, peerId)), this.o.keyProtection?.());
       if (profile.rendezvous.preset === 'local') await this.startLocalServer(listenHost, profile.rendezvous.port);
-      const engine = new Engine({ config, now: this.o.now, store, identity: key });
+      const engine = new Engine({ config, now: this.o.now, store, identity: key, readReceipts: this.current.readReceipts });
       this.identity = { fingerprint: engine.identityFingerprint!, protectedAtRest };
       this.subscribe(engine);
       try {
@@ -667,6 +674,7 @@ export class ChatService {
         // A DM joining or leaving the outbox changes its conversation's queued count.
         if (update.kind === 'dm' && update.state !== 'sent') this.emitConversations();
       }),
+      engine.on('typing', ({ peerId, typing }) => this.emit('typing', { conversationId: dmConversation(peerId), typing })),
       engine.on('keys', (view) => this.emit('keys', view)),
       engine.on('transfer', (transfer) => this.onTransfer(transfer)),
       engine.on('log', (line) => this.addLog(line)),
@@ -723,6 +731,23 @@ export class ChatService {
     this.events.emit(event, payload);
     this.events.emit('*', { event, payload });
   }
+}
+
+/** Messages a read position moved past in one step, at most (the engine keeps as many receipts for a peer away). */
+const MAX_READ_REFS = 1000;
+
+/** The msg_ids of the peer's DMs that reading up to `upTo` makes read: from the first unread on. */
+function newlyRead(store: SqliteMessageStore, id: ConversationId, upTo = Number.MAX_SAFE_INTEGER, firstUnread = store.conversations().find((r) => r.key === id)?.firstUnread): string[] {
+  const refs: string[] = [];
+  if (firstUnread === undefined) return refs;
+  for (let after = firstUnread - 1; refs.length < MAX_READ_REFS; ) {
+    const page = store.page(id, { after, limit: LIMITS.maxHistoryPage });
+    for (const m of page.messages) if (m.direction === 'in' && m.seq <= upTo) refs.push(m.msgId);
+    const last = page.messages.at(-1);
+    if (!page.hasNewer || last === undefined || last.seq >= upTo) break;
+    after = last.seq;
+  }
+  return refs.slice(0, MAX_READ_REFS);
 }
 
 function offlinePeer(peerId: string): ChatPeer {

@@ -14,7 +14,17 @@ export function fromOutgoing(m: OutgoingMessage, localPeerId: string): ChatMessa
 }
 
 export function chatMessage(m: StoredMessage): ChatMessage {
-  const base = { conversationId: conversationOf(m), seq: m.seq, msgId: m.msgId, direction: m.direction, kind: m.kind, from: m.from, to: m.to, text: m.text };
+  const base = {
+    conversationId: conversationOf(m),
+    seq: m.seq,
+    msgId: m.msgId,
+    direction: m.direction,
+    kind: m.kind,
+    from: m.from,
+    to: m.to,
+    text: m.text,
+    ...(m.replyTo === undefined ? {} : { replyTo: m.replyTo }),
+  };
   if (m.direction === 'in') {
     const message: ChatMessage = { ...base, at: m.receivedAt };
     if (m.sentAt !== undefined) message.sentAt = m.sentAt;

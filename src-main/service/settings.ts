@@ -47,6 +47,7 @@ export function defaultSettings(): Settings {
     doNotDisturb: false,
     sound: false,
     muted: {},
+    readReceipts: true,
     theme: 'system',
     language: 'system',
     minimizeToTray: false,
@@ -182,6 +183,7 @@ export function validatePatch(raw: unknown): SettingsPatch {
       case 'notifications':
       case 'doNotDisturb':
       case 'sound':
+      case 'readReceipts':
       case 'minimizeToTray':
         patch[key] = boolean(value, key);
         break;

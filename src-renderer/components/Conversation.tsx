@@ -10,6 +10,7 @@ import { useChat } from '../state/chat-context.ts';
 import { useDraft } from '../state/use-draft.ts';
 import { useFileDrop } from '../state/use-file-drop.ts';
 import { useHistory, type Jump } from '../state/use-history.ts';
+import { usePeerTyping } from '../state/use-typing.ts';
 import { quoteLine } from '../state/quote.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
@@ -48,9 +49,10 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
   const peerKey = usePeerKey(channel.kind === 'dm' ? channel.title : undefined);
   const drop = useFileDrop(chat, channel.kind === 'dm' ? channel.title : undefined);
+  const peerTyping = usePeerTyping(chat, channel.id);
 
   const send = async (text: string) => {
-    history.put(channel.kind === 'dm' ? await chat.sendDirect(channel.title, text) : await chat.publish(channel.id, text));
+    history.put(channel.kind === 'dm' ? await chat.sendDirect(channel.title, text, replyTo?.msgId) : await chat.publish(channel.id, text));
     setReplyTo(undefined);
     // Whoever just wrote wants to see it, wherever they had scrolled to.
     history.revealLatest();
@@ -94,6 +96,15 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
               <span className="inline-flex items-center gap-3">
                 <PeerStateDot state={channel.peer?.state ?? 'offline'} />
                 <SecurityBadge peer={channel.peer} />
+                {/* Always in the page, so that a screen reader hears it start (and end). */}
+                <span aria-live="polite" data-testid="typing" className="font-medium text-sky-700 dark:text-sky-300">
+                  {peerTyping && (
+                    <>
+                      <span className="sr-only">{t.isTyping(channel.title)}</span>
+                      <span aria-hidden="true">{t.typing}</span>
+                    </>
+                  )}
+                </span>
               </span>
             ) : channel.kind === 'namespace' ? (
               t.namespaceSubtitle(reach)
@@ -141,7 +152,11 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
       <Composer
         composerRef={composerRef}
         text={draft}
-        onText={setDraft}
+        onText={(text) => {
+          setDraft(text);
+          // The host sends "typing…" to a ChatP2P peer at most every 3 s.
+          if (text !== '' && channel.kind === 'dm') chat.typing(channel.id).catch(() => undefined);
+        }}
         prefix={replyTo ? quoteLine(replyTo) : ''}
         onSend={send}
         placeholder={channel.kind === 'dm' ? t.composerPlaceholderDm(channel.title) : t.composerPlaceholderChannel(channel.kind === 'broadcast' ? '*' : channel.title)}

@@ -54,9 +54,7 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
           message.delivery === 'cancelled' ? 'line-through decoration-1' : waiting ? 'outline-2 outline-offset-1 outline-amber-500 outline-dashed' : ''
         }`}
       >
-        <p className="break-words whitespace-pre-wrap">
-          <MessageText text={message.text} onLinkError={setLinkError} />
-        </p>
+        <Reply message={message} onLinkError={setLinkError} />
         <div className={`mt-1 flex items-center justify-end gap-1.5 text-[11px] ${own ? 'text-white' : 'text-zinc-600 dark:text-zinc-300'}`}>
           <time dateTime={new Date(message.at).toISOString()} title={fullTime(locale, message.at)}>
             {clockTime(locale, message.at)}
@@ -101,6 +99,40 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
   );
 }
 
+/**
+ * The text; a reply between ChatP2P peers (`replyTo`) shows its quoted line as the message it
+ * answers. Any other text starting with `>` is shown as it came.
+ */
+function Reply({ message, onLinkError }: { message: ChatMessage; onLinkError: (error: ChatError) => void }) {
+  const t = useStrings();
+  const newline = message.text.indexOf('\n');
+  const quoted = message.replyTo !== undefined && message.text.startsWith('> ') && newline > 2;
+  const text = quoted ? message.text.slice(newline + 1) : message.text;
+  const quote = message.text.slice(2, newline);
+  const colon = quote.indexOf(': ');
+  const own = message.direction === 'out';
+  return (
+    <>
+      {quoted && (
+        <blockquote data-testid="reply-quote" className={`mb-1 border-l-2 pl-2 text-[13px] ${own ? 'border-white/70' : 'border-sky-600 text-zinc-700 dark:border-sky-400 dark:text-zinc-300'}`}>
+          <span className="sr-only">{t.inReplyTo} </span>
+          {colon > 0 ? (
+            <>
+              <span className="font-medium">{quote.slice(0, colon)}</span>
+              <span className="block truncate">{quote.slice(colon + 2)}</span>
+            </>
+          ) : (
+            <span className="block truncate">{quote}</span>
+          )}
+        </blockquote>
+      )}
+      <p className="break-words whitespace-pre-wrap">
+        <MessageText text={text} onLinkError={onLinkError} />
+      </p>
+    </>
+  );
+}
+
 function DeliveryNote({ message }: { message: ChatMessage }) {
   const t = useStrings();
   if (message.kind === 'pub') return <span data-testid="delivery">· {t.sentTo(message.recipients ?? 0)}</span>;
@@ -109,6 +141,7 @@ function DeliveryNote({ message }: { message: ChatMessage }) {
       queued: ['clock', t.queued],
       sent: ['check', t.sent],
       delivered: ['checks', t.delivered],
+      read: ['checks', t.read],
       cancelled: ['close', t.cancelled],
     } as const
   )[message.delivery ?? 'queued'];

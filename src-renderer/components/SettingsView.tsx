@@ -128,6 +128,11 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProf
             )}
           </Group>
 
+          <Group title={t.privacy}>
+            <Toggle label={t.readReceipts} checked={settings.readReceipts} onChange={(readReceipts) => update({ readReceipts })} />
+            <p className="-mt-1 pl-11.5 text-xs text-zinc-600 dark:text-zinc-400">{t.readReceiptsHint}</p>
+          </Group>
+
           <Group title={t.network}>
             <Choice
               label={t.connectionPolicy}

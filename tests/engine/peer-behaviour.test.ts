@@ -74,7 +74,7 @@ describe('toward course clients that keep only the first line of each read', () 
     await t.engine.whenIdle();
     expect(peer.of('SEND').map((f) => f.payload)).toEqual(sent.map((m) => m.text));
     expect(sent.map((m) => t.deliveries.filter((d) => d.msgId === m.msgId).at(-1))).toEqual(sent.map(() => expect.objectContaining({ state: 'delivered', attempts: 1 })));
-    expect(t.logs.filter((l) => l.includes('echo@CIC advertises chatp2p-pipeline, chatp2p-files without the proof'))).toHaveLength(1);
+    expect(t.logs.filter((l) => l.includes('echo@CIC advertises chatp2p-pipeline, chatp2p-files, chatp2p-receipts without the proof'))).toHaveLength(1);
   });
 
   it('does not burst a PUB right behind a SEND', async () => {

@@ -1,44 +1,38 @@
-// chatp2p-receipts as a protocol module: switched on only by evidence, never written toward a
-// peer without it, strict about what it accepts, and its timers (typing every 3 s at most,
-// expiring) on an injected clock.
+// chatp2p-receipts as a protocol module: switched on only by evidence (the negotiation), strict
+// about what it accepts, its typing throttle (3 s at most) and its expiry.
 
 import { describe, expect, it } from 'vitest';
+import { OUR_FEATURES, negotiate, newChallenge, proofOf } from '../../src-main/engine/extensions/negotiation.ts';
 import {
   FEATURE_RECEIPTS,
   MAX_REFS,
   READ_TYPE,
   TYPING_EVERY_MS,
-  TYPING_EXPIRES_MS,
+  TYPING_TYPE,
   TypingIndicator,
   TypingThrottle,
-  advance,
   mayUse,
   parseReceiptsFrame,
   readFrames,
-  receiptsEnabled,
-  replyFields,
   replyToOf,
   typingFrame,
 } from '../../src-main/engine/extensions/receipts.ts';
 
-const negotiated = new Set([FEATURE_RECEIPTS]);
-const legacy = new Set<string>();
 let ids = 0;
 const newId = () => `r-${++ids}`;
 
 describe('chatp2p-receipts', () => {
-  it('is on only when the peer advertised it and the evidence holds (an echo is not evidence)', () => {
-    expect(receiptsEnabled(true, true)).toBe(true);
-    expect(receiptsEnabled(true, false)).toBe(false);
-    expect(receiptsEnabled(false, true)).toBe(false);
-    expect(mayUse(negotiated)).toBe(true);
-    expect(mayUse(new Set(['chatp2p-pipeline']))).toBe(false);
+  it('is on only where the negotiation saw the proof: an echo of our HELLO is not evidence', () => {
+    const challenge = newChallenge();
+    const proven = negotiate({ direction: 'outbound', challenge, features: [...OUR_FEATURES], proof: proofOf(challenge, OUR_FEATURES) });
+    expect(mayUse(proven)).toBe(true);
+    const echoed = negotiate({ direction: 'outbound', challenge, features: [...OUR_FEATURES], proof: undefined });
+    expect(mayUse(echoed)).toBe(false);
+    expect(mayUse(negotiate({ direction: 'inbound', features: ['ack', 'metrics'] }))).toBe(false);
+    expect(mayUse(negotiate({ direction: 'inbound', features: [FEATURE_RECEIPTS] }))).toBe(true);
   });
 
-  it('adds reply_to only toward a peer that negotiated it', () => {
-    expect(replyFields('m-1', negotiated)).toEqual({ reply_to: 'm-1' });
-    expect(replyFields('m-1', legacy)).toEqual({});
-    expect(replyFields(undefined, negotiated)).toEqual({});
+  it('reads reply_to only when it is a well-formed msg_id', () => {
     expect(replyToOf({ type: 'SEND', reply_to: 'm-1' })).toBe('m-1');
     expect(replyToOf({ type: 'SEND', reply_to: 7 })).toBeUndefined();
     expect(replyToOf({ type: 'SEND', reply_to: 'x'.repeat(129) })).toBeUndefined();
@@ -53,41 +47,37 @@ describe('chatp2p-receipts', () => {
     expect(new Set(frames.map((f) => f.msg_id)).size).toBe(2);
   });
 
-  it('accepts its frames only from the connection they claim, and ignores every other type', () => {
+  it('accepts well-formed frames only, de-duplicating refs', () => {
     const read = readFrames('bob@CIC', 'ana@CIC', ['m-1', 'm-1', 'm-2'], true, newId)[0]!;
-    expect(parseReceiptsFrame(read, 'bob@CIC')).toEqual({ kind: 'read', from: 'bob@CIC', refs: ['m-1', 'm-2'] });
-    expect(parseReceiptsFrame(read, 'eve@CIC')).toBe('invalid');
-    expect(parseReceiptsFrame(typingFrame({ msgId: 't-1', src: 'bob@CIC', dst: 'ana@CIC' }), 'bob@CIC')).toEqual({ kind: 'typing', from: 'bob@CIC' });
+    expect(parseReceiptsFrame(READ_TYPE, read)).toEqual({ kind: 'read', msgId: read.msg_id, src: 'bob@CIC', refs: ['m-1', 'm-2'] });
+    expect(parseReceiptsFrame(TYPING_TYPE, typingFrame({ msgId: 't-1', src: 'bob@CIC', dst: 'ana@CIC' }))).toEqual({ kind: 'typing', msgId: 't-1', src: 'bob@CIC' });
     for (const bad of [{ refs: [] }, { refs: 'm-1' }, { refs: [1] }, { refs: Array.from({ length: MAX_REFS + 1 }, (_, i) => `m-${i}`) }, { msg_id: '' }]) {
-      expect(parseReceiptsFrame({ ...read, ...bad }, 'bob@CIC')).toBe('invalid');
+      expect(parseReceiptsFrame(READ_TYPE, { ...read, ...bad })).toBeTypeOf('string');
     }
-    expect(parseReceiptsFrame({ type: 'SEND', msg_id: 'm', src: 'bob@CIC' }, 'bob@CIC')).toBeUndefined();
+    expect(parseReceiptsFrame(TYPING_TYPE, { type: TYPING_TYPE, msg_id: 7 })).toBeTypeOf('string');
   });
 
-  it('says "typing…" at most every 3 s per chat, and again at once after a send', () => {
+  it('says "typing…" at most every 3 s per peer, and again at once after a send', () => {
     const throttle = new TypingThrottle();
-    expect(throttle.shouldSend('dm:bob@CIC', 0)).toBe(true);
-    expect(throttle.shouldSend('dm:bob@CIC', TYPING_EVERY_MS - 1)).toBe(false);
-    expect(throttle.shouldSend('dm:carol@CIC', 10)).toBe(true);
-    expect(throttle.shouldSend('dm:bob@CIC', TYPING_EVERY_MS)).toBe(true);
-    throttle.reset('dm:bob@CIC');
-    expect(throttle.shouldSend('dm:bob@CIC', TYPING_EVERY_MS + 1)).toBe(true);
+    expect(throttle.shouldSend('bob@CIC', 0)).toBe(true);
+    expect(throttle.shouldSend('bob@CIC', TYPING_EVERY_MS - 1)).toBe(false);
+    expect(throttle.shouldSend('carol@CIC', 10)).toBe(true);
+    expect(throttle.shouldSend('bob@CIC', TYPING_EVERY_MS)).toBe(true);
+    throttle.reset('bob@CIC');
+    expect(throttle.shouldSend('bob@CIC', TYPING_EVERY_MS + 1)).toBe(true);
   });
 
-  it('shows "typing…" until it expires or their message arrives', () => {
-    const indicator = new TypingIndicator();
-    indicator.typing('bob@CIC', 1000);
-    indicator.typing('carol@CIC', 2000);
-    expect(indicator.active(1000 + TYPING_EXPIRES_MS - 1)).toEqual(['bob@CIC', 'carol@CIC']);
-    expect(indicator.active(1000 + TYPING_EXPIRES_MS)).toEqual(['carol@CIC']);
+  it('shows "typing…" once per start, until it expires or their message arrives', async () => {
+    const changes: string[] = [];
+    const indicator = new TypingIndicator((peerId, typing) => changes.push(`${peerId} ${typing}`), 100);
+    indicator.typing('bob@CIC');
+    indicator.typing('bob@CIC');
+    indicator.typing('carol@CIC');
+    expect(indicator.active()).toEqual(['bob@CIC', 'carol@CIC']);
     indicator.stopped('carol@CIC');
-    expect(indicator.active(2001)).toEqual([]);
-  });
-
-  it('moves delivery forward only: queued, sent, delivered, read', () => {
-    expect(advance('queued', 'sent')).toBe('sent');
-    expect(advance('sent', 'read')).toBe('read');
-    expect(advance('read', 'delivered')).toBe('read');
-    expect(advance('delivered', 'sent')).toBe('delivered');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(changes).toEqual(['bob@CIC true', 'carol@CIC true', 'carol@CIC false', 'bob@CIC false']);
+    expect(indicator.active()).toEqual([]);
+    indicator.close();
   });
 });

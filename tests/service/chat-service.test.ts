@@ -10,7 +10,7 @@ import type { ChatEvents, ChatMessage, CommandReply, EventName, ExportedConversa
 import { ChatService } from '../../src-main/service/chat-service.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
 import { jsonFileSettingsStore } from '../../src-main/web/settings-file.ts';
-import { startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
+import { nextEvent, startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
 import { silentPort, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
 let rdv: TestServer;
@@ -241,6 +241,51 @@ describe('ChatService: conversations with a real peer', () => {
     expect(service.totalUnread()).toBe(0);
   });
 
+  it('read receipts: what the UI had on screen is told to a ChatP2P peer, and nothing once they are off', async () => {
+    const { service, bob, events } = await started();
+    const theirs = [bob.engine.sendDirect('ana@CIC', 'um'), bob.engine.sendDirect('ana@CIC', 'dois'), bob.engine.sendDirect('ana@CIC', 'três')];
+    await waitFor('three unread', () => service.totalUnread() === 3);
+    const state = (msgId: string) => bob.deliveries.filter((d) => d.msgId === msgId).at(-1)?.state;
+    const seqs = (await ok<HistoryPage>(service.dispatch('history', ['dm:bob@CIC']))).messages.map((m) => m.seq);
+    await ok(service.dispatch('markRead', ['dm:bob@CIC', seqs[1]]));
+    await waitFor('the two on screen read', () => state(theirs[1]!.msgId) === 'read');
+    expect(state(theirs[0]!.msgId)).toBe('read');
+    expect(state(theirs[2]!.msgId)).toBe('delivered');
+
+    // Ours turns read too, and the history says so.
+    const mine = await ok<ChatMessage>(service.dispatch('sendDirect', ['bob@CIC', 'leu?', theirs[0]!.msgId]));
+    expect(mine.replyTo).toBe(theirs[0]!.msgId);
+    await waitFor('bob has it', () => bob.messages.length === 1);
+    expect(bob.messages[0]!.replyTo).toBe(theirs[0]!.msgId);
+    bob.engine.markRead('ana@CIC', [bob.messages[0]!.msgId]);
+    await waitFor('read event', () => (events.delivery ?? []).some((m) => m.msgId === mine.msgId && m.delivery === 'read'));
+    const history = (await ok<HistoryPage>(service.dispatch('history', ['dm:bob@CIC']))).messages;
+    expect(history.find((m) => m.msgId === mine.msgId)).toMatchObject({ delivery: 'read', replyTo: theirs[0]!.msgId });
+
+    await ok(service.dispatch('updateSettings', [{ readReceipts: false }]));
+    await ok(service.dispatch('markAllRead', []));
+    expect(service.totalUnread()).toBe(0);
+    const later = await ok<ChatMessage>(service.dispatch('sendDirect', ['bob@CIC', 'depois']));
+    await waitFor('bob has the later one', () => bob.messages.length === 2);
+    expect(state(theirs[2]!.msgId)).toBe('delivered');
+    bob.engine.markRead('ana@CIC', [bob.messages[1]!.msgId]);
+    bob.engine.sendDirect('ana@CIC', 'li');
+    await waitFor('bob wrote again', () => (events.message ?? []).some((m) => m.text === 'li'));
+    expect((events.delivery ?? []).filter((m) => m.msgId === later.msgId).map((m) => m.delivery)).not.toContain('read');
+  });
+
+  it('typing: the peer of a DM sees it, a channel sends nothing, and its own typing shows as an event', async () => {
+    const { service, bob, events } = await started();
+    const seen = nextEvent(bob.engine, 'typing', (t) => t.peerId === 'ana@CIC' && t.typing);
+    await ok(service.dispatch('typing', ['dm:bob@CIC']));
+    await seen;
+    await ok(service.dispatch('typing', ['#CIC']));
+    bob.engine.typing('ana@CIC');
+    await waitFor('typing event', () => (events.typing ?? []).some((t) => t.conversationId === 'dm:bob@CIC' && t.typing));
+    bob.engine.sendDirect('ana@CIC', 'pronto');
+    await waitFor('typing ended', () => (events.typing ?? []).some((t) => t.conversationId === 'dm:bob@CIC' && !t.typing));
+  });
+
   it('mark all read, deleting one message, and sending a cancelled DM again', async () => {
     const { service, bob, events } = await started();
     bob.engine.sendDirect('ana@CIC', 'um');
@@ -440,6 +485,11 @@ describe('ChatService: everything from the renderer is checked', () => {
       ['sendDirect', ['bob@CIC', 'é'.repeat(16_000)], /^message-too-long: .*too long: 32000 bytes, the limit is 30720/],
       ['sendDirect', ['bob@CIC', 'x'.repeat(1_000_000)], /^message-too-long: .*too long: over 30720 bytes/],
       ['sendDirect', ['ana@CIC', 'me?'], /^own-peer-id: .*our own peer_id/],
+      ['sendDirect', ['bob@CIC', 'oi', 7], /^invalid-request: unknown message/],
+      ['sendDirect', ['bob@CIC', 'oi', 'x'.repeat(129)], /^invalid-request: unknown message/],
+      ['typing', ['bob@CIC'], /^invalid-request: unknown conversation/],
+      ['typing', [], /^invalid-request: unknown conversation/],
+      ['updateSettings', [{ readReceipts: 'no' }], /^invalid-request: readReceipts must be true or false/],
       ['publish', ['CIC', 'oi'], /publish to \* or #namespace/],
       ['publish', ['#has space', 'oi'], /publish to \* or #namespace/],
       ['history', ['../etc'], /unknown conversation/],

@@ -12,9 +12,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { FEATURE_FILES } from './files.ts';
 import { FEATURE_PIPELINE } from './pipeline.ts';
+import { FEATURE_RECEIPTS } from './receipts.ts';
 import { FEATURE_SECURE } from './secure.ts';
 
-export const EXTENSIONS: readonly string[] = [FEATURE_PIPELINE, FEATURE_SECURE, FEATURE_FILES];
+export const EXTENSIONS: readonly string[] = [FEATURE_PIPELINE, FEATURE_SECURE, FEATURE_FILES, FEATURE_RECEIPTS];
 export const OUR_FEATURES: readonly string[] = ['ack', 'metrics', ...EXTENSIONS];
 
 /** The extra HELLO field holding the dialer's challenge, and the HELLO_OK field answering it. */

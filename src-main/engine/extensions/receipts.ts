@@ -1,17 +1,19 @@
-// `chatp2p-receipts` (PROTOCOL.md §5): read receipts, "typing…" and `reply_to` between ChatP2P
-// peers. Everything here is for a connection where the extension was negotiated on evidence an
-// echo cannot fake; toward any other peer nothing of it is ever written (`mayUse` is the gate
-// every frame of it passes). The frames:
+// `chatp2p-receipts` (PROTOCOL.md §5, docs/RECEIPTS.md): read receipts, "typing…" and `reply_to`
+// between ChatP2P peers. negotiation.ts decides per connection, from evidence an echo cannot fake,
+// whether it is on; toward any other peer nothing of it is ever written (`mayUse` is the gate every
+// frame and field of it passes). The frames ride the chat connection, so a secure session seals them:
 //
 //   {"type":"CHATP2P_READ","msg_id":<id>,"src":<us>,"dst":<them>,"refs":[<msg_id of theirs>, ...],"ttl":1}
 //   {"type":"CHATP2P_TYPING","msg_id":<id>,"src":<us>,"dst":<them>,"ttl":1}
 //   a SEND with "reply_to":<msg_id of the message answered>
 //
-// Delivery is queued → sent (written) → delivered (its ACK) → read (a CHATP2P_READ naming it).
+// Delivery is queued → sent (written) → delivered (its ACK) → read (a CHATP2P_READ naming it): the
+// router moves only a delivered DM to read, so a state never goes back.
 
 export const FEATURE_RECEIPTS = 'chatp2p-receipts';
 export const READ_TYPE = 'CHATP2P_READ';
 export const TYPING_TYPE = 'CHATP2P_TYPING';
+export const RECEIPT_FRAMES: ReadonlySet<string> = new Set([READ_TYPE, TYPING_TYPE]);
 
 /** "typing…" goes at most this often while the user types. */
 export const TYPING_EVERY_MS = 3_000;
@@ -21,31 +23,9 @@ export const TYPING_EXPIRES_MS = 6_000;
 export const MAX_REFS = 100;
 const MAX_ID_CHARS = 128;
 
-/**
- * The one decision the negotiation (engine/extensions/negotiation.ts) makes for this extension:
- * the peer advertised the token, and the evidence for that token holds (an echo is no evidence).
- */
-export function receiptsEnabled(peerAdvertised: boolean, evidenceOk: boolean): boolean {
-  return peerAdvertised && evidenceOk;
-}
-
-/** Whether a frame of this extension may be written on a connection, given what it negotiated. */
+/** Whether a frame or field of this extension may be written on a connection, given what it negotiated. */
 export function mayUse(negotiated: ReadonlySet<string>): boolean {
   return negotiated.has(FEATURE_RECEIPTS);
-}
-
-export type DeliveryStep = 'queued' | 'sent' | 'delivered' | 'read';
-const ORDER: Record<DeliveryStep, number> = { queued: 0, sent: 1, delivered: 2, read: 3 };
-
-/** States only move forward: a late ACK after a read receipt leaves the message read. */
-export function advance(current: DeliveryStep, next: DeliveryStep): DeliveryStep {
-  return ORDER[next] > ORDER[current] ? next : current;
-}
-
-interface Envelope {
-  msgId: string;
-  src: string;
-  dst: string;
 }
 
 /**
@@ -59,32 +39,22 @@ export function readFrames(src: string, dst: string, refs: string[], sendReceipt
   return frames;
 }
 
-export function typingFrame(e: Envelope): Record<string, unknown> {
+export function typingFrame(e: { msgId: string; src: string; dst: string }): Record<string, unknown> {
   return { type: TYPING_TYPE, msg_id: e.msgId, src: e.src, dst: e.dst, ttl: 1 };
-}
-
-/** A SEND's extra field for a reply; nothing toward a peer without the extension (the quote is in the text). */
-export function replyFields(replyTo: string | undefined, negotiated: ReadonlySet<string>): { reply_to?: string } {
-  return replyTo !== undefined && mayUse(negotiated) ? { reply_to: replyTo } : {};
 }
 
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_CHARS;
 
-export type ReceiptsEvent = { kind: 'read'; from: string; refs: string[] } | { kind: 'typing'; from: string };
+/** A frame of this extension, checked; `src` is compared with the connection's peer by the engine. */
+export type ReceiptsFrame = { kind: 'read'; msgId: string; src: unknown; refs: string[] } | { kind: 'typing'; msgId: string; src: unknown };
 
-/**
- * A frame of this extension from `peerId`'s connection, checked: undefined when it is not one;
- * `invalid` (log it, count a strike) when it is malformed or claims another sender. Frames from
- * a connection that did not negotiate the extension, and read receipts while the user has them
- * off, are dropped by the caller before this.
- */
-export function parseReceiptsFrame(frame: Record<string, unknown>, peerId: string): ReceiptsEvent | 'invalid' | undefined {
-  if (frame.type !== READ_TYPE && frame.type !== TYPING_TYPE) return undefined;
-  if (!isId(frame.msg_id) || frame.src !== peerId) return 'invalid';
-  if (frame.type === TYPING_TYPE) return { kind: 'typing', from: peerId };
-  const refs = frame.refs;
-  if (!Array.isArray(refs) || refs.length === 0 || refs.length > MAX_REFS || !refs.every(isId)) return 'invalid';
-  return { kind: 'read', from: peerId, refs: [...new Set(refs)] };
+/** Checks a CHATP2P_* frame (type already upper-cased); a string is what is wrong with it. */
+export function parseReceiptsFrame(type: string, m: Record<string, unknown>): ReceiptsFrame | string {
+  if (!isId(m.msg_id)) return `${type} without a valid "msg_id"`;
+  if (type === TYPING_TYPE) return { kind: 'typing', msgId: m.msg_id, src: m.src };
+  const refs = m.refs;
+  if (!Array.isArray(refs) || refs.length === 0 || refs.length > MAX_REFS || !refs.every(isId)) return `${READ_TYPE} without 1 to ${MAX_REFS} msg_ids in "refs"`;
+  return { kind: 'read', msgId: m.msg_id, src: m.src, refs: [...new Set(refs)] };
 }
 
 /** A SEND's `reply_to`, when it is a well-formed msg_id. */
@@ -92,38 +62,61 @@ export function replyToOf(frame: Record<string, unknown>): string | undefined {
   return isId(frame.reply_to) ? frame.reply_to : undefined;
 }
 
-/** Whether to send "typing…" now, per conversation: the first key, then at most every TYPING_EVERY_MS. */
+/** Whether to send "typing…" now, per peer: the first key, then at most every TYPING_EVERY_MS. */
 export class TypingThrottle {
   private readonly last = new Map<string, number>();
 
-  shouldSend(conversation: string, now: number): boolean {
-    const at = this.last.get(conversation);
+  shouldSend(peerId: string, now: number): boolean {
+    const at = this.last.get(peerId);
     if (at !== undefined && now - at < TYPING_EVERY_MS) return false;
-    this.last.set(conversation, now);
+    this.last.set(peerId, now);
     return true;
   }
 
   /** After a send: the next key says "typing…" again at once. */
-  reset(conversation: string): void {
-    this.last.delete(conversation);
+  reset(peerId: string): void {
+    this.last.delete(peerId);
   }
 }
 
-/** Who is typing to us: each until TYPING_EXPIRES_MS after their last frame, or their message. */
+/**
+ * Who is typing to us: each until TYPING_EXPIRES_MS after their last frame, or their message.
+ * `onChange` is told each start and each end, an expiry included (one timer per typist).
+ */
 export class TypingIndicator {
-  private readonly until = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly onChange: (peerId: string, typing: boolean) => void;
+  private readonly expiresMs: number;
 
-  typing(peerId: string, now: number): void {
-    this.until.set(peerId, now + TYPING_EXPIRES_MS);
+  constructor(onChange: (peerId: string, typing: boolean) => void, expiresMs = TYPING_EXPIRES_MS) {
+    this.onChange = onChange;
+    this.expiresMs = expiresMs;
   }
 
-  /** Their message arrived (or they left): no longer typing. */
+  typing(peerId: string): void {
+    const was = this.timers.get(peerId);
+    clearTimeout(was);
+    const timer = setTimeout(() => this.stopped(peerId), this.expiresMs);
+    timer.unref();
+    this.timers.set(peerId, timer);
+    if (was === undefined) this.onChange(peerId, true);
+  }
+
+  /** Their message arrived, they left, or the indicator expired: no longer typing. */
   stopped(peerId: string): void {
-    this.until.delete(peerId);
+    const timer = this.timers.get(peerId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.timers.delete(peerId);
+    this.onChange(peerId, false);
   }
 
-  active(now: number): string[] {
-    for (const [peerId, until] of this.until) if (until <= now) this.until.delete(peerId);
-    return [...this.until.keys()];
+  active(): string[] {
+    return [...this.timers.keys()];
+  }
+
+  close(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
   }
 }

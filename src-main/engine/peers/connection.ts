@@ -8,6 +8,7 @@ import type { ModuleLogger } from '../log.ts';
 import { CHALLENGE_FIELD, EXTENSIONS, OUR_FEATURES, answerFields, negotiate, newChallenge } from '../extensions/negotiation.ts';
 import { FEATURE_FILES } from '../extensions/files.ts';
 import { FEATURE_PIPELINE } from '../extensions/pipeline.ts';
+import { mayUse as receiptsOn } from '../extensions/receipts.ts';
 import { FEATURE_SECURE, securePrologue } from '../extensions/secure.ts';
 import { SecureChannel, SecureChannelError } from '../secure/channel.ts';
 import type { KeyPair } from '../secure/noise.ts';
@@ -386,6 +387,10 @@ export class PeerConnection {
         // Only where both sides negotiated it; from anyone else it is an unknown type.
         if (this.extensions.has(FEATURE_FILES)) this.hooks.message(this, message);
         else this.log.debug(`${this.label}: ignoring ${message.frame.kind} without chatp2p-files`);
+        return;
+      case 'RECEIPTS':
+        if (receiptsOn(this.extensions)) this.hooks.message(this, message);
+        else this.log.debug(`${this.label}: ignoring a ${message.frame.kind} frame without chatp2p-receipts`);
         return;
       case 'UNKNOWN':
         this.log.debug(`${this.label}: ignoring unknown message type ${message.name}`);

@@ -129,6 +129,9 @@ export const HISTORY_SCHEMA: SchemaSpec = {
        expires_at INTEGER NOT NULL,
        PRIMARY KEY (id, direction, peer_id)
      );`,
+    // 8: chatp2p-receipts. The msg_id a DM answers (`reply_to`); a DM the peer read has the state
+    // `read`, which the text column already holds.
+    `ALTER TABLE messages ADD COLUMN reply_to TEXT;`,
   ],
 };
 
@@ -149,9 +152,10 @@ interface Row {
   error: string | null;
   recipients: number | null;
   unverified: number;
+  reply_to: string | null;
 }
 
-const COLUMNS = 'seq, conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients, unverified';
+const COLUMNS = 'seq, conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients, unverified, reply_to';
 // Marks around the matched words in a snippet: characters no typed text carries.
 const MATCH_START = '\u{F0000}';
 const MATCH_END = '\u{F0001}';
@@ -225,8 +229,8 @@ export class SqliteMessageStore implements MessageStore {
     const q = (sql: string) => db.prepare(sql);
     this.stmt = {
       insert: q(
-        `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients, unverified)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients, unverified, reply_to)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       addConversation: q('INSERT OR IGNORE INTO conversations (key) VALUES (?)'),
       update: q('UPDATE messages SET state = ?, attempts = ?, error = ?, recipients = ? WHERE seq = ?'),
@@ -510,6 +514,7 @@ export class SqliteMessageStore implements MessageStore {
           out?.error ?? null,
           out?.recipients ?? null,
           inc?.unverified ? 1 : 0,
+          m.replyTo ?? null,
         ).lastInsertRowid,
       );
       if (!this.known.has(conversation)) {
@@ -529,7 +534,7 @@ export class SqliteMessageStore implements MessageStore {
 }
 
 function toStored(r: Row): StoredMessage {
-  const common = { seq: r.seq, msgId: r.msg_id, kind: r.kind, from: r.sender, to: r.recipient, text: r.text };
+  const common = { seq: r.seq, msgId: r.msg_id, kind: r.kind, from: r.sender, to: r.recipient, text: r.text, ...(r.reply_to === null ? {} : { replyTo: r.reply_to }) };
   if (r.direction === 'out') {
     return {
       direction: 'out',

@@ -4,6 +4,7 @@
 
 import { FILE_FRAMES, parseFileFrame, type FileFrame } from '../extensions/files.ts';
 import { CHALLENGE_FIELD, PROOF_FIELD } from '../extensions/negotiation.ts';
+import { RECEIPT_FRAMES, parseReceiptsFrame, replyToOf, type ReceiptsFrame } from '../extensions/receipts.ts';
 
 // The extension's token, where the benchmarks that speak raw frames look for it.
 export { FEATURE_PIPELINE } from '../extensions/pipeline.ts';
@@ -21,13 +22,15 @@ export type PeerMessage =
   | { type: 'HELLO_REJECT'; reason: string | undefined }
   | { type: 'PING'; msgId: string | undefined }
   | { type: 'PONG'; msgId: string | undefined }
-  | { type: 'SEND'; msgId: string; src: string | undefined; dst: string | undefined; payload: string; requireAck: boolean; timestamp: unknown }
+  | { type: 'SEND'; msgId: string; src: string | undefined; dst: string | undefined; payload: string; requireAck: boolean; timestamp: unknown; replyTo: string | undefined }
   | { type: 'ACK'; msgId: string }
   | { type: 'PUB'; msgId: string | undefined; src: string | undefined; dst: string; payload: string; timestamp: unknown }
   | { type: 'BYE'; msgId: string | undefined; reason: string | undefined }
   | { type: 'BYE_OK'; msgId: string | undefined }
   /** A `chatp2p-files` frame, checked (extensions/files.ts). */
   | { type: 'FILE'; frame: FileFrame }
+  /** A `chatp2p-receipts` frame, checked (extensions/receipts.ts). */
+  | { type: 'RECEIPTS'; frame: ReceiptsFrame }
   | { type: 'UNKNOWN'; name: string };
 
 export type ParseResult = { ok: true; message: PeerMessage } | { ok: false; error: string };
@@ -132,6 +135,8 @@ export function parsePeerMessage(line: string): ParseResult {
           // A peer that asks for no ACK says so; when it does not say, an ACK is harmless.
           requireAck: m.require_ack !== false,
           timestamp: m.timestamp,
+          // chatp2p-receipts: acted on only where that was negotiated (the router's check).
+          replyTo: replyToOf(m),
         },
       };
     case 'PUB': {
@@ -145,6 +150,10 @@ export function parsePeerMessage(line: string): ParseResult {
     case 'BYE_OK':
       return { ok: true, message: { type, msgId } };
     default: {
+      if (RECEIPT_FRAMES.has(type)) {
+        const frame = parseReceiptsFrame(type, m);
+        return typeof frame === 'string' ? fail(frame) : { ok: true, message: { type: 'RECEIPTS', frame } };
+      }
       if (!FILE_FRAMES.has(type)) return { ok: true, message: { type: 'UNKNOWN', name: type.slice(0, 32) } };
       const frame = parseFileFrame(type, m);
       return typeof frame === 'string' ? fail(frame) : { ok: true, message: { type: 'FILE', frame } };
