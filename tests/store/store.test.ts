@@ -102,6 +102,22 @@ describe('history that outlives the app', () => {
     expect(await Promise.race([synced, late])).toBe('synced');
   });
 
+  it('fsyncs a steady flood of commits on its timer, not one fsync after another', async () => {
+    const s = store();
+    // A commit in every event-loop turn for half a second, as a stop-and-wait peer's SENDs come.
+    const until = performance.now() + 500;
+    let commits = 0;
+    while (performance.now() < until) {
+      s.addOutgoing(outgoing('bia@CIC', `flood ${commits++}`), ME);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new Promise<void>((resolve) => s.whenSynced(resolve));
+    // One fsync per SYNC_WITHIN_MS (50 ms) at most, and the last one: a slow machine makes fewer.
+    expect(commits).toBeGreaterThan(100);
+    expect(s.fsyncs).toBeGreaterThan(0);
+    expect(s.fsyncs).toBeLessThanOrEqual(500 / 50 + 2);
+  });
+
   it('leaves every commit in the database file itself on close, none only in the WAL', () => {
     const s = store();
     s.addOutgoing(outgoing('bia@CIC', 'before quitting'), ME);

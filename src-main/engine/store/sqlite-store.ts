@@ -348,6 +348,11 @@ export class SqliteMessageStore implements MessageStore {
     this.batch.whenSynced(callback);
   }
 
+  /** fsyncs of the WAL since the history was opened. */
+  get fsyncs(): number {
+    return this.batch.fsyncs;
+  }
+
   hasIncoming(from: string, msgId: string): boolean {
     return this.stmt.hasIncoming.get(msgId, from) !== undefined;
   }
