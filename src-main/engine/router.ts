@@ -38,8 +38,11 @@ interface Outbox {
   queue: Fifo<Pending>;
   /** DMs that wait for the peer's next connection: it was away, or never ACKed them. */
   parked: Pending[];
-  /** SENDs awaiting their ACK, oldest first, each with its deadline (performance.now() ms). */
-  inflight: Map<string, Pending & { deadline: number }>;
+  /**
+   * SENDs awaiting their ACK, oldest first, each with its deadline (performance.now() ms), which
+   * counts from when the SEND left: `written` is false while it still waits in the connection's queue.
+   */
+  inflight: Map<string, Pending & { deadline: number; written: boolean }>;
   /** One timer per peer, for the oldest deadline: no timer per message. */
   timer: NodeJS.Timeout | undefined;
 }
@@ -182,10 +185,14 @@ export class Router {
       message.state = 'sent';
       message.attempts += 1;
       message.error = undefined;
-      const entry = { ...pending, deadline: performance.now() + this.o.ackTimeoutMs };
+      const entry = { ...pending, deadline: performance.now() + this.o.ackTimeoutMs, written: false };
       box.inflight.set(message.msgId, entry);
       // The ACK is due ackTimeout after the SEND leaves, however long it waited behind a burst of ours.
-      conn.sendEncoded(pending.frame, { awaitAck: message.msgId, onWritten: () => (entry.deadline = performance.now() + this.o.ackTimeoutMs) });
+      const onWritten = () => {
+        entry.written = true;
+        entry.deadline = performance.now() + this.o.ackTimeoutMs;
+      };
+      conn.sendEncoded(pending.frame, { awaitAck: message.msgId, onWritten });
       this.o.log.debug(() => `SEND ${peerId} (${message.msgId}${message.attempts > 1 ? `, attempt ${message.attempts}` : ''}): ${preview(message.text)}`);
       // Not stored: after a restart an unacknowledged SEND is queued again whatever its row says,
       // and one write fewer per message counts at full speed.
@@ -340,6 +347,11 @@ export class Router {
     const retries: Pending[] = [];
     for (const [msgId, entry] of box.inflight) {
       if (entry.deadline > now) break;
+      // Still behind other frames toward a slow reader: its time has not started.
+      if (!entry.written) {
+        entry.deadline = now + this.o.ackTimeoutMs;
+        break;
+      }
       box.inflight.delete(msgId);
       const message = entry.message;
       if (message.attempts > this.o.retryAttempts) {
