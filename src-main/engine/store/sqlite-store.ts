@@ -9,7 +9,7 @@
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { FileTransfer, IncomingMessage, OutgoingMessage } from '../api.ts';
-import { GroupCommit, openDatabase, type SchemaSpec } from './sqlite-file.ts';
+import { GroupCommit, closeDatabase, openDatabase, type SchemaSpec } from './sqlite-file.ts';
 import {
   StoreError,
   conversationOf,
@@ -43,6 +43,8 @@ export const HISTORY_SCHEMA: SchemaSpec = {
   // and its commit and the checkpoints behind it cost about half; rows of a few hundred bytes
   // still fit several to a page.
   pageSize: 1024,
+  // A checkpoint copies many MB and fsyncs the database file: never on the event loop that ACKs.
+  checkpointInWorker: true,
   migrations: [
     // 1: messages, in the order we stored them (`seq`), and how far each conversation was read.
     `CREATE TABLE messages (
@@ -161,8 +163,9 @@ const MATCH_END = '\u{F0001}';
  * FULL (an fsync per commit) is for comparing against, as bench:engine does.
  */
 export function openMessageStore(path: string, onError: (err: Error) => void = () => undefined, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteMessageStore {
-  const spec = options.synchronous === 'FULL' ? { ...HISTORY_SCHEMA, synchronous: 'FULL' as const, syncWithinMs: undefined } : HISTORY_SCHEMA;
-  const durable = spec.syncWithinMs === undefined || path === ':memory:' ? undefined : { withinMs: spec.syncWithinMs, walPath: `${path}-wal` };
+  // FULL is what we did before: exclusive, SQLite's own checkpoints.
+  const spec = options.synchronous === 'FULL' ? { ...HISTORY_SCHEMA, synchronous: 'FULL' as const, syncWithinMs: undefined, checkpointInWorker: false } : HISTORY_SCHEMA;
+  const durable = spec.syncWithinMs === undefined || path === ':memory:' ? undefined : { withinMs: spec.syncWithinMs, path };
   return new SqliteMessageStore(openDatabase(path, spec, StoreError), onError, durable);
 }
 
@@ -209,7 +212,7 @@ export class SqliteMessageStore implements MessageStore {
    */
   private readonly unread = new Map<ConversationKey, number>();
 
-  constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; walPath: string }) {
+  constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; path: string }) {
     this.db = db;
     this.batch = new GroupCommit(
       db,
@@ -348,9 +351,9 @@ export class SqliteMessageStore implements MessageStore {
     this.batch.whenSynced(callback);
   }
 
-  /** fsyncs of the WAL since the history was opened. */
-  get fsyncs(): number {
-    return this.batch.fsyncs;
+  /** fsyncs of the WAL and checkpoints made while open (not the one at close). */
+  get syncStats(): Readonly<GroupCommit['stats']> {
+    return this.batch.stats;
   }
 
   hasIncoming(from: string, msgId: string): boolean {
@@ -490,7 +493,7 @@ export class SqliteMessageStore implements MessageStore {
     if (!this.db.isOpen) return;
     this.indexAll();
     this.batch.sync();
-    this.db.close();
+    closeDatabase(this.db);
   }
 
   private insert(m: StoredMessage): number {
