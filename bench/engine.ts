@@ -506,6 +506,7 @@ async function throughput(rendezvousPort: number) {
         historyLongestCheckpointMs: round(sync.longestCheckpointMs, 2),
         historyCheckpointerPasses: sync.passes,
         historyLongestPassMs: round(sync.longestPassMs, 2),
+        historyLongestIndexStepMs: round(sync.longestIndexStepMs, 2),
       };
       const searchable = stores.get(engines.normal)!.search('quick brown fox', 1).length > 0;
       return { receive, send, windowed, queued, firstLineReader, searchable, background };

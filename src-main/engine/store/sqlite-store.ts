@@ -203,6 +203,7 @@ export class SqliteMessageStore implements MessageStore {
     StatementSync
   >;
   private indexTimer: NodeJS.Timeout | undefined;
+  private longestIndexStepMs = 0;
   /** Conversations known to have their row, so that a message adds one only to a new conversation. */
   private readonly known = new Set<ConversationKey>();
   /**
@@ -310,10 +311,12 @@ export class SqliteMessageStore implements MessageStore {
     this.indexTimer = setTimeout(() => {
       this.indexTimer = undefined;
       if (!this.db.isOpen) return;
+      const started = performance.now();
       if (!this.indexStep()) this.scheduleIndex(0);
       // At once: a transaction left open until the next turn would hold back every ACK due
       // meanwhile, and release them all in one burst.
       this.batch.commit();
+      this.longestIndexStepMs = Math.max(this.longestIndexStepMs, performance.now() - started);
     }, delay);
     this.indexTimer.unref();
   }
@@ -351,9 +354,12 @@ export class SqliteMessageStore implements MessageStore {
     this.batch.whenSynced(callback);
   }
 
-  /** fsyncs of the WAL and checkpoints made while open (not the one at close). */
-  get syncStats(): Readonly<GroupCommit['stats']> {
-    return this.batch.stats;
+  /**
+   * fsyncs of the WAL and checkpoints made while open (not the one at close), and the longest
+   * search-indexing step (it runs on the event loop).
+   */
+  get syncStats(): Readonly<GroupCommit['stats'] & { longestIndexStepMs: number }> {
+    return { ...this.batch.stats, longestIndexStepMs: this.longestIndexStepMs };
   }
 
   hasIncoming(from: string, msgId: string): boolean {
