@@ -222,15 +222,8 @@ export class Router {
       this.o.log.warn(`${frame.type} on ${from}'s connection claims src ${JSON.stringify(frame.src)}: shown as from ${from}`);
     }
     const msgId = frame.msgId ?? randomUUID();
-    if (this.o.store.hasIncoming(from, msgId)) {
-      this.o.counters.duplicates += 1;
-      this.o.log.debug(() => `${frame.type} ${msgId} from ${from} again: ACKed, not shown twice`);
-      this.o.store.whenDurable((err) => err || ack());
-      return;
-    }
     const to = frame.type === 'PUB' ? frame.dst : this.o.localPeerId;
-    this.o.log.debug(() => (frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`));
-    let message: IncomingMessage;
+    let message: IncomingMessage | undefined;
     try {
       message = this.o.store.addIncoming({
         msgId,
@@ -249,10 +242,18 @@ export class Router {
       this.o.log.error(`Cannot store ${frame.type} ${msgId} from ${from}: ${(err as Error).message}`);
       return;
     }
+    if (message === undefined) {
+      this.o.counters.duplicates += 1;
+      this.o.log.debug(() => `${frame.type} ${msgId} from ${from} again: ACKed, not shown twice`);
+      this.o.store.whenDurable((err) => err || ack());
+      return;
+    }
+    this.o.log.debug(() => (frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`));
+    const stored = message;
     this.o.store.whenDurable((err) => {
       if (err) return this.o.log.error(`Cannot store ${frame.type} ${msgId} from ${from}: ${err.message}`);
       ack();
-      this.o.onMessage(message);
+      this.o.onMessage(stored);
     });
   }
 

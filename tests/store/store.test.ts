@@ -160,6 +160,18 @@ describe('history that outlives the app', () => {
     expect(s.syncStats.checkpoints).toBe(0);
   });
 
+  it("stores a peer's msg_id once: the same SEND again, even after reopening, is not a second message", () => {
+    let s = store();
+    const first = incoming('bob@CIC', 'só uma vez');
+    expect(s.addIncoming(first)).toMatchObject({ text: 'só uma vez' });
+    expect(s.addIncoming({ ...first, text: 'again' })).toBeUndefined();
+    // Another peer may use the same msg_id: it is its own message.
+    expect(s.addIncoming({ ...first, from: 'carol@UnB' })).toBeDefined();
+    s = reopen(s);
+    expect(s.addIncoming(first)).toBeUndefined();
+    expect(s.page('dm:bob@CIC', { limit: 10 }).messages.map((m) => m.text)).toEqual(['só uma vez']);
+  });
+
   it('marks a conversation read once, and a new message makes it unread again', () => {
     const s = store();
     s.addIncoming(incoming('bob@CIC', 'um'));
@@ -197,8 +209,8 @@ describe('history that outlives the app', () => {
 
   it('deletes one message straight after storing it, before the search index has caught up', () => {
     const s = store();
-    const kept = s.addIncoming(incoming('bob@CIC', 'fica aqui'));
-    const gone = s.addIncoming(incoming('bob@CIC', 'apaga isto'));
+    const kept = s.addIncoming(incoming('bob@CIC', 'fica aqui'))!;
+    const gone = s.addIncoming(incoming('bob@CIC', 'apaga isto'))!;
     expect(s.deleteMessage('dm:bob@CIC', gone.seq)).toBe(true);
     expect(s.search('apaga', 10)).toEqual([]);
     expect(s.search('fica', 10).map((h) => h.message.seq)).toEqual([kept.seq]);
@@ -249,7 +261,7 @@ describe('search', () => {
 describe('paging', () => {
   it('opens at the latest page, scrolls back, and opens around a message in both directions', () => {
     const s = store();
-    const seqs = Array.from({ length: 25 }, (_, i) => s.addIncoming(incoming('bob@CIC', `m${i}`)).seq);
+    const seqs = Array.from({ length: 25 }, (_, i) => s.addIncoming(incoming('bob@CIC', `m${i}`))!.seq);
     s.addIncoming(incoming('carol@UnB', 'elsewhere'));
     const texts = (p: { messages: { text: string }[] }) => p.messages.map((m) => m.text);
 

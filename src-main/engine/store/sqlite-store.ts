@@ -229,8 +229,9 @@ export class SqliteMessageStore implements MessageStore {
     const q = (sql: string) => db.prepare(sql);
     this.stmt = {
       insert: q(
+        // A duplicate is found by the insert itself (messages_identity): no lookup before each one.
         `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients, unverified)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id, sender) DO NOTHING`,
       ),
       addConversation: q('INSERT OR IGNORE INTO conversations (key) VALUES (?)'),
       update: q('UPDATE messages SET state = ?, attempts = ?, error = ?, recipients = ? WHERE seq = ?'),
@@ -330,7 +331,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   addOutgoing(message: OutgoingMessage, from: string): OutgoingMessage {
-    const stored = { ...message, seq: this.insert({ direction: 'out', ...message, from }) };
+    const seq = this.insert({ direction: 'out', ...message, from });
+    if (seq === undefined) throw new StoreError(`cannot save the message: ${message.msgId} is already stored`);
+    const stored = { ...message, seq };
     // Accepted from the user: on disk before the caller may show it as sent.
     const error = this.batch.commit();
     if (error) throw new StoreError(`cannot save the message: ${error.message}`);
@@ -341,8 +344,9 @@ export class SqliteMessageStore implements MessageStore {
     this.batch.run(() => this.stmt.update.run(message.state, message.attempts, message.error ?? null, message.recipients ?? null, message.seq));
   }
 
-  addIncoming(message: Omit<IncomingMessage, 'seq'>): IncomingMessage {
-    return { ...message, seq: this.insert({ direction: 'in', ...message, seq: 0 }) };
+  addIncoming(message: Omit<IncomingMessage, 'seq'>): IncomingMessage | undefined {
+    const seq = this.insert({ direction: 'in', ...message, seq: 0 });
+    return seq === undefined ? undefined : { ...message, seq };
   }
 
   whenDurable(callback: (err?: Error) => void): void {
@@ -502,13 +506,13 @@ export class SqliteMessageStore implements MessageStore {
     closeDatabase(this.db);
   }
 
-  private insert(m: StoredMessage): number {
+  /** The new message's seq; undefined when its (msg_id, sender) is already stored. */
+  private insert(m: StoredMessage): number | undefined {
     const out = m.direction === 'out' ? m : undefined;
     const inc = m.direction === 'in' ? m : undefined;
     const conversation = conversationOf(m);
     return this.batch.run(() => {
-      const seq = Number(
-        this.stmt.insert.run(
+      const result = this.stmt.insert.run(
           conversation,
           m.msgId,
           m.direction,
@@ -524,8 +528,9 @@ export class SqliteMessageStore implements MessageStore {
           out?.error ?? null,
           out?.recipients ?? null,
           inc?.unverified ? 1 : 0,
-        ).lastInsertRowid,
       );
+      if (Number(result.changes) === 0) return undefined;
+      const seq = Number(result.lastInsertRowid);
       if (!this.known.has(conversation)) {
         this.stmt.addConversation.run(conversation);
         this.known.add(conversation);
