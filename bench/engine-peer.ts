@@ -42,7 +42,7 @@ export type PeerReport =
   | { type: 'listening'; peers: AckPeer[]; firstLine: AckPeer }
   | { type: 'dialed'; open: number; failed: number; firstError: string | undefined; ms: number }
   | { type: 'driven'; latencies: number[]; ms: number; unanswered: number }
-  | { type: 'first-line'; sends: string[]; pubs: number; dropped: number; acked: number; unacked: number };
+  | { type: 'first-line'; sends: string[]; pubs: number; dropped: number; droppedTypes: Record<string, number>; acked: number; unacked: number };
 
 export type PeerCommand =
   | 'stop'
@@ -132,25 +132,35 @@ async function ackServer(): Promise<void> {
 }
 
 /** Reads a socket as a course client that keeps only the first line of each read. */
-function firstLineLines(socket: Socket, onFrame: (message: Frame) => void, onDropped: (lines: number) => void): void {
+function firstLineLines(socket: Socket, onFrame: (message: Frame) => void, onDropped: (line: string) => void): void {
   socket.setNoDelay(true);
   socket.setEncoding('utf8');
   socket.on('error', () => socket.destroy());
   socket.on('data', (chunk: string) => {
     const lines = chunk.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length > 1) onDropped(lines.length - 1);
+    for (const line of lines.slice(1)) onDropped(line);
     try {
       onFrame(JSON.parse(lines[0] ?? 'null') as Frame);
     } catch {
-      onDropped(1);
+      onDropped(lines[0] ?? '');
     }
   });
+}
+
+/** The type of a line the first-line reader dropped, for the report ('?' when it is no frame). */
+function typeOf(line: string): string {
+  try {
+    const type = (JSON.parse(line) as Frame).type;
+    return typeof type === 'string' ? type : '?';
+  } catch {
+    return '?';
+  }
 }
 
 /** The `first-line` peer: what it keeps, what it drops, and its own stop-and-wait SENDs. */
 async function firstLineReader(sockets: Set<Socket>, servers: Server[]) {
   const self = `first-line@${ACK_NAMESPACE}`;
-  const seen = { sends: [] as string[], pubs: 0, dropped: 0, acked: 0, unacked: 0 };
+  const seen = { sends: [] as string[], pubs: 0, dropped: 0, droppedTypes: {} as Record<string, number>, acked: 0, unacked: 0 };
   let current: Socket | undefined;
   let dst = '';
   let awaiting: ((msgId: string) => void) | undefined;
@@ -177,7 +187,11 @@ async function firstLineReader(sockets: Set<Socket>, servers: Server[]) {
           if (answer !== undefined) socket.write(answer);
         }
       },
-      (lines) => (seen.dropped += lines),
+      (line) => {
+        seen.dropped += 1;
+        const type = typeOf(line);
+        seen.droppedTypes[type] = (seen.droppedTypes[type] ?? 0) + 1;
+      },
     );
   });
   server.listen({ host: '127.0.0.1', port: 0 });

@@ -14,6 +14,9 @@
 //   (synchronous FULL, what we did before), so that the trade stays visible.
 // - A first-line reader (keeps only the first line of each read, PROTOCOL.md §4) that echoes our
 //   HELLO as its HELLO_OK: our DMs and PUBs to it while it sends SENDs to us; frames lost must be 0.
+// - Over the throughput phases (not the queued run): the event loop's delay (p99, max) and the
+//   history's background work: fsyncs per second, checkpointer passes (in their thread) and the
+//   checkpoints that still held the event loop (at 256 MB of WAL), with the longest of each.
 // - 1,000 open peers in one engine (bench/engine-memory.ts in a child, raw dialers in another):
 //   RSS after a full GC under 150 MB.
 // - chatp2p-secure (issue #16): window 64 between two of our engines, sealed, against the same
@@ -30,6 +33,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OutgoingMessage } from '../src-main/engine/api.ts';
@@ -430,6 +434,8 @@ async function firstLinePhase(engine: Engine, peerChild: ChildProcess, firstLine
     itsSendsAcked: theirs.acked,
     itsSendsUnacked: theirs.unacked,
     linesDropped: seen.dropped,
+    // Our PINGs after a PUB are meant to be dropped, if anything is: they ask whether it read the PUB.
+    linesDroppedByType: seen.droppedTypes,
     framesLost: seen.dropped + missingDms + (FIRST_LINE_PUBS - seen.pubs) + theirs.unacked,
   };
 }
@@ -458,6 +464,11 @@ async function throughput(rendezvousPort: number) {
       const port = (engine: Engine) => engine.status().listen.port;
       const selfId = (engine: Engine) => engine.status().peerId;
 
+      // The event loop of this process runs the engines: how long it was ever held (a checkpoint
+      // runs on it), and what the history's background fsyncs and checkpoints did meanwhile.
+      const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+      loopDelay.enable();
+      const phaseStarted = performance.now();
       const receive = await alternate('stop-and-wait, they SEND', {
         floor: (ms) => drive(driver, legacy.port, legacy.peerId, ms),
         engine: (ms) => drive(driver, port(engines.normal), selfId(engines.normal), ms),
@@ -478,12 +489,27 @@ async function throughput(rendezvousPort: number) {
         engineFullPerCommit: (ms) => engineClosedLoop(engines.full, pipelined.peerId, PIPELINE_WINDOW, ms),
       });
       await windowClient.close();
+      // Not the queued run: its sendDirect() calls hold the loop by design.
+      loopDelay.disable();
+      const seconds = (performance.now() - phaseStarted) / 1000;
+      const sync = { ...stores.get(engines.normal)!.syncStats };
       log(`window ${PIPELINE_WINDOW}: engine, ${QUEUED_MESSAGES} queued at once`);
       const queued = await engineQueued(engines.normal, pipelined.peerId, QUEUED_MESSAGES);
       await engines.normal.whenIdle();
       const firstLineReader = await firstLinePhase(engines.normal, peerChild, firstLine);
+      const background = {
+        seconds: round(seconds, 1),
+        eventLoopDelayP99Ms: round(loopDelay.percentile(99) / 1e6, 2),
+        eventLoopDelayMaxMs: round(loopDelay.max / 1e6, 2),
+        historyFsyncsPerSecond: round(sync.fsyncs / seconds, 1),
+        historyCheckpointsOnTheEventLoop: sync.checkpoints,
+        historyLongestCheckpointMs: round(sync.longestCheckpointMs, 2),
+        historyCheckpointerPasses: sync.passes,
+        historyLongestPassMs: round(sync.longestPassMs, 2),
+        historyLongestIndexStepMs: round(sync.longestIndexStepMs, 2),
+      };
       const searchable = stores.get(engines.normal)!.search('quick brown fox', 1).length > 0;
-      return { receive, send, windowed, queued, firstLineReader, searchable };
+      return { receive, send, windowed, queued, firstLineReader, searchable, background };
     } finally {
       for (const engine of Object.values(engines)) {
         await engine.stop();
@@ -643,6 +669,7 @@ try {
       queuedOfFloor: round(t.queued.perSecond / t.windowed.floor!.perSecond, 2),
     },
     firstLineReader: t.firstLineReader,
+    background: t.background,
     memory: mem,
     sealedPipelined: Object.fromEntries(Object.entries(sealed).map(([k, r]) => [k, describe(r, 'sendDirectToDelivered')])),
     goals: { ...GOALS, source: 'issue #14; sealedOfUnsealed issue #16' },

@@ -43,8 +43,11 @@ interface Outbox {
   queue: Fifo<Pending>;
   /** DMs that wait for the peer's next connection: it was away, or never ACKed them. */
   parked: Pending[];
-  /** SENDs awaiting their ACK, oldest first, each with its deadline (performance.now() ms). */
-  inflight: Map<string, Pending & { deadline: number }>;
+  /**
+   * SENDs awaiting their ACK, oldest first, each with its deadline (performance.now() ms), which
+   * counts from when the SEND left: `written` is false while it still waits in the connection's queue.
+   */
+  inflight: Map<string, Pending & { deadline: number; written: boolean }>;
   /** One timer per peer, for the oldest deadline: no timer per message. */
   timer: NodeJS.Timeout | undefined;
 }
@@ -187,10 +190,14 @@ export class Router {
       message.state = 'sent';
       message.attempts += 1;
       message.error = undefined;
-      const entry = { ...pending, deadline: performance.now() + this.o.ackTimeoutMs };
+      const entry = { ...pending, deadline: performance.now() + this.o.ackTimeoutMs, written: false };
       box.inflight.set(message.msgId, entry);
       // The ACK is due ackTimeout after the SEND leaves, however long it waited behind a burst of ours.
-      conn.sendEncoded(pending.replyFrame && receiptsOn(conn.extensions) ? pending.replyFrame : pending.frame, { awaitAck: message.msgId, onWritten: () => (entry.deadline = performance.now() + this.o.ackTimeoutMs) });
+      const onWritten = () => {
+        entry.written = true;
+        entry.deadline = performance.now() + this.o.ackTimeoutMs;
+      };
+      conn.sendEncoded(pending.replyFrame && receiptsOn(conn.extensions) ? pending.replyFrame : pending.frame, { awaitAck: message.msgId, onWritten });
       this.o.log.debug(() => `SEND ${peerId} (${message.msgId}${message.attempts > 1 ? `, attempt ${message.attempts}` : ''}): ${preview(message.text)}`);
       // Not stored: after a restart an unacknowledged SEND is queued again whatever its row says,
       // and one write fewer per message counts at full speed.
@@ -220,15 +227,8 @@ export class Router {
       this.o.log.warn(`${frame.type} on ${from}'s connection claims src ${JSON.stringify(frame.src)}: shown as from ${from}`);
     }
     const msgId = frame.msgId ?? randomUUID();
-    if (this.o.store.hasIncoming(from, msgId)) {
-      this.o.counters.duplicates += 1;
-      this.o.log.debug(() => `${frame.type} ${msgId} from ${from} again: ACKed, not shown twice`);
-      this.o.store.whenDurable((err) => err || ack());
-      return;
-    }
     const to = frame.type === 'PUB' ? frame.dst : this.o.localPeerId;
-    this.o.log.debug(() => (frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`));
-    let message: IncomingMessage;
+    let message: IncomingMessage | undefined;
     try {
       message = this.o.store.addIncoming({
         msgId,
@@ -248,10 +248,18 @@ export class Router {
       this.o.log.error(`Cannot store ${frame.type} ${msgId} from ${from}: ${(err as Error).message}`);
       return;
     }
+    if (message === undefined) {
+      this.o.counters.duplicates += 1;
+      this.o.log.debug(() => `${frame.type} ${msgId} from ${from} again: ACKed, not shown twice`);
+      this.o.store.whenDurable((err) => err || ack());
+      return;
+    }
+    this.o.log.debug(() => (frame.type === 'PUB' ? `PUB ${from} -> ${to}: ${preview(frame.payload)}` : `SEND ${from}: ${preview(frame.payload)}`));
+    const stored = message;
     this.o.store.whenDurable((err) => {
       if (err) return this.o.log.error(`Cannot store ${frame.type} ${msgId} from ${from}: ${err.message}`);
       ack();
-      this.o.onMessage(message);
+      this.o.onMessage(stored);
     });
   }
 
@@ -360,6 +368,11 @@ export class Router {
     const retries: Pending[] = [];
     for (const [msgId, entry] of box.inflight) {
       if (entry.deadline > now) break;
+      // Still behind other frames toward a slow reader: its time has not started.
+      if (!entry.written) {
+        entry.deadline = now + this.o.ackTimeoutMs;
+        break;
+      }
       box.inflight.delete(msgId);
       const message = entry.message;
       if (message.attempts > this.o.retryAttempts) {

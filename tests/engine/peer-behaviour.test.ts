@@ -77,6 +77,24 @@ describe('toward course clients that keep only the first line of each read', () 
     expect(t.logs.filter((l) => l.includes('echo@CIC advertises chatp2p-pipeline, chatp2p-files, chatp2p-receipts without the proof'))).toHaveLength(1);
   });
 
+  it('loses no DM, PUB or ACK to a first-line reader slow to read again, PUBs among them', async () => {
+    // It reads again only 80 ms after each read, four times the gap that follows a PUB.
+    const { peer, t } = await engineWithPeer({ peerId: 'busy@CIC', firstLineOnly: true, readEveryMs: 80 });
+    const s = socketOf(peer);
+    const sent = [];
+    for (let i = 0; i < 4; i++) {
+      sent.push(t.engine.sendDirect('busy@CIC', `dm ${i}`));
+      t.engine.publish('*', `pub ${i}`);
+      peer.write(s, { type: 'SEND', msg_id: `its-${i}`, src: 'busy@CIC', dst: 'alice@CIC', payload: `its ${i}`, require_ack: true, ttl: 1 });
+    }
+    await t.engine.whenIdle();
+    await waitFor('every PUB and ACK read', () => peer.of('PUB').length === 4 && peer.of('ACK').length === 4, 15_000);
+    expect(peer.dropped.filter((f) => f.type !== 'PING')).toEqual([]);
+    expect(peer.of('SEND').map((f) => f.payload)).toEqual(['dm 0', 'dm 1', 'dm 2', 'dm 3']);
+    expect(sent.map((m) => t.deliveries.filter((d) => d.msgId === m.msgId).at(-1))).toEqual(sent.map(() => expect.objectContaining({ state: 'delivered', attempts: 1 })));
+    expect(peer.of('ACK').map((f) => f.msg_id)).toEqual(['its-0', 'its-1', 'its-2', 'its-3']);
+  });
+
   it('does not burst a PUB right behind a SEND', async () => {
     const { peer, t } = await engineWithPeer({ peerId: 'legacy@CIC', firstLineOnly: true });
     for (let i = 0; i < 5; i++) {

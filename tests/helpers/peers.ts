@@ -92,6 +92,8 @@ export interface ScriptedPeerOptions {
    * the rest (PROTOCOL.md §4).
    */
   firstLineOnly?: boolean;
+  /** Reads again only this long after each read, as a busy client on a loaded machine does. */
+  readEveryMs?: number;
   /** Answers SEND with ACK (default true); a function decides per frame. */
   ack?: boolean | ((frame: Frame) => boolean);
   /** Answers PING with PONG (default true). */
@@ -113,6 +115,8 @@ export interface ScriptedPeerOptions {
 export class ScriptedPeer {
   readonly options: ScriptedPeerOptions;
   readonly frames: Frame[] = [];
+  /** What a first-line reader threw away: every line after the first of a read. */
+  readonly dropped: Frame[] = [];
   readonly sockets = new Set<Socket>();
   server: Server | undefined;
   port = 0;
@@ -192,20 +196,34 @@ export class ScriptedPeer {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     let buffer = '';
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
+    /** Set while a slow reader is busy: what arrives meanwhile is its next read, all of it at once. */
+    let busy: NodeJS.Timeout | undefined;
+    const read = () => {
+      const nl = buffer.indexOf('\n');
+      if (nl === -1) return;
       let lines: string[];
       if (this.options.firstLineOnly) {
-        const nl = buffer.indexOf('\n');
-        if (nl === -1) return;
         lines = [buffer.slice(0, nl)];
+        for (const rest of buffer.slice(nl + 1).split('\n')) if (rest.trim()) this.dropped.push(JSON.parse(rest) as Frame);
         buffer = '';
       } else {
         lines = buffer.split('\n');
         buffer = lines.pop()!;
       }
       for (const line of lines) if (line.trim()) this.onFrame(socket, JSON.parse(line) as Frame, direction);
+      const pause = this.options.readEveryMs;
+      if (pause !== undefined) {
+        busy = setTimeout(() => {
+          busy = undefined;
+          read();
+        }, pause);
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      if (busy === undefined) read();
     });
+    socket.on('close', () => clearTimeout(busy));
   }
 
   private onFrame(socket: Socket, frame: Frame, direction: 'inbound' | 'outbound'): void {

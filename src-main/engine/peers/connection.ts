@@ -67,7 +67,8 @@ const LEGACY_ANSWER_HOLD_MS = 1000;
 /**
  * Pause after a frame that nothing shows read (a PUB; our ACK when no request of the peer's
  * followed it), toward a peer whose reader keeps only the first line of each socket read
- * (PROTOCOL.md §4): long enough for it to read one frame before the next.
+ * (PROTOCOL.md §4), before the PING that asks whether it did: a probe sent at once would land in
+ * the same read whenever the peer is busy.
  */
 const LEGACY_FRAME_GAP_MS = 20;
 const RTT_SAMPLES = 10;
@@ -137,9 +138,12 @@ export class PeerConnection {
   private coalescedPings = 0;
   /**
    * Toward a legacy peer, our last frame while nothing shows the peer read it: the next one waits.
-   * `read` is the socket read during which it was written.
+   * `read` is the socket read during which it was written. `unproven`: its gap is over and still
+   * nothing showed it read, so a PING goes before the next frame (see flush).
    */
-  private slot: { answer: OutgoingFrame['answer']; reply: boolean; read: number; timer: NodeJS.Timeout } | undefined;
+  private slot: { answer: OutgoingFrame['answer']; reply: boolean; read: number; timer: NodeJS.Timeout | undefined; unproven: boolean } | undefined;
+  /** The msg_id of our PING that asks whether the peer read our last frame. */
+  private probeId: string | undefined;
   /** Socket reads so far: a request that came in a later read than our reply was sent after it arrived. */
   private reads = 0;
   private flushScheduled = false;
@@ -495,12 +499,16 @@ export class PeerConnection {
   }
 
   private onPong(msgId: string | undefined): void {
+    if (msgId !== undefined) this.releaseSlot('PONG', msgId);
+    if (msgId !== undefined && msgId === this.probeId) {
+      this.probeId = undefined;
+      return;
+    }
     const sentAt = msgId === undefined ? undefined : this.pendingPings.get(msgId);
     if (msgId === undefined || sentAt === undefined) {
       this.log.debug(`${this.label}: PONG for no PING of ours`);
       return;
     }
-    this.releaseSlot('PONG', msgId);
     this.pendingPings.delete(msgId);
     this.awaitingPong = false;
     this.missedPongs = 0;
@@ -572,7 +580,11 @@ export class PeerConnection {
   /**
    * Toward a pipelining peer every queued frame goes out at once. Toward any other, one frame at
    * a time: the next waits for evidence that the peer read the last (its answer to our request,
-   * its next request after our reply), or else for a timeout: a short gap when nothing answers.
+   * its next request after our reply). A frame nothing answers (a PUB, a reply no request
+   * followed) gets a short gap and then a PING: its PONG shows the PING was the first line of a
+   * read, so the frame before it was read alone. If the two still met in one read, the PING is
+   * what the peer drops, never a message. A frame that awaits an answer that never comes holds the
+   * line at most LEGACY_ANSWER_HOLD_MS.
    */
   private flush(): void {
     if (this.socket.destroyed || !this.socket.writable) return;
@@ -584,22 +596,42 @@ export class PeerConnection {
       for (const f of frames) f.onWritten?.();
       return;
     }
-    if (this.slot !== undefined) return;
-    const frame = this.urgent.shift() ?? this.normal.shift();
-    if (frame === undefined) return;
-    this.queuedFrameBytes -= frame.bytes.length;
-    if (frame === this.queuedPong) this.queuedPong = undefined;
+    if (this.slot !== undefined && !this.slot.unproven) return;
+    const next = this.urgent[0] ?? this.normal[0];
+    if (next === undefined) return;
+    // A keep-alive PING asks the question itself.
+    if (this.slot?.unproven && next.answer?.type !== 'PONG') {
+      this.probeId = randomUUID();
+      this.writeLegacy({ bytes: encodeFrame({ type: 'PING', msg_id: this.probeId, timestamp: isoNow(this.now()), ttl: 1 }), answer: { type: 'PONG', msgId: this.probeId } });
+      return;
+    }
+    (this.urgent[0] === next ? this.urgent : this.normal).shift();
+    this.queuedFrameBytes -= next.bytes.length;
+    if (next === this.queuedPong) this.queuedPong = undefined;
+    this.writeLegacy(next);
+    next.onWritten?.();
+  }
+
+  /** Writes one frame toward a legacy peer, which holds the line until the peer shows it read it. */
+  private writeLegacy(frame: OutgoingFrame): void {
+    if (this.slot?.timer !== undefined) clearTimeout(this.slot.timer);
     this.write(frame.bytes);
-    frame.onWritten?.();
-    const timer = setTimeout(
-      () => {
-        this.slot = undefined;
-        this.flush();
-      },
-      // Never hold longer than half a PING period, so that keep-alive PINGs still go out on time.
-      frame.answer ? Math.min(LEGACY_ANSWER_HOLD_MS, this.timers.pingIntervalMs / 2) : LEGACY_FRAME_GAP_MS,
-    );
-    this.slot = { answer: frame.answer, reply: frame.reply ?? false, read: this.reads, timer };
+    const slot = { answer: frame.answer, reply: frame.reply ?? false, read: this.reads, timer: undefined as NodeJS.Timeout | undefined, unproven: false };
+    slot.timer = frame.answer
+      ? // Never hold longer than half a PING period, so that keep-alive PINGs still go out on time.
+        setTimeout(() => this.freeLine(), Math.min(LEGACY_ANSWER_HOLD_MS, this.timers.pingIntervalMs / 2))
+      : setTimeout(() => {
+          slot.timer = undefined;
+          slot.unproven = true;
+          this.flush();
+        }, LEGACY_FRAME_GAP_MS);
+    this.slot = slot;
+  }
+
+  private freeLine(): void {
+    if (this.slot?.timer !== undefined) clearTimeout(this.slot.timer);
+    this.slot = undefined;
+    this.flush();
   }
 
   /**
@@ -610,17 +642,13 @@ export class PeerConnection {
   private peerRequested(): void {
     const slot = this.slot;
     if (slot === undefined || !slot.reply || slot.read >= this.reads) return;
-    clearTimeout(slot.timer);
-    this.slot = undefined;
-    this.flush();
+    this.freeLine();
   }
 
   private releaseSlot(type: 'ACK' | 'PONG', msgId: string): void {
     const answer = this.slot?.answer;
     if (answer === undefined || answer.type !== type || answer.msgId !== msgId) return;
-    clearTimeout(this.slot!.timer);
-    this.slot = undefined;
-    this.flush();
+    this.freeLine();
   }
 
   private finish(info: Omit<CloseInfo, 'wasOpen'>): void {
@@ -629,7 +657,7 @@ export class PeerConnection {
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
     clearInterval(this.pingTimer);
-    if (this.slot) clearTimeout(this.slot.timer);
+    if (this.slot?.timer !== undefined) clearTimeout(this.slot.timer);
     this.urgent.length = 0;
     this.normal.length = 0;
     this.queuedFrameBytes = 0;

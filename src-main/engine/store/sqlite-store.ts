@@ -9,7 +9,7 @@
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { FileTransfer, IncomingMessage, OutgoingMessage } from '../api.ts';
-import { GroupCommit, openDatabase, type SchemaSpec } from './sqlite-file.ts';
+import { GroupCommit, closeDatabase, openDatabase, type SchemaSpec } from './sqlite-file.ts';
 import {
   StoreError,
   conversationOf,
@@ -43,6 +43,8 @@ export const HISTORY_SCHEMA: SchemaSpec = {
   // and its commit and the checkpoints behind it cost about half; rows of a few hundred bytes
   // still fit several to a page.
   pageSize: 1024,
+  // A checkpoint copies many MB and fsyncs the database file: never on the event loop that ACKs.
+  checkpointInWorker: true,
   migrations: [
     // 1: messages, in the order we stored them (`seq`), and how far each conversation was read.
     `CREATE TABLE messages (
@@ -165,8 +167,9 @@ const MATCH_END = '\u{F0001}';
  * FULL (an fsync per commit) is for comparing against, as bench:engine does.
  */
 export function openMessageStore(path: string, onError: (err: Error) => void = () => undefined, options: { synchronous?: 'FULL' | 'NORMAL' } = {}): SqliteMessageStore {
-  const spec = options.synchronous === 'FULL' ? { ...HISTORY_SCHEMA, synchronous: 'FULL' as const, syncWithinMs: undefined } : HISTORY_SCHEMA;
-  const durable = spec.syncWithinMs === undefined || path === ':memory:' ? undefined : { withinMs: spec.syncWithinMs, walPath: `${path}-wal` };
+  // FULL is what we did before: exclusive, SQLite's own checkpoints.
+  const spec = options.synchronous === 'FULL' ? { ...HISTORY_SCHEMA, synchronous: 'FULL' as const, syncWithinMs: undefined, checkpointInWorker: false } : HISTORY_SCHEMA;
+  const durable = spec.syncWithinMs === undefined || path === ':memory:' ? undefined : { withinMs: spec.syncWithinMs, path };
   return new SqliteMessageStore(openDatabase(path, spec, StoreError), onError, durable);
 }
 
@@ -204,6 +207,7 @@ export class SqliteMessageStore implements MessageStore {
     StatementSync
   >;
   private indexTimer: NodeJS.Timeout | undefined;
+  private longestIndexStepMs = 0;
   /** Conversations known to have their row, so that a message adds one only to a new conversation. */
   private readonly known = new Set<ConversationKey>();
   /**
@@ -213,7 +217,7 @@ export class SqliteMessageStore implements MessageStore {
    */
   private readonly unread = new Map<ConversationKey, number>();
 
-  constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; walPath: string }) {
+  constructor(db: DatabaseSync, onError: (err: Error) => void, durable?: { withinMs: number; path: string }) {
     this.db = db;
     this.batch = new GroupCommit(
       db,
@@ -229,8 +233,9 @@ export class SqliteMessageStore implements MessageStore {
     const q = (sql: string) => db.prepare(sql);
     this.stmt = {
       insert: q(
+        // A duplicate is found by the insert itself (messages_identity): no lookup before each one.
         `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, sent_at, claimed_src, state, attempts, error, recipients, unverified, reply_to)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id, sender) DO NOTHING`,
       ),
       addConversation: q('INSERT OR IGNORE INTO conversations (key) VALUES (?)'),
       update: q('UPDATE messages SET state = ?, attempts = ?, error = ?, recipients = ? WHERE seq = ?'),
@@ -311,10 +316,12 @@ export class SqliteMessageStore implements MessageStore {
     this.indexTimer = setTimeout(() => {
       this.indexTimer = undefined;
       if (!this.db.isOpen) return;
+      const started = performance.now();
       if (!this.indexStep()) this.scheduleIndex(0);
       // At once: a transaction left open until the next turn would hold back every ACK due
       // meanwhile, and release them all in one burst.
       this.batch.commit();
+      this.longestIndexStepMs = Math.max(this.longestIndexStepMs, performance.now() - started);
     }, delay);
     this.indexTimer.unref();
   }
@@ -328,7 +335,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   addOutgoing(message: OutgoingMessage, from: string): OutgoingMessage {
-    const stored = { ...message, seq: this.insert({ direction: 'out', ...message, from }) };
+    const seq = this.insert({ direction: 'out', ...message, from });
+    if (seq === undefined) throw new StoreError(`cannot save the message: ${message.msgId} is already stored`);
+    const stored = { ...message, seq };
     // Accepted from the user: on disk before the caller may show it as sent.
     const error = this.batch.commit();
     if (error) throw new StoreError(`cannot save the message: ${error.message}`);
@@ -339,8 +348,9 @@ export class SqliteMessageStore implements MessageStore {
     this.batch.run(() => this.stmt.update.run(message.state, message.attempts, message.error ?? null, message.recipients ?? null, message.seq));
   }
 
-  addIncoming(message: Omit<IncomingMessage, 'seq'>): IncomingMessage {
-    return { ...message, seq: this.insert({ direction: 'in', ...message, seq: 0 }) };
+  addIncoming(message: Omit<IncomingMessage, 'seq'>): IncomingMessage | undefined {
+    const seq = this.insert({ direction: 'in', ...message, seq: 0 });
+    return seq === undefined ? undefined : { ...message, seq };
   }
 
   whenDurable(callback: (err?: Error) => void): void {
@@ -350,6 +360,14 @@ export class SqliteMessageStore implements MessageStore {
   /** Runs `callback` once everything committed so far is fsynced (survives a power loss). */
   whenSynced(callback: () => void): void {
     this.batch.whenSynced(callback);
+  }
+
+  /**
+   * fsyncs of the WAL and checkpoints made while open (not the one at close), and the longest
+   * search-indexing step (it runs on the event loop).
+   */
+  get syncStats(): Readonly<GroupCommit['stats'] & { longestIndexStepMs: number }> {
+    return { ...this.batch.stats, longestIndexStepMs: this.longestIndexStepMs };
   }
 
   hasIncoming(from: string, msgId: string): boolean {
@@ -489,34 +507,35 @@ export class SqliteMessageStore implements MessageStore {
     if (!this.db.isOpen) return;
     this.indexAll();
     this.batch.sync();
-    this.db.close();
+    closeDatabase(this.db);
   }
 
-  private insert(m: StoredMessage): number {
+  /** The new message's seq; undefined when its (msg_id, sender) is already stored. */
+  private insert(m: StoredMessage): number | undefined {
     const out = m.direction === 'out' ? m : undefined;
     const inc = m.direction === 'in' ? m : undefined;
     const conversation = conversationOf(m);
     return this.batch.run(() => {
-      const seq = Number(
-        this.stmt.insert.run(
-          conversation,
-          m.msgId,
-          m.direction,
-          m.kind,
-          m.from,
-          m.to,
-          m.text,
-          out ? out.createdAt : inc!.receivedAt,
-          inc?.sentAt ?? null,
-          inc?.claimedSrc ?? null,
-          out?.state ?? null,
-          out?.attempts ?? 0,
-          out?.error ?? null,
-          out?.recipients ?? null,
-          inc?.unverified ? 1 : 0,
-          m.replyTo ?? null,
-        ).lastInsertRowid,
+      const result = this.stmt.insert.run(
+        conversation,
+        m.msgId,
+        m.direction,
+        m.kind,
+        m.from,
+        m.to,
+        m.text,
+        out ? out.createdAt : inc!.receivedAt,
+        inc?.sentAt ?? null,
+        inc?.claimedSrc ?? null,
+        out?.state ?? null,
+        out?.attempts ?? 0,
+        out?.error ?? null,
+        out?.recipients ?? null,
+        inc?.unverified ? 1 : 0,
+        m.replyTo ?? null,
       );
+      if (Number(result.changes) === 0) return undefined;
+      const seq = Number(result.lastInsertRowid);
       if (!this.known.has(conversation)) {
         this.stmt.addConversation.run(conversation);
         this.known.add(conversation);

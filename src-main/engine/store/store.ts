@@ -74,8 +74,11 @@ export interface MessageStore {
   addOutgoing(message: OutgoingMessage, from: string): OutgoingMessage;
   /** A delivery change; written with the next commit. */
   updateOutgoing(message: OutgoingMessage): void;
-  /** A received message, committed with the next batch: ACK it only after `whenDurable`. */
-  addIncoming(message: Omit<IncomingMessage, 'seq'>): IncomingMessage;
+  /**
+   * A received message, committed with the next batch: ACK it only after `whenDurable`. Undefined
+   * when this peer's msg_id is already stored (a retry, maybe from before a restart).
+   */
+  addIncoming(message: Omit<IncomingMessage, 'seq'>): IncomingMessage | undefined;
   /** Runs `callback` once everything written so far is committed, with the error if that failed. */
   whenDurable(callback: (err?: Error) => void): void;
   /** Whether this peer's msg_id was already received, in this run or an earlier one. */
