@@ -12,7 +12,7 @@ import { createReadStream, existsSync, mkdirSync, openSync, closeSync, statSync 
 import { open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import mime from 'mime-types';
-import { EngineCommandError, type FileTransfer, type TransferState } from '../api.ts';
+import { EngineCommandError, OVER_MAX_SIZE, type FileTransfer, type TransferState } from '../api.ts';
 import type { ModuleLogger } from '../log.ts';
 import type { PeerConnection } from '../peers/connection.ts';
 import type { MessageStore } from '../store/store.ts';
@@ -94,6 +94,11 @@ export class FileTransfers {
 
   constructor(options: FileTransfersOptions) {
     this.o = options;
+  }
+
+  /** New settings from the user: offers that come and accepts made from now on follow them. */
+  configure(config: Partial<FilesConfig>): void {
+    Object.assign(this.o.config, config);
   }
 
   /** Loads what an earlier run left; returns the peers that unfinished transfers wait for. */
@@ -416,7 +421,7 @@ export class FileTransfers {
     const live = this.add(t);
     const refusal =
       offer.size > this.o.config.maxBytes
-        ? `over the maximum size (${formatSize(this.o.config.maxBytes)})`
+        ? `${OVER_MAX_SIZE} (${formatSize(this.o.config.maxBytes)})`
         : pending >= MAX_PENDING_OFFERS
           ? `too many offers waiting (${MAX_PENDING_OFFERS})`
           : undefined;
