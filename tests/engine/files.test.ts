@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { FileTransfer } from '../../src-main/engine/api.ts';
+import { encodeFileChunk } from '../../src-main/engine/extensions/files.ts';
 import { openMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
+import { encodeFrame } from '../../src-main/engine/wire/framing.ts';
 import { CuttingProxy } from '../helpers/hostile.ts';
 import { nextEvent, startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
 import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
@@ -57,6 +59,13 @@ function transfersOf(t: TestEngine): FileTransfer[] {
 
 const open = (t: TestEngine, peerId: string) => t.peer(peerId)?.state === 'open';
 const files = (downloads: string) => ({ files: { downloadDir: downloads, offerTtlMs: 60_000 } });
+
+it('a FILE_CHUNK line written straight into bytes is the JSON line encodeFrame writes', () => {
+  for (const size of [1, 2, 3, 22 * 1024]) {
+    const data = randomFillSync(Buffer.alloc(size));
+    expect(encodeFileChunk('f_1-x', 123_456_789, data)).toEqual(encodeFrame({ type: 'FILE_CHUNK', file_id: 'f_1-x', offset: 123_456_789, data: data.toString('base64'), ttl: 1 }));
+  }
+});
 
 it('moves a 200 MB file, verified, while DMs keep being delivered, and memory stays flat', async () => {
   const source = join(dir, 'big.bin');

@@ -16,7 +16,7 @@ import { EngineCommandError, OVER_MAX_SIZE, type FileTransfer, type TransferStat
 import type { ModuleLogger } from '../log.ts';
 import type { PeerConnection } from '../peers/connection.ts';
 import type { MessageStore } from '../store/store.ts';
-import { CHUNK_BYTES, FEATURE_FILES, formatSize, numberedName, safeFileName, type FileFrame } from './files.ts';
+import { CHUNK_BYTES, FEATURE_FILES, encodeFileChunk, formatSize, numberedName, safeFileName, type FileFrame } from './files.ts';
 
 export interface FilesConfig {
   /** Where accepted files go unless the user picks a folder. */
@@ -34,7 +34,7 @@ const WRITE_CHUNKS = 8;
 /** Bytes read from the file at once: a whole number of chunks. */
 const READ_BYTES = WRITE_CHUNKS * CHUNK_BYTES;
 /** Bytes sent to one peer and not yet acknowledged, over all its transfers. */
-export const WINDOW_BYTES = 8 * READ_BYTES;
+export const WINDOW_BYTES = 24 * READ_BYTES;
 /** Offers from one peer waiting for an answer; more are declined. */
 const MAX_PENDING_OFFERS = 32;
 const PROGRESS_EVERY_MS = 250;
@@ -371,7 +371,7 @@ export class FileTransfers {
         if (live.sending !== s || s.conn.state !== 'open') break;
         if (bytesRead !== length) throw new Error('it got shorter since it was offered');
         for (let at = 0; at < length; at += CHUNK_BYTES) {
-          s.conn.send({ type: 'FILE_CHUNK', file_id: t.id, offset: s.next + at, data: block.subarray(at, at + CHUNK_BYTES).toString('base64'), ttl: 1 });
+          s.conn.sendEncoded(encodeFileChunk(t.id, s.next + at, block.subarray(at, at + CHUNK_BYTES)));
         }
         s.next += length;
       }

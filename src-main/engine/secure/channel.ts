@@ -52,7 +52,7 @@ export class SecureChannel {
    */
   read(line: string, onLine: (line: Buffer) => void): Buffer | undefined {
     if (this.transport === undefined) return this.onNoise(field(line, 'NOISE', 'msg'));
-    this.open(field(line, 'SEALED', 'box'), onLine);
+    this.open(sealedBox(line) ?? field(line, 'SEALED', 'box'), onLine);
     return undefined;
   }
 
@@ -78,7 +78,12 @@ export class SecureChannel {
     const lines: Buffer[] = [];
     for (let at = 0; at < bytes.length; at += MAX_BOX_PLAINTEXT) {
       const box = send.encryptWithAd(NO_AD, bytes.subarray(at, at + MAX_BOX_PLAINTEXT));
-      lines.push(Buffer.from(`{"type":"SEALED","box":"${Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64')}"}\n`));
+      const base64 = Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64');
+      const line = Buffer.allocUnsafe(SEALED_HEAD.length + base64.length + SEALED_TAIL.length);
+      // ASCII all through: copied as it is, not scanned as UTF-8 (every file chunk passes here).
+      const end = line.write(SEALED_HEAD, 0, 'latin1') + line.write(base64, SEALED_HEAD.length, 'latin1');
+      line.write(SEALED_TAIL, end, 'latin1');
+      lines.push(line);
     }
     return lines.length === 1 ? lines[0]! : Buffer.concat(lines);
   }
@@ -100,6 +105,16 @@ export class SecureChannel {
   private noiseFrame(message: Uint8Array): Buffer {
     return encodeFrame({ type: 'NOISE', msg: Buffer.from(message).toString('base64') });
   }
+}
+
+const SEALED_HEAD = '{"type":"SEALED","box":"';
+const SEALED_TAIL = '"}\n';
+
+/** The box of a SEALED line in the exact form `seal` writes, without a JSON parse; undefined for any other form. */
+function sealedBox(line: string): string | undefined {
+  if (!line.startsWith(SEALED_HEAD) || !line.endsWith('"}')) return undefined;
+  const box = line.slice(SEALED_HEAD.length, -2);
+  return box.includes('"') || box.includes('\\') ? undefined : box;
 }
 
 /** The one field of a NOISE or SEALED frame; anything else has no place at that point. */
