@@ -182,6 +182,41 @@ it('resumes after the receiver restarts mid-transfer, from its history file', as
   expect(bob.engine.transfers().find((t) => t.id === id)).toMatchObject({ state: 'complete', path: join(downloads, 'talk.mp4') });
 }, 60_000);
 
+it('resumes after the sender restarts mid-transfer, from its history file, at the offset the receiver verified', async () => {
+  const source = join(dir, 'lecture.mkv');
+  const size = 48 * 2 ** 20;
+  const sha256 = randomFile(source, size);
+  const downloads = join(dir, 'downloads');
+  const historyPath = join(dir, 'alice.sqlite');
+  let store = openMessageStore(historyPath);
+  let alice = await startEngine(rdv.port, 'alice', 'CIC', {}, store);
+  const bob = await startEngine(rdv.port, 'bob', 'CIC', files(downloads));
+  await waitFor('connected', () => open(alice, 'bob@CIC'));
+  const offered = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered');
+  const ours = await alice.engine.sendFile('bob@CIC', source);
+  bob.engine.acceptFile((await offered).id);
+  await nextEvent(alice.engine, 'transfer', (t) => t.id === ours.id && t.offset >= size / 3, 30_000);
+  await alice.engine.stop();
+  store.close();
+  const verified = bob.engine.transfers().find((t) => t.id === ours.id)!;
+  expect(verified).toMatchObject({ state: 'transferring' });
+  expect(verified.offset).toBeGreaterThanOrEqual(size / 3);
+
+  store = openMessageStore(historyPath);
+  cleanup.push(() => store.close());
+  expect(store.transfers().find((t) => t.id === ours.id)).toMatchObject({ state: 'transferring', direction: 'out', path: source });
+  const seen = transfersOf(bob);
+  alice = await startEngine(rdv.port, 'alice', 'CIC', {}, store);
+  await nextEvent(alice.engine, 'transfer', (t) => t.id === ours.id && t.state === 'complete', 30_000);
+  // The new run went on from where the receiver stood, not from zero.
+  const resumed = alice.logs.filter((l) => l.includes('Resuming lecture.mkv to bob@CIC at'));
+  expect(resumed).toHaveLength(1);
+  expect(resumed[0]).not.toContain('at 0 B');
+  expect(seen.every((t) => t.offset >= verified.offset)).toBe(true);
+  expect(await sha256Of(join(downloads, 'lecture.mkv'))).toBe(sha256);
+  expect(readdirSync(downloads)).toEqual(['lecture.mkv']);
+}, 60_000);
+
 it('tells the sender about a decline, an offer nobody answers, and a cancel from the receiver', async () => {
   const downloads = join(dir, 'downloads');
   const alice = await startEngine(rdv.port, 'alice', 'CIC', { files: { offerTtlMs: 400 } });
