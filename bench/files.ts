@@ -1,11 +1,12 @@
-// `npm run bench:files [-- --mb N]`: a file (1 GB by default) between two engines on loopback over
-// chatp2p-files, unsealed and then sealed (both engines with an identity key: a chatp2p-secure
-// session), each against a floor measured just before it in the same run: a minimal Node pair
+// `npm run bench:files [-- --mb N --rounds R]`: a file (1 GB by default) between two engines on
+// loopback over chatp2p-files, unsealed and then sealed (both engines with an identity key: a
+// chatp2p-secure session), each against a floor measured in the same run: a minimal Node pair
 // doing only what a verified transfer cannot avoid (read the file, send it over one TCP
-// connection, write it, SHA-256 it on both sides). Each run's output is deleted before the next,
-// so that none pays for the page cache writing back another's file. Prints JSON: the rates, their
-// ratios against the goals, the chat p50/p99 ACK latency of DMs sent every 10 ms during each
-// transfer, and the peak RSS growth.
+// connection, write it, SHA-256 it on both sides). R rounds (3 by default) of floor then ours,
+// the fastest of each compared; each run's output is deleted before the next, so that none pays
+// for the page cache writing back another's file. Prints JSON: the rates, their ratios against
+// the goals, the chat p50/p99 ACK latency of DMs sent every 10 ms during each transfer, and the
+// peak RSS growth.
 
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
@@ -20,8 +21,9 @@ import { Logger, streamSink } from '../src-main/engine/log.ts';
 import { generateKeyPair } from '../src-main/engine/secure/noise.ts';
 import { startRendezvousServer } from '../src-main/rendezvous-server/server.ts';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '1024' } } });
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '3' } } });
 const bytes = Number(values.mb) * 2 ** 20;
+const rounds = Number(values.rounds);
 const GOALS = { unsealed: 0.5, sealed: 0.3 };
 const CHAT_EVERY_MS = 10;
 
@@ -34,23 +36,32 @@ try {
   closeSync(fd);
 
   const mbps = (ms: number) => Math.round((bytes / 2 ** 20 / (ms / 1000)) * 10) / 10;
-  const result: Record<string, unknown> = { bench: 'files', sizeMB: bytes / 2 ** 20 };
+  const result: Record<string, unknown> = { bench: 'files', sizeMB: bytes / 2 ** 20, rounds };
   for (const mode of ['unsealed', 'sealed'] as const) {
-    const floor = await floorPair(source, join(dir, 'floor.bin'));
-    rmSync(join(dir, 'floor.bin'));
-    const ours = await enginePair(source, join(dir, 'downloads'), mode === 'sealed');
-    rmSync(join(dir, 'downloads'), { recursive: true });
-    const ratio = Math.round((floor.ms / ours.ms) * 100) / 100;
+    // Rounds of floor-then-ours: other work on the machine only ever adds time, so each side's
+    // fastest round is the one least disturbed.
+    const floors: number[] = [];
+    const runs: Awaited<ReturnType<typeof enginePair>>[] = [];
+    for (let round = 0; round < rounds; round++) {
+      floors.push((await floorPair(source, join(dir, 'floor.bin'))).ms);
+      rmSync(join(dir, 'floor.bin'));
+      runs.push(await enginePair(source, join(dir, 'downloads'), mode === 'sealed'));
+      rmSync(join(dir, 'downloads'), { recursive: true });
+    }
+    const floor = Math.min(...floors);
+    const ours = runs.reduce((best, run) => (run.ms < best.ms ? run : best));
+    const ratio = Math.round((floor / ours.ms) * 100) / 100;
     result[mode] = {
       ms: Math.round(ours.ms),
       MBps: mbps(ours.ms),
-      floor: { ms: Math.round(floor.ms), MBps: mbps(floor.ms) },
+      floor: { ms: Math.round(floor), MBps: mbps(floor) },
       ratioToFloor: ratio,
       goal: GOALS[mode],
       met: ratio >= GOALS[mode],
+      ratioEachRound: runs.map((run, i) => Math.round((floors[i]! / run.ms) * 100) / 100),
       security: ours.security,
       chatDuringTransfer: ours.chat,
-      rssPeakGrowthMB: ours.rssGrowthMB,
+      rssPeakGrowthMB: Math.max(...runs.map((run) => run.rssGrowthMB)),
     };
   }
   console.log(JSON.stringify(result, null, 2));

@@ -34,7 +34,7 @@ const WRITE_CHUNKS = 8;
 /** Bytes read from the file at once: a whole number of chunks. */
 const READ_BYTES = WRITE_CHUNKS * CHUNK_BYTES;
 /** Bytes sent to one peer and not yet acknowledged, over all its transfers. */
-export const WINDOW_BYTES = 24 * READ_BYTES;
+export const WINDOW_BYTES = 8 * READ_BYTES;
 /** Offers from one peer waiting for an answer; more are declined. */
 const MAX_PENDING_OFFERS = 32;
 const PROGRESS_EVERY_MS = 250;
@@ -52,7 +52,7 @@ interface Sending {
 interface Receiving {
   file: FileHandle;
   hash: Hash;
-  /** Bytes written and hashed. */
+  /** Bytes written (and hashed): what FILE_ACK says. */
   written: number;
   /** Bytes received in order (written + buffered). */
   expected: number;
@@ -518,17 +518,25 @@ export class FileTransfers {
     if (r.bufferedBytes >= READ_BYTES || end === t.size) this.write(live, r);
   }
 
+  /**
+   * One block to the `.part`: hashed now (blocks come in order), written in the thread pool beside
+   * the blocks before it, and acknowledged in order once it and every block before it are on disk.
+   */
   private write(live: Live, r: Receiving): void {
     const data = r.buffered.length === 1 ? r.buffered[0]! : Buffer.concat(r.buffered);
+    const at = r.expected - r.bufferedBytes;
     r.buffered = [];
     r.bufferedBytes = 0;
     const t = live.t;
+    r.hash.update(data);
+    const written = r.file.write(data, 0, data.length, at);
+    // Awaited in the chain below; until then a failure must not count as unhandled.
+    written.catch(() => undefined);
     r.writing = r.writing
       .then(async () => {
+        await written;
         if (live.receiving !== r || this.closed) return;
-        await r.file.write(data, 0, data.length, r.written);
-        r.hash.update(data);
-        r.written += data.length;
+        r.written = at + data.length;
         t.offset = r.written;
         this.progress(live);
         this.frame(t.peerId, { type: 'FILE_ACK', file_id: t.id, offset: r.written });

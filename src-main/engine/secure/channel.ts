@@ -14,8 +14,9 @@ import { HandshakeState, NoiseError, type KeyPair, type Transport } from './nois
  * stay under the 32768-byte line limit.
  */
 export const MAX_BOX_PLAINTEXT = 24_000;
+const TAG_BYTES = 16;
 /** The longest base64 a NOISE or SEALED frame may hold: a bigger one is not ours. */
-const MAX_BASE64 = Math.ceil((MAX_BOX_PLAINTEXT + 16) / 3) * 4;
+const MAX_BASE64 = Math.ceil((MAX_BOX_PLAINTEXT + TAG_BYTES) / 3) * 4;
 const NO_AD = new Uint8Array(0);
 
 /** The peer broke the secure channel: a frame that does not open, or one that has no place here. */
@@ -72,20 +73,23 @@ export class SecureChannel {
     }
   }
 
-  /** Our frames as SEALED lines, ready for the socket. */
+  /** Our frames as SEALED lines, ready for the socket, written straight into one buffer. */
   seal(bytes: Buffer): Buffer {
     const send = this.transport!.send;
-    const lines: Buffer[] = [];
-    for (let at = 0; at < bytes.length; at += MAX_BOX_PLAINTEXT) {
-      const box = send.encryptWithAd(NO_AD, bytes.subarray(at, at + MAX_BOX_PLAINTEXT));
-      const base64 = Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64');
-      const line = Buffer.allocUnsafe(SEALED_HEAD.length + base64.length + SEALED_TAIL.length);
+    const boxes = Math.ceil(bytes.length / MAX_BOX_PLAINTEXT);
+    const base64Length = (plain: number) => Math.ceil((plain + TAG_BYTES) / 3) * 4;
+    const last = bytes.length - (boxes - 1) * MAX_BOX_PLAINTEXT;
+    if (boxes === 0) return Buffer.alloc(0);
+    const out = Buffer.allocUnsafe(boxes * (SEALED_HEAD.length + SEALED_TAIL.length) + (boxes - 1) * base64Length(MAX_BOX_PLAINTEXT) + base64Length(last));
+    let end = 0;
+    for (let i = 0; i < boxes; i++) {
+      const box = send.encryptWithAd(NO_AD, bytes.subarray(i * MAX_BOX_PLAINTEXT, (i + 1) * MAX_BOX_PLAINTEXT));
       // ASCII all through: copied as it is, not scanned as UTF-8 (every file chunk passes here).
-      const end = line.write(SEALED_HEAD, 0, 'latin1') + line.write(base64, SEALED_HEAD.length, 'latin1');
-      line.write(SEALED_TAIL, end, 'latin1');
-      lines.push(line);
+      end += out.write(SEALED_HEAD, end, 'latin1');
+      end += out.write(Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64'), end, 'latin1');
+      end += out.write(SEALED_TAIL, end, 'latin1');
     }
-    return lines.length === 1 ? lines[0]! : Buffer.concat(lines);
+    return out;
   }
 
   /** Opens one box: one that does not is altered, replayed, reordered or not from the peer. */

@@ -61,7 +61,10 @@ export const AEADS: Record<'node:crypto' | '@noble', Aead> = {
       const decipher = createDecipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAGLEN });
       decipher.setAAD(ad, { plaintextLength: body });
       decipher.setAuthTag(ciphertext.subarray(body));
-      return Buffer.concat([decipher.update(ciphertext.subarray(0, body)), decipher.final()]);
+      const plaintext = decipher.update(ciphertext.subarray(0, body));
+      // A stream cipher: final() adds no byte, it checks the tag (and throws when it does not match).
+      decipher.final();
+      return plaintext;
     },
   },
   '@noble': {
