@@ -523,20 +523,24 @@ export class FileTransfers {
    * the blocks before it, and acknowledged in order once it and every block before it are on disk.
    */
   private write(live: Live, r: Receiving): void {
-    const data = r.buffered.length === 1 ? r.buffered[0]! : Buffer.concat(r.buffered);
-    const at = r.expected - r.bufferedBytes;
+    const chunks = r.buffered;
+    const length = r.bufferedBytes;
+    const at = r.expected - length;
     r.buffered = [];
     r.bufferedBytes = 0;
     const t = live.t;
-    r.hash.update(data);
-    const written = r.file.write(data, 0, data.length, at);
+    for (const chunk of chunks) r.hash.update(chunk);
+    // One system call for the block, without copying its chunks together first.
+    const written = r.file.writev(chunks, at).then(({ bytesWritten }) => {
+      if (bytesWritten !== length) throw new Error(`only ${bytesWritten} of ${length} bytes written`);
+    });
     // Awaited in the chain below; until then a failure must not count as unhandled.
     written.catch(() => undefined);
     r.writing = r.writing
       .then(async () => {
         await written;
         if (live.receiving !== r || this.closed) return;
-        r.written = at + data.length;
+        r.written = at + length;
         t.offset = r.written;
         this.progress(live);
         this.frame(t.peerId, { type: 'FILE_ACK', file_id: t.id, offset: r.written });
