@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { FileTransfer } from '../../src-main/engine/api.ts';
-import { encodeFileChunk } from '../../src-main/engine/extensions/files.ts';
+import { CHUNK_BYTES, encodeFileChunk } from '../../src-main/engine/extensions/files.ts';
 import { openMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
 import { encodeFrame } from '../../src-main/engine/wire/framing.ts';
 import { CuttingProxy } from '../helpers/hostile.ts';
@@ -55,6 +55,15 @@ function transfersOf(t: TestEngine): FileTransfer[] {
   const seen: FileTransfer[] = [];
   t.engine.on('transfer', (x) => seen.push(x));
   return seen;
+}
+
+/**
+ * Stops the engine in the very turn `check` is first seen to hold: progress events come a few
+ * times a second, and a fast transfer would be over before the next one.
+ */
+async function stopWhen(t: TestEngine, check: () => boolean): Promise<void> {
+  await waitFor('the point to stop at', check, 30_000);
+  await t.engine.stop();
 }
 
 const open = (t: TestEngine, peerId: string) => t.peer(peerId)?.state === 'open';
@@ -130,10 +139,16 @@ it('resumes from where it was after the network drops at 30, 60 and 90 %, and ar
   const offered = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered');
   const ours = await alice.engine.sendFile('bob@R', source);
   expect(ours.mediaType).toBe('application/pdf');
+  // Each cut is in the middle of the chunk at 30, 60 and 90 % (a fast transfer would pass a mark
+  // between two looks at its progress).
+  const cutAt = (fraction: number) => `"offset":${Math.floor((fraction * size) / CHUNK_BYTES) * CHUNK_BYTES},"data"`;
+  const marks = [0.3, 0.6, 0.9];
+  proxy.cutNext(cutAt(marks[0]!), 'toTarget');
   bob.engine.acceptFile((await offered).id);
-  for (const fraction of [0.3, 0.6, 0.9]) {
-    await waitFor(`${fraction * 100} %`, () => bob.engine.transfers()[0]!.offset >= fraction * size, 30_000);
-    proxy.dropAll();
+  for (const [i, fraction] of marks.entries()) {
+    await waitFor(`the cut at ${fraction * 100} %`, () => proxy.cuts === i + 1, 30_000);
+    const next = marks[i + 1];
+    if (next !== undefined) proxy.cutNext(cutAt(next), 'toTarget');
   }
   await nextEvent(alice.engine, 'transfer', (t) => t.id === ours.id && t.state === 'complete', 30_000).catch((err) => {
       throw err;
@@ -162,8 +177,7 @@ it('resumes after the receiver restarts mid-transfer, from its history file', as
   const ours = await alice.engine.sendFile('bob@CIC', source);
   const id = (await offered).id;
   bob.engine.acceptFile(id);
-  await nextEvent(bob.engine, 'transfer', (t) => t.offset >= size / 3, 30_000);
-  await bob.engine.stop();
+  await stopWhen(bob, () => (bob.engine.transfers().find((t) => t.id === id)?.offset ?? 0) >= size / 3);
   store.close();
   expect(existsSync(join(downloads, 'talk.mp4.part'))).toBe(true);
 
@@ -195,8 +209,7 @@ it('resumes after the sender restarts mid-transfer, from its history file, at th
   const offered = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered');
   const ours = await alice.engine.sendFile('bob@CIC', source);
   bob.engine.acceptFile((await offered).id);
-  await nextEvent(alice.engine, 'transfer', (t) => t.id === ours.id && t.offset >= size / 3, 30_000);
-  await alice.engine.stop();
+  await stopWhen(alice, () => (alice.engine.transfers().find((t) => t.id === ours.id)?.offset ?? 0) >= size / 3);
   store.close();
   const verified = bob.engine.transfers().find((t) => t.id === ours.id)!;
   expect(verified).toMatchObject({ state: 'transferring' });
@@ -240,7 +253,8 @@ it('tells the sender about a decline, an offer nobody answers, and a cancel from
   const offeredBig = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered' && t.name === 'big.bin');
   const cancelled = await alice.engine.sendFile('bob@CIC', big);
   const theirs = bob.engine.acceptFile((await offeredBig).id);
-  await nextEvent(bob.engine, 'transfer', (t) => t.id === theirs.id && t.offset > 0, 10_000);
+  // In the turn the first bytes are seen: progress events are too far apart for a fast transfer.
+  await waitFor('the first bytes', () => (bob.engine.transfers().find((t) => t.id === theirs.id)?.offset ?? 0) > 0, 10_000);
   bob.engine.cancelTransfer(theirs.id);
   expect(await nextEvent(alice.engine, 'transfer', (t) => t.id === cancelled.id && t.state === 'cancelled')).toMatchObject({ error: 'cancelled by bob@CIC: cancelled' });
   await waitFor('the .part is removed', () => readdirSync(downloads).length === 0);

@@ -560,10 +560,17 @@ export class FileTransfers {
       return;
     }
     await r.file.sync();
-    await r.file.close();
+    // Cancelled while it synced: end() closes the file and removes the .part.
+    if (live.receiving !== r) return;
     live.receiving = undefined;
+    await r.file.close();
     const final = freePath(t.path!);
     await rename(`${t.path}.part`, final);
+    if (ENDED.has(t.state)) {
+      // Cancelled in the last step: what the user stopped is not left behind.
+      await unlink(final).catch(() => undefined);
+      return;
+    }
     t.path = final;
     this.end(live, 'complete', undefined);
     this.frame(t.peerId, { type: 'FILE_DONE', file_id: t.id });
