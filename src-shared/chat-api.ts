@@ -6,7 +6,7 @@
 import type { DeliveryState, EngineCounters, FileTransfer, LogEvent, LogLevel, PeerKeyView, PeerSecurity, PeerView, RegistrationView, TransferState } from './views.ts';
 
 export type { DeliveryState, FileTransfer, LogEvent, LogLevel, PeerKeyView, PeerSecurity, RegistrationView, TransferState };
-export { LOG_LEVELS } from './views.ts';
+export { LOG_LEVELS, OVER_MAX_SIZE } from './views.ts';
 
 /** What both sides check: the renderer to explain a refusal before it happens, main to enforce it. */
 export const LIMITS = {
@@ -365,7 +365,10 @@ export function notifies(
 }
 
 /** Everything but the profile, which changes only through `startProfile`. */
-export type SettingsPatch = Partial<Omit<Settings, 'profile' | 'timers' | 'files'>> & { timers?: Partial<Timers>; files?: Partial<FileSettings> };
+export type SettingsPatch = Partial<Omit<Settings, 'profile' | 'timers' | 'files'>> & { timers?: Partial<Timers>; files?: FileSettingsPatch };
+
+/** `downloadDir: null` goes back to the system's Downloads folder (JSON carries no undefined); another folder comes only from `chooseDownloadFolder`. */
+export type FileSettingsPatch = Partial<Omit<FileSettings, 'downloadDir'>> & { downloadDir?: string | null };
 
 /** What the first-run form learns before it lets the user go: each problem, on its field. */
 export interface ProfileCheck {
@@ -441,6 +444,8 @@ export interface ChatCommands {
   acceptKey: { args: [peerId: string]; result: PeerKeyView };
   /** Marks a peer's safety number as compared with theirs (or takes that back). */
   verifyKey: { args: [peerId: string, verified: boolean]; result: PeerKeyView };
+  /** Asks the user to pick the download folder (the host's own dialog: no path comes from the renderer); the service checks it can write there. */
+  chooseDownloadFolder: { args: []; result: Settings };
   /** Asks the user to pick files (the host's own dialog: no path comes from the renderer) and offers them all. */
   attachFiles: { args: [peerId: string]; result: FileTransfer[] };
   /**
@@ -496,6 +501,7 @@ const COMMAND_NAMES: Record<CommandName, true> = {
   keys: true,
   acceptKey: true,
   verifyKey: true,
+  chooseDownloadFolder: true,
   attachFiles: true,
   beginUpload: true,
   uploadChunk: true,

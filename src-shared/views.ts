@@ -91,6 +91,9 @@ export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'read' | 'cancelle
  */
 export type TransferState = 'offered' | 'transferring' | 'complete' | 'declined' | 'cancelled' | 'expired' | 'failed';
 
+/** How the receiver's engine begins `error` for an offer it declined for its size (the UI words it in the user's language). */
+export const OVER_MAX_SIZE = 'over the maximum size';
+
 export interface FileTransfer {
   /** The offer's `file_id`, chosen by the sender. */
   id: string;

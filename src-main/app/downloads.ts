@@ -22,11 +22,22 @@ export function showDownload(shell: Pick<Shell, 'showItemInFolder'>, path: strin
   shell.showItemInFolder(path);
 }
 
-/** The system's file picker, several files at once; nothing when the user cancels. */
-export async function pickFiles(dialog: Pick<Dialog, 'showOpenDialog'>, window: BrowserWindow | undefined): Promise<string[]> {
-  const options = { title: 'Send files', properties: ['openFile', 'multiSelections'] as ('openFile' | 'multiSelections')[] };
+type OpenDialogOptions = Parameters<Dialog['showOpenDialog']>[0];
+
+async function showOpen(dialog: Pick<Dialog, 'showOpenDialog'>, window: BrowserWindow | undefined, options: OpenDialogOptions): Promise<string[]> {
   const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
   return result.canceled ? [] : result.filePaths;
+}
+
+/** The system's file picker, several files at once; nothing when the user cancels. */
+export function pickFiles(dialog: Pick<Dialog, 'showOpenDialog'>, window: BrowserWindow | undefined): Promise<string[]> {
+  return showOpen(dialog, window, { title: 'Send files', properties: ['openFile', 'multiSelections'] });
+}
+
+/** The system's folder picker for the download folder; undefined when the user cancels. The service checks the folder. */
+export async function pickFolder(dialog: Pick<Dialog, 'showOpenDialog'>, window: BrowserWindow | undefined): Promise<string | undefined> {
+  const [folder] = await showOpen(dialog, window, { title: 'Download folder', properties: ['openDirectory', 'createDirectory'] });
+  return folder;
 }
 
 /**

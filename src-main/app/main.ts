@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Logger, streamSink } from '../engine/log.ts';
 import { ChatService } from '../service/chat-service.ts';
 import { showUnreadCount } from './badge.ts';
-import { offerNotice, openDownload, pickFiles, showDownload } from './downloads.ts';
+import { offerNotice, openDownload, pickFiles, pickFolder, showDownload } from './downloads.ts';
 import { installSecurityGuards } from './guards.ts';
 import { forwardEvents, registerCommandHandlers } from './ipc.ts';
 import { keychainProtection } from './key-protection.ts';
@@ -67,6 +67,7 @@ async function run(): Promise<void> {
     keyProtection: () => keychainProtection(safeStorage, process.platform),
     downloadsDir: app.getPath('downloads'),
     pickFiles: () => pickFiles(dialog, liveWindow()),
+    pickFolder: () => pickFolder(dialog, liveWindow()),
     openPath: (path) => openDownload(shell, path),
     showItemInFolder: (path) => showDownload(shell, path),
   });

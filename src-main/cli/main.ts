@@ -1,6 +1,6 @@
 // `npm run cli -- ...`: the terminal client. Commands from stdin, one per line; end of input
-// waits until no message is on its way (DMs whose peer is away stay in the outbox for the next
-// run), then leaves (BYE, UNREGISTER). The profile's history file is held for the whole run.
+// (or `quit`) waits until no message is on its way (DMs whose peer is away stay in the outbox for
+// the next run) and no file transfer is under way, then leaves (BYE, UNREGISTER). The profile's history file is held for the whole run.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -97,7 +97,8 @@ async function main(): Promise<number> {
   }
   if (!options.json) process.stderr.write(`${engine.peerId} on port ${engine.status().listen.port}. Type help for commands.\n`);
 
-  // A signal while end of input waits for deliveries stops the wait: leave now.
+  // A signal while end of input waits for deliveries stops the wait: leave now. So does `quit`
+  // typed again while leaving waits for the file transfers under way.
   let interrupt = (): void => undefined;
   const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
   let leaving: Promise<void> | undefined;
@@ -109,9 +110,11 @@ async function main(): Promise<number> {
         await new Promise((resolve) => setImmediate(resolve));
         if (!idle) shell.showWaiting();
         await Promise.race([done, interrupted]);
+        await Promise.race([shell.whenTransfersEnd(), interrupted]);
       }
       await engine.stop();
       shell.showOutbox();
+      shell.showUnfinishedTransfers();
       store.close();
     })());
   let signalled = false;
@@ -126,13 +129,29 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => onSignal(143));
 
   const rl = createInterface({ input: process.stdin, terminal: false });
-  // Commands run one after another, in input order, however fast lines arrive.
-  for await (const line of rl) {
-    if (leaving) break;
-    if ((await shell.run(line)) === 'quit') break;
-  }
-  rl.close();
+  // Commands run one after another, in input order, however fast lines arrive; the input stays
+  // open while leaving, for a second `quit`.
+  let quitting = false;
+  let queue = Promise.resolve();
+  await new Promise<void>((resolve) => {
+    rl.on('line', (line) => {
+      queue = queue.then(async () => {
+        if (quitting) {
+          if (/^\s*(quit|exit)\s*$/i.test(line)) interrupt();
+          else if (line.trim() !== '') await shell.run(line);
+          return;
+        }
+        if (leaving) return;
+        if ((await shell.run(line)) === 'quit') {
+          quitting = true;
+          resolve();
+        }
+      });
+    });
+    rl.on('close', () => void queue.then(() => resolve()));
+  });
   await leave(true);
+  rl.close();
   return 0;
 }
 

@@ -37,7 +37,8 @@ export const HELP = `Commands (a leading / is optional):
   receipts on|off               read receipts to and from ChatP2P peers (on by default)
   log <LEVEL>                   DEBUG, INFO, WARN or ERROR
   help                          this text
-  quit                          say BYE to every peer, unregister and exit`;
+  quit                          say BYE to every peer, unregister and exit (after the file
+                                transfers under way; quit again leaves them for next time)`;
 
 export interface ShellOutput {
   /** Program output: chat, results (stdout). */
@@ -222,6 +223,38 @@ export class Shell {
   /** Leaving waits for DMs on their way (an ACK can take several attempts): say so, and how to skip it. */
   showWaiting(): void {
     if (!this.json) this.io.err('Waiting for the messages on their way to be acknowledged; Ctrl+C leaves now and keeps them in the outbox.');
+  }
+
+  /**
+   * Leaving waits for the file transfers under way: says how many and how to leave them for the
+   * next run; resolves once none is under way (done, failed or cancelled by either side).
+   */
+  whenTransfersEnd(): Promise<void> {
+    const running = () => this.engine.transfers().filter((t) => t.state === 'transferring').length;
+    const n = running();
+    if (n === 0) return Promise.resolve();
+    if (this.json) this.io.out(JSON.stringify({ event: 'waiting', transfers: n }));
+    else this.io.err(`(waiting for ${n} file transfer${n === 1 ? '' : 's'}; type quit again or press Ctrl+C to leave ${n === 1 ? 'it' : 'them'} for next time)`);
+    return new Promise((resolve) => {
+      const off = this.engine.on('transfer', () => {
+        if (running() > 0) return;
+        off();
+        resolve();
+      });
+    });
+  }
+
+  /** At exit: the transfers the next run goes on with, if any. */
+  showUnfinishedTransfers(): void {
+    const unfinished = this.store.transfers().filter((t) => t.state === 'transferring' || (t.state === 'offered' && t.direction === 'out'));
+    if (unfinished.length === 0) return;
+    if (this.json) {
+      this.io.out(JSON.stringify({ event: 'unfinished', transfers: unfinished }));
+      return;
+    }
+    const n = unfinished.length;
+    const which = unfinished.map((t) => `${shown(t.name)} ${t.direction === 'in' ? 'from' : 'to'} ${t.peerId}`).join(', ');
+    this.io.out(`(${n} file transfer${n === 1 ? ' goes' : 's go'} on next time: ${which})`);
   }
 
   /** At exit: what stays in the outbox for the next run, if anything. */

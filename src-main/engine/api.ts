@@ -5,7 +5,7 @@
 // The views the renderer shows as they are live in src-shared/views.ts, which the contract shares.
 import type { DeliveryState, EngineCounters, FileTransfer, LogEvent, LogLevel, PeerKeyView, PeerView, RegistrationView } from '../../src-shared/views.ts';
 
-export { LOG_LEVELS } from '../../src-shared/views.ts';
+export { LOG_LEVELS, OVER_MAX_SIZE } from '../../src-shared/views.ts';
 export type { DeliveryState, EngineCounters, FileTransfer, LogEvent, LogLevel, PeerKeyView, PeerSecurity, PeerState, PeerView, RegistrationState, RegistrationView, TransferState } from '../../src-shared/views.ts';
 
 export interface OutgoingMessage {

@@ -15,7 +15,7 @@ import {
   type PeerView,
 } from './api.ts';
 import { configProblems, validateIdentityField, type EngineConfig } from './config.ts';
-import { FileTransfers } from './extensions/file-transfers.ts';
+import { FileTransfers, type FilesConfig } from './extensions/file-transfers.ts';
 import type { FileFrame } from './extensions/files.ts';
 import { TypingIndicator, TypingThrottle, mayUse as receiptsOn, readFrames, typingFrame, type ReceiptsFrame } from './extensions/receipts.ts';
 import { Logger, formatLogRecord, type LogLevel, type LogRecord, type ModuleLogger } from './log.ts';
@@ -135,7 +135,7 @@ export class Engine {
     });
     this.files = new FileTransfers({
       localPeerId: this.peerId,
-      config: config.files,
+      config: { ...config.files },
       store: this.store,
       log: this.logger.module('Files'),
       now: this.now,
@@ -356,6 +356,11 @@ export class Engine {
   cancelTransfer(id: unknown): FileTransfer {
     this.requireRunning();
     return this.files.cancel(String(id));
+  }
+
+  /** The user changed the file settings: the next offer and accept use them. */
+  setFilesConfig(files: Partial<Pick<FilesConfig, 'downloadDir' | 'maxBytes' | 'autoAcceptBytes'>>): void {
+    this.files.configure(files);
   }
 
   /** Every file transfer in the history, oldest first. */

@@ -112,7 +112,12 @@ const CHECKERS: Checkers = {
   getSnapshot: none,
   startProfile: ([profile]) => [settingsValue(() => validateProfile(profile), 'invalid-profile')],
   checkProfile: ([profile]) => [settingsValue(() => validateProfile(profile), 'invalid-profile')],
-  updateSettings: ([patch]) => [settingsValue(() => validatePatch(patch))],
+  updateSettings: ([patch]) => {
+    const valid = settingsValue(() => validatePatch(patch));
+    // A folder comes only from the host's own picker (chooseDownloadFolder); the renderer may only go back to Downloads.
+    if (typeof valid.files?.downloadDir === 'string') throw new ArgumentError('the download folder is chosen with the folder picker (chooseDownloadFolder)');
+    return [valid];
+  },
   sendDirect: ([to, text, replyTo]) => [peerId(to), messageText(text), replyTo === undefined || replyTo === null ? undefined : msgId(replyTo)],
   typing: ([id]) => [conversationId(id)],
   publish: ([to, text]) => {
@@ -156,6 +161,7 @@ const CHECKERS: Checkers = {
     if (typeof verified !== 'boolean') throw new ArgumentError('verified must be true or false');
     return [peerId(id), verified];
   },
+  chooseDownloadFolder: none,
   attachFiles: ([id]) => [peerId(id)],
   beginUpload: ([id, name, size]) => {
     if (typeof name !== 'string' || name === '' || name.length > 1024) throw new ArgumentError('a file name is 1 to 1024 characters');

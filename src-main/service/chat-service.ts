@@ -6,7 +6,7 @@
 
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, sep } from 'node:path';
 import {
@@ -51,7 +51,7 @@ import { ArgumentError, checkArguments } from './arguments.ts';
 import { Drafts } from './drafts.ts';
 import { historyPath } from './history-path.ts';
 import { chatMessage, exportConversation, fromIncoming, fromOutgoing } from './messages.ts';
-import { applyPatch, engineConfigFor, normalizeSettings, type SettingsStore } from './settings.ts';
+import { applyPatch, engineConfigFor, engineFilesConfig, normalizeSettings, SettingsError, validatePatch, type SettingsStore } from './settings.ts';
 
 export interface ChatServiceOptions {
   store: SettingsStore;
@@ -64,6 +64,8 @@ export interface ChatServiceOptions {
   downloadsDir?: string;
   /** The host's own file picker (no path comes from the renderer); without one, attaching is refused. */
   pickFiles?: () => Promise<string[]>;
+  /** The host's own folder picker for the download folder (undefined: cancelled); without one, only Downloads is used. */
+  pickFolder?: () => Promise<string | undefined>;
   /** Opens a received file with its application, and shows one in its folder (Electron's shell). */
   openPath?: (path: string) => Promise<void>;
   showItemInFolder?: (path: string) => void;
@@ -178,6 +180,7 @@ export class ChatService {
     this.emit('settings', this.settings);
     if (patch.logLevel && patch.logLevel !== before.logLevel) this.applyLogLevel(patch.logLevel);
     if (patch.readReceipts !== undefined && patch.readReceipts !== before.readReceipts) this.engine?.setReadReceipts(patch.readReceipts);
+    if (patch.files) this.engine?.setFilesConfig(engineFilesConfig(this.current.files, this.o.downloadsDir));
     if (patch.notifyChannels || patch.muted || patch.doNotDisturb !== undefined || patch.notifications !== undefined) this.emitConversations();
     const restart =
       this.current.connectionPolicy !== before.connectionPolicy || JSON.stringify(this.current.timers) !== JSON.stringify(before.timers);
@@ -354,6 +357,12 @@ export class ChatService {
     },
     acceptKey: (peerId) => this.requireEngine().acceptKey(peerId),
     verifyKey: (peerId, verified) => this.requireEngine().verifyKey(peerId, verified),
+    chooseDownloadFolder: async () => {
+      if (!this.o.pickFolder) throw new ServiceError({ code: 'desktop-only', detail: 'choosing a folder works in the desktop app' });
+      const picked = await this.o.pickFolder();
+      if (picked === undefined) return this.settings;
+      return this.updateSettings({ files: { downloadDir: writableFolder(picked) } });
+    },
     attachFiles: async (peerId) => {
       const engine = this.requireEngine();
       if (!this.o.pickFiles) throw new ServiceError({ code: 'desktop-only', detail: 'attaching files works in the desktop app' });
@@ -817,6 +826,24 @@ function imageType(bytes: Buffer): string | undefined {
   if (bytes.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
   if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
   return undefined;
+}
+
+/** A folder the host's picker gave: an absolute path to a folder we can write in, or a refusal that says why. */
+function writableFolder(picked: string): string {
+  let folder: string | undefined;
+  try {
+    folder = validatePatch({ files: { downloadDir: picked } }).files?.downloadDir ?? undefined;
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    throw new ServiceError({ code: 'folder-unwritable', detail: err.message });
+  }
+  try {
+    if (!folder || !statSync(folder).isDirectory()) throw new Error('not a folder');
+    accessSync(folder, constants.W_OK);
+  } catch (err) {
+    throw new ServiceError({ code: 'folder-unwritable', detail: `cannot write in ${picked}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+  }
+  return folder;
 }
 
 /** Why files cannot go to this peer now, or undefined when they can. */

@@ -11,6 +11,7 @@ import {
   type Profile,
   type Settings,
   type FileSettings,
+  type FileSettingsPatch,
   type SettingsPatch,
   type Timers,
 } from '../../src-shared/chat-api.ts';
@@ -59,12 +60,12 @@ export function defaultSettings(): Settings {
 const MAX_FILE_MB = 1024 * 1024;
 const MAX_PATH_CHARS = 4096;
 
-function fileSettings(value: unknown): Partial<FileSettings> {
+function fileSettings(value: unknown): FileSettingsPatch {
   if (!isObject(value)) throw new SettingsError('files must be an object');
-  const files: Partial<FileSettings> = {};
+  const files: FileSettingsPatch = {};
   for (const [key, v] of Object.entries(value)) {
     if (key === 'downloadDir') {
-      if (v === undefined || v === null) files.downloadDir = undefined;
+      if (v === undefined || v === null) files.downloadDir = null;
       else if (typeof v !== 'string' || v.length > MAX_PATH_CHARS || !isAbsolute(v) || /[\u0000-\u001f]/.test(v)) throw new SettingsError('the download folder must be an absolute path');
       else files.downloadDir = v;
     } else if (key === 'maxMB') files.maxMB = integer(v, 'the maximum file size (MB)', 1, MAX_FILE_MB);
@@ -213,7 +214,13 @@ export function validatePatch(raw: unknown): SettingsPatch {
 }
 
 export function applyPatch(settings: Settings, patch: SettingsPatch): Settings {
-  return { ...settings, ...patch, timers: { ...settings.timers, ...patch.timers }, files: { ...settings.files, ...patch.files } };
+  const { downloadDir, ...files } = patch.files ?? {};
+  return {
+    ...settings,
+    ...patch,
+    timers: { ...settings.timers, ...patch.timers },
+    files: { ...settings.files, ...files, ...(downloadDir === undefined ? {} : { downloadDir: downloadDir ?? undefined }) },
+  };
 }
 
 /**
@@ -259,10 +266,12 @@ export function engineConfigFor(profile: Profile, settings: Settings, listenHost
     keepalive: { pingIntervalMs: timers.pingIntervalS * 1000 },
     peerConnection: { maxReconnectAttempts: timers.maxReconnectAttempts, policy: settings.connectionPolicy },
     logging: { level: settings.logLevel },
-    files: {
-      ...(settings.files.downloadDir ?? downloads ? { downloadDir: settings.files.downloadDir ?? downloads } : {}),
-      maxBytes: settings.files.maxMB * 2 ** 20,
-      autoAcceptBytes: settings.files.autoAcceptMB * 2 ** 20,
-    },
+    files: engineFilesConfig(settings.files, downloads),
   });
+}
+
+/** The engine's side of the file settings; `downloads` is the system's Downloads folder. */
+export function engineFilesConfig(files: FileSettings, downloads: string | undefined): Partial<EngineConfig['files']> {
+  const downloadDir = files.downloadDir ?? downloads;
+  return { ...(downloadDir ? { downloadDir } : {}), maxBytes: files.maxMB * 2 ** 20, autoAcceptBytes: files.autoAcceptMB * 2 ** 20 };
 }

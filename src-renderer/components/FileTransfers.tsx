@@ -3,7 +3,7 @@
 // button, disabled with the reason toward a peer whose client has no file transfer.
 
 import { useEffect, useState } from 'react';
-import { asChatError, type ChatError, type ChatPeerState, type FileSupport, type FileTransfer } from '../../src-shared/chat-api.ts';
+import { asChatError, OVER_MAX_SIZE, type ChatError, type ChatPeerState, type FileSupport, type FileTransfer } from '../../src-shared/chat-api.ts';
 import { useLocale, useStrings } from '../i18n.ts';
 import { useChat } from '../state/chat-context.ts';
 import { ErrorText } from './ErrorText.tsx';
@@ -115,8 +115,18 @@ function TransferCard({ transfer: x, run }: { transfer: FileTransfer; run: (comm
         <span className="shrink-0 text-xs text-zinc-500">{size(x.size)}</span>
       </div>
       <p data-testid="transfer-status" className="text-xs text-zinc-500 dark:text-zinc-400">
-        {t.transferState(x.direction, x.state)}
-        {x.error && ENDED.has(x.state) ? `: ${x.error}` : ''}
+        {x.direction === 'in' && x.state === 'declined' && x.error?.startsWith(OVER_MAX_SIZE) ? (
+          t.declinedOverMax
+        ) : (
+          <>
+            {t.transferState(x.direction, x.state)}
+            {x.error && ENDED.has(x.state) && (
+              <>
+                : <span lang="en">{x.error}</span>
+              </>
+            )}
+          </>
+        )}
       </p>
       {x.direction === 'in' && x.state === 'complete' && x.mediaType.startsWith('image/') && <Thumbnail id={x.id} name={x.name} />}
       {x.state === 'transferring' && (

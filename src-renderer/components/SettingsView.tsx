@@ -1,4 +1,4 @@
-// Settings: appearance, notifications, network policy and timers, profile, shortcuts. Every
+// Settings: appearance, notifications, network policy and timers, files, profile, shortcuts. Every
 // change goes to the host at once (updateSettings); the host's 'settings' event redraws us.
 
 import { useState, type ReactNode } from 'react';
@@ -66,7 +66,7 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProf
                 <p className="text-sm" data-testid="profile-summary">
                   {settings.profile && t.profileSummary(`${settings.profile.name}@${settings.profile.namespace}`, `${settings.profile.rendezvous.host}:${settings.profile.rendezvous.port}`)}
                 </p>
-                <button type="button" onClick={() => setEditingProfile(true)} className="shrink-0 rounded-lg border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
+                <button type="button" onClick={() => setEditingProfile(true)} className={`shrink-0 ${secondaryButton}`}>
                   {t.changeProfile}
                 </button>
               </div>
@@ -146,6 +146,10 @@ export function SettingsView({ snapshot, channels, onSnapshot, onClose, editProf
             <TimersForm timers={settings.timers} onSave={(timers) => chat.updateSettings({ timers })} />
           </Group>
 
+          <Group title={t.filesGroup}>
+            <FileSettingsGroup settings={settings} host={snapshot.host} onError={setError} />
+          </Group>
+
           <Group title={t.shortcuts}>
             <ShortcutList />
           </Group>
@@ -201,56 +205,128 @@ const TIMER_FIELDS = ['ackTimeoutS', 'pingIntervalS', 'discoverIntervalS', 'maxR
 
 function TimersForm({ timers, onSave }: { timers: Timers; onSave: (timers: Timers) => Promise<Settings> }) {
   const t = useStrings();
-  const [draft, setDraft] = useState(() => Object.fromEntries(TIMER_FIELDS.map((k) => [k, String(timers[k])])) as Record<keyof Timers, string>);
-  const [result, setResult] = useState<{ ok: true } | { ok: false; error: ChatError }>();
   const labels: Record<keyof Timers, string> = { ackTimeoutS: t.ackTimeout, pingIntervalS: t.pingInterval, discoverIntervalS: t.discoverInterval, maxReconnectAttempts: t.maxReconnects };
-  // Whole numbers, as the host stores them; it answers for the upper bounds itself.
-  const errorOf = (key: keyof Timers) => {
-    const min = key === 'maxReconnectAttempts' ? 0 : 1;
-    return /^\s*\d+\s*$/.test(draft[key]) && Number(draft[key]) >= min ? undefined : min === 0 ? t.errWholeNumber : t.errSeconds;
+  return (
+    <NumbersForm
+      title={t.timers}
+      submit={t.saveTimers}
+      fields={TIMER_FIELDS.map((key) => ({ key, label: labels[key], min: key === 'maxReconnectAttempts' ? 0 : 1, error: key === 'maxReconnectAttempts' ? t.errWholeNumber : t.errSeconds }))}
+      values={timers}
+      onSave={onSave}
+    />
+  );
+}
+
+/** Files: the download folder (picked only through the host's own dialog) and the size limits. */
+function FileSettingsGroup({ settings, host, onError }: { settings: Settings; host: Snapshot['host']; onError: (error: ChatError | undefined) => void }) {
+  const t = useStrings();
+  const chat = useChat();
+  const run = (command: Promise<unknown>) => {
+    onError(undefined);
+    command.catch((e: unknown) => onError(asChatError(e)));
   };
-  const valid = TIMER_FIELDS.every((k) => !errorOf(k));
+  const folder = settings.files.downloadDir;
+  return (
+    <>
+      <div className="space-y-1.5">
+        <h3 className="text-sm font-medium">{t.downloadFolder}</h3>
+        <p data-testid="download-folder" className="text-sm break-all text-zinc-700 dark:text-zinc-300">
+          {folder ?? t.systemDownloads}
+        </p>
+        <div className="flex flex-wrap gap-2">
+          {host === 'electron' && (
+            <button type="button" onClick={() => run(chat.chooseDownloadFolder())} className={secondaryButton}>
+              {t.chooseFolder}
+            </button>
+          )}
+          {folder !== undefined && (
+            <button type="button" onClick={() => run(chat.updateSettings({ files: { downloadDir: null } }))} className={secondaryButton}>
+              {t.useSystemDownloads}
+            </button>
+          )}
+        </div>
+        {host === 'web' && <p className="text-xs text-zinc-600 dark:text-zinc-400">{t.downloadFolderWeb}</p>}
+      </div>
+      <NumbersForm
+        title={t.fileLimits}
+        submit={t.saveFileLimits}
+        fields={[
+          { key: 'maxMB', label: t.maxFileMB, min: 1, error: t.errMegabytes },
+          { key: 'autoAcceptMB', label: t.autoAcceptMB, min: 0, error: t.errWholeNumber, hint: t.autoAcceptHint },
+        ]}
+        values={settings.files}
+        onSave={(files) => chat.updateSettings({ files })}
+      />
+    </>
+  );
+}
+
+const secondaryButton = 'rounded-lg border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800';
+
+interface NumberField<K extends string> {
+  key: K;
+  label: string;
+  min: number;
+  /** Said under the field while it does not hold a whole number of at least `min`. */
+  error: string;
+  hint?: string;
+}
+
+/** Whole numbers edited together and saved with one button; the host answers for the upper bounds. */
+function NumbersForm<K extends string>({
+  title,
+  submit,
+  fields,
+  values,
+  onSave,
+}: {
+  title: string;
+  submit: string;
+  fields: NumberField<K>[];
+  values: Record<K, number>;
+  onSave: (values: Record<K, number>) => Promise<Settings>;
+}) {
+  const t = useStrings();
+  const [draft, setDraft] = useState(() => Object.fromEntries(fields.map((f) => [f.key, String(values[f.key])])) as Record<K, string>);
+  const [result, setResult] = useState<{ ok: true } | { ok: false; error: ChatError }>();
+  const errorOf = (f: NumberField<K>) => (/^\s*\d+\s*$/.test(draft[f.key]) && Number(draft[f.key]) >= f.min ? undefined : f.error);
+  const valid = fields.every((f) => !errorOf(f));
   const save = () => {
     setResult(undefined);
-    const timers: Timers = {
-      ackTimeoutS: Number(draft.ackTimeoutS),
-      pingIntervalS: Number(draft.pingIntervalS),
-      discoverIntervalS: Number(draft.discoverIntervalS),
-      maxReconnectAttempts: Number(draft.maxReconnectAttempts),
-    };
-    onSave(timers).then(
+    onSave(Object.fromEntries(fields.map((f) => [f.key, Number(draft[f.key])])) as Record<K, number>).then(
       () => setResult({ ok: true }),
       (e: unknown) => setResult({ ok: false, error: asChatError(e) }),
     );
   };
   return (
     <form
-      aria-label={t.timers}
+      aria-label={title}
       onSubmit={(e) => {
         e.preventDefault();
         if (valid) save();
       }}
       className="space-y-3"
     >
-      <h3 className="text-sm font-medium">{t.timers}</h3>
+      <h3 className="text-sm font-medium">{title}</h3>
       <div className="grid gap-3 sm:grid-cols-2">
-        {TIMER_FIELDS.map((key) => (
+        {fields.map((f) => (
           <Field
-            key={key}
-            label={labels[key]}
-            value={draft[key]}
-            error={errorOf(key)}
+            key={f.key}
+            label={f.label}
+            value={draft[f.key]}
+            error={errorOf(f)}
+            hint={f.hint}
             inputMode="numeric"
             onValue={(value) => {
               setResult(undefined);
-              setDraft((d) => ({ ...d, [key]: value }));
+              setDraft((d) => ({ ...d, [f.key]: value }));
             }}
           />
         ))}
       </div>
       <div className="flex items-center gap-3">
         <button type="submit" disabled={!valid} className="rounded-lg bg-sky-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-800 disabled:opacity-50">
-          {t.saveTimers}
+          {submit}
         </button>
         {result && (
           <div role="status" className={`text-sm ${result.ok ? 'text-emerald-700 dark:text-emerald-400' : 'text-red-700 dark:text-red-400'}`}>

@@ -2,7 +2,7 @@
 // gives back what the user chose (nothing on cancel).
 import type { BrowserWindow, OpenDialogOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
-import { offerNotice, openDownload, pickFiles, showDownload } from '../../src-main/app/downloads.ts';
+import { offerNotice, openDownload, pickFiles, pickFolder, showDownload } from '../../src-main/app/downloads.ts';
 import { notificationContent, shouldNotify } from '../../src-main/app/notifications.ts';
 import type { FileTransfer } from '../../src-shared/chat-api.ts';
 
@@ -56,6 +56,18 @@ describe('pickFiles', () => {
 
   it('gives nothing when the user cancels', async () => {
     expect(await pickFiles(dialog({ canceled: true, filePaths: ['/a'] }, []), undefined)).toEqual([]);
+  });
+});
+
+describe('pickFolder', () => {
+  it('asks for one folder, over the window, and gives nothing when the user cancels', async () => {
+    const calls: unknown[][] = [];
+    const window = { id: 1 } as unknown as BrowserWindow;
+    const dialog = (result: { canceled: boolean; filePaths: string[] }) => ({ showOpenDialog: (async (...args: unknown[]) => (calls.push(args), result)) as never });
+    expect(await pickFolder(dialog({ canceled: false, filePaths: ['/home/ana/Aulas'] }), window)).toBe('/home/ana/Aulas');
+    expect(calls[0]![0]).toBe(window);
+    expect((calls[0]![1] as OpenDialogOptions).properties).toEqual(['openDirectory', 'createDirectory']);
+    expect(await pickFolder(dialog({ canceled: true, filePaths: ['/x'] }), undefined)).toBeUndefined();
   });
 });
 

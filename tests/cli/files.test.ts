@@ -1,11 +1,14 @@
 // The terminal client's file commands, as a user runs them: `send`, `accept`, `decline`,
-// `transfers`, the one-line offer and arrival notices, and the same facts as --json events.
+// `transfers`, the one-line offer and arrival notices, the same facts as --json events, and
+// leaving: the client waits for the transfers under way, unless told to leave them for next time.
 
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../helpers/cli.ts';
+import { CuttingProxy } from '../helpers/hostile.ts';
 import { nextEvent, startEngine, stopEngines, waitFor } from '../helpers/peers.ts';
 import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 
@@ -16,8 +19,10 @@ beforeEach(async () => {
   rdv = await startTestServer();
   tmp = mkdtempSync(join(tmpdir(), 'chatp2p-cli-files-'));
 });
+const proxies: CuttingProxy[] = [];
 afterEach(async () => {
   for (const c of children.splice(0)) c.kill();
+  for (const p of proxies.splice(0)) await p.close();
   await stopEngines();
   await rdv.close();
   rmSync(tmp, { recursive: true, force: true });
@@ -85,3 +90,52 @@ it('send <peer_id> <path> offers a file (a path relative to where the client was
   const listed = events.find((e) => e.event === 'result' && e.command === 'transfers') as { transfers: { name: string; state: string }[] };
   expect(listed.transfers.map((t) => [t.name, t.state])).toEqual([['a.pdf', 'complete'], ['b.png', 'declined']]);
 }, 30_000);
+
+/**
+ * alice (the client) sends a file to bob, which listens on 127.0.0.2 behind a proxy that can
+ * stall the network: the transfer is under way, and held there, when the client is told to leave.
+ */
+async function transferUnderWay(): Promise<{ alice: CliRun; bob: Awaited<ReturnType<typeof startEngine>>; proxy: CuttingProxy; sha256: string; id: string }> {
+  const bob = await startEngine(rdv.port, 'bob', 'R', { files: { downloadDir: join(tmp, 'bob-downloads') }, listenHost: '127.0.0.2', peerConnection: { policy: 'namespace' } });
+  const port = bob.engine.status().listen.port;
+  const proxy = new CuttingProxy(port, '127.0.0.2');
+  proxies.push(proxy);
+  await proxy.listen(port);
+  const alice = startCli('alice');
+  await waitFor('connected through the proxy', () => bob.peer('alice@CIC')?.state === 'open', 15_000);
+  const data = randomBytes(8 * 2 ** 20);
+  writeFileSync(join(tmp, 'aula.mp4'), data);
+  const offered = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered', 15_000);
+  alice.write('send bob@R aula.mp4\n');
+  const { id } = await offered;
+  bob.engine.acceptFile(id);
+  await waitFor('some bytes arrived', () => (bob.engine.transfers()[0]?.offset ?? 0) > 0, 15_000);
+  proxy.pause();
+  return { alice, bob, proxy, sha256: createHash('sha256').update(data).digest('hex'), id };
+}
+
+const WAITING = '(waiting for 1 file transfer; type quit again or press Ctrl+C to leave it for next time)';
+
+it('at the end of its input the client waits for the transfer under way, says so, and leaves once it arrives', async () => {
+  const { alice, bob, proxy, sha256, id } = await transferUnderWay();
+  alice.end();
+  await waitFor('the waiting line', () => alice.stderr.includes(WAITING), 15_000);
+  expect(bob.engine.transfers()[0]!.state).toBe('transferring');
+  proxy.resume();
+  expect(await alice.code).toBe(0);
+  expect(bob.engine.transfers().find((t) => t.id === id)?.state).toBe('complete');
+  expect(createHash('sha256').update(readFileSync(join(tmp, 'bob-downloads', 'aula.mp4'))).digest('hex')).toBe(sha256);
+  expect(alice.stdout.filter((l) => l.includes('go on next time'))).toEqual([]);
+}, 40_000);
+
+it('quit, and quit again while it waits, leaves the transfer for next time, cleanly', async () => {
+  const { alice, bob, proxy } = await transferUnderWay();
+  alice.write('quit\n');
+  await waitFor('the waiting line', () => alice.stderr.includes(WAITING), 15_000);
+  alice.write('transfers\nquit\n');
+  expect(await alice.code).toBe(0);
+  expect(alice.stdout).toContain('(1 file transfer goes on next time: aula.mp4 to bob@R)');
+  expect(line(alice, /^\S+ {2}to bob@R {2}aula\.mp4 {2}8\.4 MB {2}transferring/)).toBeDefined();
+  proxy.resume();
+  expect(bob.engine.transfers()[0]!.state).toBe('transferring');
+}, 40_000);

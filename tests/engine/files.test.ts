@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { FileTransfer } from '../../src-main/engine/api.ts';
+import { CHUNK_BYTES, encodeFileChunk } from '../../src-main/engine/extensions/files.ts';
 import { openMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
+import { encodeFrame } from '../../src-main/engine/wire/framing.ts';
 import { CuttingProxy } from '../helpers/hostile.ts';
 import { nextEvent, startEngine, stopEngines, waitFor, type TestEngine } from '../helpers/peers.ts';
 import { startTestServer, type TestServer } from '../helpers/rendezvous.ts';
@@ -55,8 +57,24 @@ function transfersOf(t: TestEngine): FileTransfer[] {
   return seen;
 }
 
+/**
+ * Stops the engine in the very turn `check` is first seen to hold: progress events come a few
+ * times a second, and a fast transfer would be over before the next one.
+ */
+async function stopWhen(t: TestEngine, check: () => boolean): Promise<void> {
+  await waitFor('the point to stop at', check, 30_000);
+  await t.engine.stop();
+}
+
 const open = (t: TestEngine, peerId: string) => t.peer(peerId)?.state === 'open';
 const files = (downloads: string) => ({ files: { downloadDir: downloads, offerTtlMs: 60_000 } });
+
+it('a FILE_CHUNK line written straight into bytes is the JSON line encodeFrame writes', () => {
+  for (const size of [1, 2, 3, 22 * 1024]) {
+    const data = randomFillSync(Buffer.alloc(size));
+    expect(encodeFileChunk('f_1-x', 123_456_789, data)).toEqual(encodeFrame({ type: 'FILE_CHUNK', file_id: 'f_1-x', offset: 123_456_789, data: data.toString('base64'), ttl: 1 }));
+  }
+});
 
 it('moves a 200 MB file, verified, while DMs keep being delivered, and memory stays flat', async () => {
   const source = join(dir, 'big.bin');
@@ -121,10 +139,16 @@ it('resumes from where it was after the network drops at 30, 60 and 90 %, and ar
   const offered = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered');
   const ours = await alice.engine.sendFile('bob@R', source);
   expect(ours.mediaType).toBe('application/pdf');
+  // Each cut is in the middle of the chunk at 30, 60 and 90 % (a fast transfer would pass a mark
+  // between two looks at its progress).
+  const cutAt = (fraction: number) => `"offset":${Math.floor((fraction * size) / CHUNK_BYTES) * CHUNK_BYTES},"data"`;
+  const marks = [0.3, 0.6, 0.9];
+  proxy.cutNext(cutAt(marks[0]!), 'toTarget');
   bob.engine.acceptFile((await offered).id);
-  for (const fraction of [0.3, 0.6, 0.9]) {
-    await waitFor(`${fraction * 100} %`, () => bob.engine.transfers()[0]!.offset >= fraction * size, 30_000);
-    proxy.dropAll();
+  for (const [i, fraction] of marks.entries()) {
+    await waitFor(`the cut at ${fraction * 100} %`, () => proxy.cuts === i + 1, 30_000);
+    const next = marks[i + 1];
+    if (next !== undefined) proxy.cutNext(cutAt(next), 'toTarget');
   }
   await nextEvent(alice.engine, 'transfer', (t) => t.id === ours.id && t.state === 'complete', 30_000).catch((err) => {
       throw err;
@@ -153,8 +177,7 @@ it('resumes after the receiver restarts mid-transfer, from its history file', as
   const ours = await alice.engine.sendFile('bob@CIC', source);
   const id = (await offered).id;
   bob.engine.acceptFile(id);
-  await nextEvent(bob.engine, 'transfer', (t) => t.offset >= size / 3, 30_000);
-  await bob.engine.stop();
+  await stopWhen(bob, () => (bob.engine.transfers().find((t) => t.id === id)?.offset ?? 0) >= size / 3);
   store.close();
   expect(existsSync(join(downloads, 'talk.mp4.part'))).toBe(true);
 
@@ -171,6 +194,40 @@ it('resumes after the receiver restarts mid-transfer, from its history file', as
   expect(await sha256Of(join(downloads, 'talk.mp4'))).toBe(sha256);
   expect(readdirSync(downloads)).toEqual(['talk.mp4']);
   expect(bob.engine.transfers().find((t) => t.id === id)).toMatchObject({ state: 'complete', path: join(downloads, 'talk.mp4') });
+}, 60_000);
+
+it('resumes after the sender restarts mid-transfer, from its history file, at the offset the receiver verified', async () => {
+  const source = join(dir, 'lecture.mkv');
+  const size = 48 * 2 ** 20;
+  const sha256 = randomFile(source, size);
+  const downloads = join(dir, 'downloads');
+  const historyPath = join(dir, 'alice.sqlite');
+  let store = openMessageStore(historyPath);
+  let alice = await startEngine(rdv.port, 'alice', 'CIC', {}, store);
+  const bob = await startEngine(rdv.port, 'bob', 'CIC', files(downloads));
+  await waitFor('connected', () => open(alice, 'bob@CIC'));
+  const offered = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered');
+  const ours = await alice.engine.sendFile('bob@CIC', source);
+  bob.engine.acceptFile((await offered).id);
+  await stopWhen(alice, () => (alice.engine.transfers().find((t) => t.id === ours.id)?.offset ?? 0) >= size / 3);
+  store.close();
+  const verified = bob.engine.transfers().find((t) => t.id === ours.id)!;
+  expect(verified).toMatchObject({ state: 'transferring' });
+  expect(verified.offset).toBeGreaterThanOrEqual(size / 3);
+
+  store = openMessageStore(historyPath);
+  cleanup.push(() => store.close());
+  expect(store.transfers().find((t) => t.id === ours.id)).toMatchObject({ state: 'transferring', direction: 'out', path: source });
+  const seen = transfersOf(bob);
+  alice = await startEngine(rdv.port, 'alice', 'CIC', {}, store);
+  await nextEvent(alice.engine, 'transfer', (t) => t.id === ours.id && t.state === 'complete', 30_000);
+  // The new run went on from where the receiver stood, not from zero.
+  const resumed = alice.logs.filter((l) => l.includes('Resuming lecture.mkv to bob@CIC at'));
+  expect(resumed).toHaveLength(1);
+  expect(resumed[0]).not.toContain('at 0 B');
+  expect(seen.every((t) => t.offset >= verified.offset)).toBe(true);
+  expect(await sha256Of(join(downloads, 'lecture.mkv'))).toBe(sha256);
+  expect(readdirSync(downloads)).toEqual(['lecture.mkv']);
 }, 60_000);
 
 it('tells the sender about a decline, an offer nobody answers, and a cancel from the receiver', async () => {
@@ -196,7 +253,8 @@ it('tells the sender about a decline, an offer nobody answers, and a cancel from
   const offeredBig = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered' && t.name === 'big.bin');
   const cancelled = await alice.engine.sendFile('bob@CIC', big);
   const theirs = bob.engine.acceptFile((await offeredBig).id);
-  await nextEvent(bob.engine, 'transfer', (t) => t.id === theirs.id && t.offset > 0, 10_000);
+  // In the turn the first bytes are seen: progress events are too far apart for a fast transfer.
+  await waitFor('the first bytes', () => (bob.engine.transfers().find((t) => t.id === theirs.id)?.offset ?? 0) > 0, 10_000);
   bob.engine.cancelTransfer(theirs.id);
   expect(await nextEvent(alice.engine, 'transfer', (t) => t.id === cancelled.id && t.state === 'cancelled')).toMatchObject({ error: 'cancelled by bob@CIC: cancelled' });
   await waitFor('the .part is removed', () => readdirSync(downloads).length === 0);

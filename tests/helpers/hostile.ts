@@ -160,6 +160,15 @@ export class CuttingProxy {
     this.cut = { marker, direction };
   }
 
+  /** Stops passing bytes either way (they wait in the sockets), as a network that stalls does; `resume` passes them on. */
+  pause(): void {
+    for (const s of this.sockets) s.pause();
+  }
+
+  resume(): void {
+    for (const s of this.sockets) s.resume();
+  }
+
   /** Resets every connection through it now (and keeps listening), as a Wi-Fi drop does. */
   dropAll(): void {
     this.cuts += 1;

@@ -85,6 +85,7 @@ const ROWS: Partial<Record<string, Row>> = {
   keys: { valid: ['bob@CIC'], allowed: (_, v) => v === undefined || v === null },
   acceptKey: { valid: ['bob@CIC'] },
   verifyKey: { valid: ['bob@CIC', true] },
+  chooseDownloadFolder: { valid: [] },
   attachFiles: { valid: ['bob@CIC'] },
   beginUpload: { valid: ['bob@CIC', 'a.txt', 1] },
   uploadChunk: { valid: ['u-1', 0, 'YQ=='] },

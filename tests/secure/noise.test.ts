@@ -2,9 +2,10 @@
 // shared/data/noise-test-vectors.json), byte for byte: every handshake message,
 // the handshake hash, and the transport messages after it.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HandshakeState, NoiseError, generateKeyPair, keyPairFrom, type PatternName, type Transport } from '../../src-main/engine/secure/noise.ts';
+import { AEADS, HandshakeState, NoiseError, aead, generateKeyPair, keyPairFrom, type PatternName, type Transport } from '../../src-main/engine/secure/noise.ts';
 
 interface Vector {
   protocol_name: string;
@@ -73,6 +74,22 @@ describe('Noise', () => {
     r.readMessage(i.writeMessage());
     return [i.transport(), r.transport()];
   }
+
+  it("runs node:crypto's ChaCha20-Poly1305 here, and it seals byte for byte as @noble's (the one Electron runs)", () => {
+    expect(aead).toBe(AEADS['node:crypto']);
+    const native = AEADS['node:crypto'];
+    const noble = AEADS['@noble'];
+    for (const size of [0, 1, 63, 64, 65, 24_000]) {
+      const [k, nonce, ad, plaintext] = [randomBytes(32), randomBytes(12), randomBytes(size % 40), randomBytes(size)];
+      const sealed = native.seal(k, nonce, ad, plaintext);
+      expect(Buffer.from(sealed)).toEqual(Buffer.from(noble.seal(k, nonce, ad, plaintext)));
+      expect(Buffer.from(noble.open(k, nonce, ad, sealed))).toEqual(plaintext);
+      expect(Buffer.from(native.open(k, nonce, ad, sealed))).toEqual(plaintext);
+      const altered = Uint8Array.from(sealed);
+      altered[altered.length - 1]! ^= 1;
+      for (const impl of [native, noble]) expect(() => impl.open(k, nonce, ad, altered)).toThrow();
+    }
+  });
 
   it('fails the handshake when the two sides saw different prologues', () => {
     expect(() => handshake('HELLO a', 'HELLO b')).toThrow(NoiseError);

@@ -2,7 +2,7 @@
 // picker, accept into the download folder from the settings, open and show only what we received
 // and verified, the legacy-peer reason, and every argument checked.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ let rdv: TestServer;
 let dir: string;
 let service: ChatService;
 const picked: string[][] = [];
+const folders: (string | undefined)[] = [];
 const opened: string[] = [];
 const shown: string[] = [];
 
@@ -30,6 +31,7 @@ beforeEach(async () => {
     openExternal: () => undefined,
     downloadsDir: join(dir, 'Downloads'),
     pickFiles: async () => picked.shift() ?? [],
+    pickFolder: async () => folders.shift(),
     openPath: async (path) => void opened.push(path),
     showItemInFolder: (path) => void shown.push(path),
   });
@@ -41,7 +43,7 @@ afterEach(async () => {
   await stopEngines();
   await rdv.close();
   rmSync(dir, { recursive: true, force: true });
-  picked.length = opened.length = shown.length = 0;
+  picked.length = folders.length = opened.length = shown.length = 0;
 });
 
 async function ok<T>(reply: Promise<CommandReply>): Promise<T> {
@@ -133,4 +135,37 @@ it('explains why files cannot go to a legacy peer, and refuses bad arguments', a
   expect(await refusal(service.dispatch('updateSettings', [{ files: { maxMB: 0 } }]))).toEqual({ code: 'invalid-request', detail: 'the maximum file size (MB) must be a whole number from 1 to 1048576' });
   const settings = await ok<Settings>(service.dispatch('updateSettings', [{ files: { maxMB: 5 } }]));
   expect(settings.files).toEqual({ downloadDir: undefined, maxMB: 5, autoAcceptMB: 0 });
+});
+
+it('the download folder comes from the host\'s picker, only when it is a folder we can write in, and the next accept uses it', async () => {
+  const chosen = join(dir, 'Aulas');
+  mkdirSync(chosen);
+  writeFileSync(join(dir, 'a-file'), 'x');
+  folders.push(join(dir, 'missing'), join(dir, 'a-file'), undefined, chosen);
+  const before = service.settings.files;
+  expect(await refusal(service.dispatch('chooseDownloadFolder', []))).toEqual({ code: 'folder-unwritable', detail: `cannot write in ${join(dir, 'missing')}: ENOENT` });
+  expect(await refusal(service.dispatch('chooseDownloadFolder', []))).toEqual({ code: 'folder-unwritable', detail: `cannot write in ${join(dir, 'a-file')}: not a folder` });
+  // Cancelled: nothing changes.
+  expect((await ok<Settings>(service.dispatch('chooseDownloadFolder', []))).files).toEqual(before);
+  expect((await ok<Settings>(service.dispatch('chooseDownloadFolder', []))).files.downloadDir).toBe(chosen);
+  expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')).files.downloadDir).toBe(chosen);
+
+  const bob = await startEngine(rdv.port, 'bob', 'CIC', { files: { downloadDir: join(dir, 'bob') } });
+  await waitFor('ana and bob connected', () => bob.peer('ana@CIC')?.state === 'open', 8_000);
+  writeFileSync(join(dir, 'lista.txt'), 'exercícios');
+  const offer = await bob.engine.sendFile('ana@CIC', join(dir, 'lista.txt'));
+  let incoming: FileTransfer[] = [];
+  for (let i = 0; i < 200 && incoming.length === 0; i++) {
+    incoming = (await ok<FileTransfer[]>(service.dispatch('transfers', []))).filter((t) => t.id === offer.id);
+    if (incoming.length === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  await ok(service.dispatch('acceptFile', [offer.id]));
+  await waitFor('the file arrived', () => bob.engine.transfers()[0]?.state === 'complete', 8_000);
+  expect(readFileSync(join(chosen, 'lista.txt'), 'utf8')).toBe('exercícios');
+  // And back to the system's Downloads folder: the only change to it a renderer may ask for.
+  expect((await ok<Settings>(service.dispatch('updateSettings', [{ files: { downloadDir: null } }]))).files.downloadDir).toBeUndefined();
+  expect(await refusal(service.dispatch('updateSettings', [{ files: { downloadDir: chosen } }]))).toEqual({
+    code: 'invalid-request',
+    detail: 'the download folder is chosen with the folder picker (chooseDownloadFolder)',
+  });
 });

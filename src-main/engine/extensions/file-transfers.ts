@@ -12,11 +12,11 @@ import { createReadStream, existsSync, mkdirSync, openSync, closeSync, statSync 
 import { open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import mime from 'mime-types';
-import { EngineCommandError, type FileTransfer, type TransferState } from '../api.ts';
+import { EngineCommandError, OVER_MAX_SIZE, type FileTransfer, type TransferState } from '../api.ts';
 import type { ModuleLogger } from '../log.ts';
 import type { PeerConnection } from '../peers/connection.ts';
 import type { MessageStore } from '../store/store.ts';
-import { CHUNK_BYTES, FEATURE_FILES, formatSize, numberedName, safeFileName, type FileFrame } from './files.ts';
+import { CHUNK_BYTES, FEATURE_FILES, encodeFileChunk, formatSize, numberedName, safeFileName, type FileFrame } from './files.ts';
 
 export interface FilesConfig {
   /** Where accepted files go unless the user picks a folder. */
@@ -52,7 +52,7 @@ interface Sending {
 interface Receiving {
   file: FileHandle;
   hash: Hash;
-  /** Bytes written and hashed. */
+  /** Bytes written (and hashed): what FILE_ACK says. */
   written: number;
   /** Bytes received in order (written + buffered). */
   expected: number;
@@ -94,6 +94,11 @@ export class FileTransfers {
 
   constructor(options: FileTransfersOptions) {
     this.o = options;
+  }
+
+  /** New settings from the user: offers that come and accepts made from now on follow them. */
+  configure(config: Partial<FilesConfig>): void {
+    Object.assign(this.o.config, config);
   }
 
   /** Loads what an earlier run left; returns the peers that unfinished transfers wait for. */
@@ -366,7 +371,7 @@ export class FileTransfers {
         if (live.sending !== s || s.conn.state !== 'open') break;
         if (bytesRead !== length) throw new Error('it got shorter since it was offered');
         for (let at = 0; at < length; at += CHUNK_BYTES) {
-          s.conn.send({ type: 'FILE_CHUNK', file_id: t.id, offset: s.next + at, data: block.subarray(at, at + CHUNK_BYTES).toString('base64'), ttl: 1 });
+          s.conn.sendEncoded(encodeFileChunk(t.id, s.next + at, block.subarray(at, at + CHUNK_BYTES)));
         }
         s.next += length;
       }
@@ -416,7 +421,7 @@ export class FileTransfers {
     const live = this.add(t);
     const refusal =
       offer.size > this.o.config.maxBytes
-        ? `over the maximum size (${formatSize(this.o.config.maxBytes)})`
+        ? `${OVER_MAX_SIZE} (${formatSize(this.o.config.maxBytes)})`
         : pending >= MAX_PENDING_OFFERS
           ? `too many offers waiting (${MAX_PENDING_OFFERS})`
           : undefined;
@@ -513,17 +518,29 @@ export class FileTransfers {
     if (r.bufferedBytes >= READ_BYTES || end === t.size) this.write(live, r);
   }
 
+  /**
+   * One block to the `.part`: hashed now (blocks come in order), written in the thread pool beside
+   * the blocks before it, and acknowledged in order once it and every block before it are on disk.
+   */
   private write(live: Live, r: Receiving): void {
-    const data = r.buffered.length === 1 ? r.buffered[0]! : Buffer.concat(r.buffered);
+    const chunks = r.buffered;
+    const length = r.bufferedBytes;
+    const at = r.expected - length;
     r.buffered = [];
     r.bufferedBytes = 0;
     const t = live.t;
+    for (const chunk of chunks) r.hash.update(chunk);
+    // One system call for the block, without copying its chunks together first.
+    const written = r.file.writev(chunks, at).then(({ bytesWritten }) => {
+      if (bytesWritten !== length) throw new Error(`only ${bytesWritten} of ${length} bytes written`);
+    });
+    // Awaited in the chain below; until then a failure must not count as unhandled.
+    written.catch(() => undefined);
     r.writing = r.writing
       .then(async () => {
+        await written;
         if (live.receiving !== r || this.closed) return;
-        await r.file.write(data, 0, data.length, r.written);
-        r.hash.update(data);
-        r.written += data.length;
+        r.written = at + length;
         t.offset = r.written;
         this.progress(live);
         this.frame(t.peerId, { type: 'FILE_ACK', file_id: t.id, offset: r.written });
@@ -543,10 +560,17 @@ export class FileTransfers {
       return;
     }
     await r.file.sync();
-    await r.file.close();
+    // Cancelled while it synced: end() closes the file and removes the .part.
+    if (live.receiving !== r) return;
     live.receiving = undefined;
+    await r.file.close();
     const final = freePath(t.path!);
     await rename(`${t.path}.part`, final);
+    if (ENDED.has(t.state)) {
+      // Cancelled in the last step: what the user stopped is not left behind.
+      await unlink(final).catch(() => undefined);
+      return;
+    }
     t.path = final;
     this.end(live, 'complete', undefined);
     this.frame(t.peerId, { type: 'FILE_DONE', file_id: t.id });

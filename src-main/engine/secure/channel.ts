@@ -14,8 +14,9 @@ import { HandshakeState, NoiseError, type KeyPair, type Transport } from './nois
  * stay under the 32768-byte line limit.
  */
 export const MAX_BOX_PLAINTEXT = 24_000;
+const TAG_BYTES = 16;
 /** The longest base64 a NOISE or SEALED frame may hold: a bigger one is not ours. */
-const MAX_BASE64 = Math.ceil((MAX_BOX_PLAINTEXT + 16) / 3) * 4;
+const MAX_BASE64 = Math.ceil((MAX_BOX_PLAINTEXT + TAG_BYTES) / 3) * 4;
 const NO_AD = new Uint8Array(0);
 
 /** The peer broke the secure channel: a frame that does not open, or one that has no place here. */
@@ -52,7 +53,7 @@ export class SecureChannel {
    */
   read(line: string, onLine: (line: Buffer) => void): Buffer | undefined {
     if (this.transport === undefined) return this.onNoise(field(line, 'NOISE', 'msg'));
-    this.open(field(line, 'SEALED', 'box'), onLine);
+    this.open(sealedBox(line) ?? field(line, 'SEALED', 'box'), onLine);
     return undefined;
   }
 
@@ -72,15 +73,23 @@ export class SecureChannel {
     }
   }
 
-  /** Our frames as SEALED lines, ready for the socket. */
+  /** Our frames as SEALED lines, ready for the socket, written straight into one buffer. */
   seal(bytes: Buffer): Buffer {
     const send = this.transport!.send;
-    const lines: Buffer[] = [];
-    for (let at = 0; at < bytes.length; at += MAX_BOX_PLAINTEXT) {
-      const box = send.encryptWithAd(NO_AD, bytes.subarray(at, at + MAX_BOX_PLAINTEXT));
-      lines.push(Buffer.from(`{"type":"SEALED","box":"${Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64')}"}\n`));
+    const boxes = Math.ceil(bytes.length / MAX_BOX_PLAINTEXT);
+    const base64Length = (plain: number) => Math.ceil((plain + TAG_BYTES) / 3) * 4;
+    const last = bytes.length - (boxes - 1) * MAX_BOX_PLAINTEXT;
+    if (boxes === 0) return Buffer.alloc(0);
+    const out = Buffer.allocUnsafe(boxes * (SEALED_HEAD.length + SEALED_TAIL.length) + (boxes - 1) * base64Length(MAX_BOX_PLAINTEXT) + base64Length(last));
+    let end = 0;
+    for (let i = 0; i < boxes; i++) {
+      const box = send.encryptWithAd(NO_AD, bytes.subarray(i * MAX_BOX_PLAINTEXT, (i + 1) * MAX_BOX_PLAINTEXT));
+      // ASCII all through: copied as it is, not scanned as UTF-8 (every file chunk passes here).
+      end += out.write(SEALED_HEAD, end, 'latin1');
+      end += out.write(Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64'), end, 'latin1');
+      end += out.write(SEALED_TAIL, end, 'latin1');
     }
-    return lines.length === 1 ? lines[0]! : Buffer.concat(lines);
+    return out;
   }
 
   /** Opens one box: one that does not is altered, replayed, reordered or not from the peer. */
@@ -100,6 +109,16 @@ export class SecureChannel {
   private noiseFrame(message: Uint8Array): Buffer {
     return encodeFrame({ type: 'NOISE', msg: Buffer.from(message).toString('base64') });
   }
+}
+
+const SEALED_HEAD = '{"type":"SEALED","box":"';
+const SEALED_TAIL = '"}\n';
+
+/** The box of a SEALED line in the exact form `seal` writes, without a JSON parse; undefined for any other form. */
+function sealedBox(line: string): string | undefined {
+  if (!line.startsWith(SEALED_HEAD) || !line.endsWith('"}')) return undefined;
+  const box = line.slice(SEALED_HEAD.length, -2);
+  return box.includes('"') || box.includes('\\') ? undefined : box;
 }
 
 /** The one field of a NOISE or SEALED frame; anything else has no place at that point. */

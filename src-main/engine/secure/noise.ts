@@ -1,9 +1,11 @@
 // The Noise Protocol Framework (revision 34), for Noise_XX_25519_ChaChaPoly_SHA256 (the handshake
 // chatp2p-secure uses) and the IK pattern the same state machine gives for free. The primitives are
-// @noble's pure-TypeScript ones: Electron's BoringSSL-based node:crypto lacks chacha20-poly1305,
-// so code on node:crypto could pass here and fail inside the app. tests/secure/noise.test.ts
-// checks it against the cacophony test vectors.
+// @noble's pure-TypeScript ones, but for ChaCha20-Poly1305 node:crypto's (OpenSSL, several times
+// faster: it seals every file chunk) whenever the runtime has it; Electron's BoringSSL-based
+// node:crypto lacks it, so there @noble's runs. Both are RFC 8439, byte for byte:
+// tests/secure/noise.test.ts checks the cacophony test vectors and the two against each other.
 
+import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
@@ -41,6 +43,39 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** ChaCha20-Poly1305 with a 16-byte tag after the ciphertext; `open` throws when the tag does not match. */
+export interface Aead {
+  seal(k: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  open(k: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
+}
+
+export const AEADS: Record<'node:crypto' | '@noble', Aead> = {
+  'node:crypto': {
+    seal(k, nonce, ad, plaintext) {
+      const cipher = createCipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAGLEN });
+      cipher.setAAD(ad, { plaintextLength: plaintext.length });
+      return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    },
+    open(k, nonce, ad, ciphertext) {
+      const body = ciphertext.length - TAGLEN;
+      const decipher = createDecipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAGLEN });
+      decipher.setAAD(ad, { plaintextLength: body });
+      decipher.setAuthTag(ciphertext.subarray(body));
+      const plaintext = decipher.update(ciphertext.subarray(0, body));
+      // A stream cipher: final() adds no byte, it checks the tag (and throws when it does not match).
+      decipher.final();
+      return plaintext;
+    },
+  },
+  '@noble': {
+    seal: (k, nonce, ad, plaintext) => chacha20poly1305(k, nonce, ad).encrypt(plaintext),
+    open: (k, nonce, ad, ciphertext) => chacha20poly1305(k, nonce, ad).decrypt(ciphertext),
+  },
+};
+
+/** The implementation this runtime uses. */
+export const aead: Aead = getCiphers().includes('chacha20-poly1305') ? AEADS['node:crypto'] : AEADS['@noble'];
+
 /** A key and its nonce counter: each nonce is used once, in order, so a replayed or reordered message cannot open. */
 export class CipherState {
   private k: Uint8Array | undefined;
@@ -62,7 +97,7 @@ export class CipherState {
 
   encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     if (this.k === undefined) return plaintext;
-    return chacha20poly1305(this.k, this.nextNonce(), ad).encrypt(plaintext);
+    return aead.seal(this.k, this.nextNonce(), ad, plaintext);
   }
 
   /** Throws NoiseError when the message does not open; the counter moves only when it does. */
@@ -70,7 +105,7 @@ export class CipherState {
     if (this.k === undefined) return ciphertext;
     if (ciphertext.length < TAGLEN) throw new NoiseError('message shorter than its tag');
     try {
-      const plaintext = chacha20poly1305(this.k, this.nonceBytes(), ad).decrypt(ciphertext);
+      const plaintext = aead.open(this.k, this.nonceBytes(), ad, ciphertext);
       this.n += 1;
       return plaintext;
     } catch {
