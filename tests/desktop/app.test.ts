@@ -8,6 +8,7 @@ import { identityKeyPath } from '../../src-main/engine/secure/identity.ts';
 import { historyPath } from '../../src-main/service/history-path.ts';
 import { requestJson } from '../helpers/rendezvous.ts';
 import { startEngine, waitFor, type TestEngine } from '../helpers/peers.ts';
+import { startSecureEngine, stopSecureEngine } from '../secure/helpers.ts';
 import { composer, eventually, openChat, seedProfile, useDesktopSuite, type DesktopSuite } from './suite.ts';
 import { launchApp, type DesktopApp } from './harness.ts';
 
@@ -146,6 +147,24 @@ describe('the desktop app', () => {
     const second = await launchApp({ configHome: app.configHome });
     expect(await second.exited()).toBe(0);
     await eventually(async () => (await app.state()).windows[0]).toMatchObject({ visible: true, focused: true });
+  });
+
+  test("a ChatP2P peer gets a sealed chat with the app, whose node:crypto (BoringSSL's, as in Electron) has no ChaCha20-Poly1305", async () => {
+    const zoe = await startSecureEngine(suite.rendezvous.port, 'zoe');
+    try {
+      const { page } = await launchAs('quinn');
+      await waitFor('zoe and quinn sealed', () => zoe.security('quinn@CIC') === 'encrypted', 15_000);
+      await openChat(page, 'dm:zoe@CIC');
+      await page.locator('main header').getByTestId('security').filter({ hasText: 'Encrypted' }).waitFor();
+      await composer(page).fill('Selado pelo app');
+      await composer(page).press('Enter');
+      await eventually(() => bubble(page, 'Selado pelo app').getAttribute('data-delivery')).toBe('delivered');
+      expect(zoe.messages.map((m) => m.text)).toEqual(['Selado pelo app']);
+      zoe.engine.sendDirect('quinn@CIC', 'Recebido, selado');
+      await bubble(page, 'Recebido, selado').waitFor();
+    } finally {
+      await stopSecureEngine(zoe);
+    }
   });
 
   test("the identity key is wrapped by the OS keychain (safeStorage), and the next launch has the same key", async () => {

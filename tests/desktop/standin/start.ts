@@ -3,6 +3,7 @@
 // resolving to the stand-in, and emits `ready` only once that import has settled (a main module
 // that awaits `ready` at its top level therefore never gets it, as in Electron). The test drives
 // it over the child-process IPC channel (control.ts).
+import './boringssl.ts';
 import { readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { join, resolve } from 'node:path';

@@ -1,0 +1,25 @@
+// Electron's Node is built on BoringSSL, whose node:crypto has no ChaCha20-Poly1305: it is not in
+// getCiphers(), and createCipheriv/createDecipheriv answer "Unknown cipher" (electron/electron#24024).
+// The stand-in keeps that rule for the app it runs, so the desktop tests take the path the real app
+// takes (@noble's ChaCha20-Poly1305), not OpenSSL's.
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
+
+const MISSING = 'chacha20-poly1305';
+
+function unknownCipher(): Error {
+  return Object.assign(new TypeError('Unknown cipher'), { code: 'ERR_CRYPTO_UNKNOWN_CIPHER' });
+}
+
+const { getCiphers, createCipheriv, createDecipheriv } = crypto;
+crypto.getCiphers = () => getCiphers().filter((name) => name !== MISSING);
+crypto.createCipheriv = ((algorithm: string, ...rest: unknown[]) => {
+  if (algorithm.toLowerCase() === MISSING) throw unknownCipher();
+  return (createCipheriv as (...args: unknown[]) => crypto.Cipheriv)(algorithm, ...rest);
+}) as typeof crypto.createCipheriv;
+crypto.createDecipheriv = ((algorithm: string, ...rest: unknown[]) => {
+  if (algorithm.toLowerCase() === MISSING) throw unknownCipher();
+  return (createDecipheriv as (...args: unknown[]) => crypto.Decipheriv)(algorithm, ...rest);
+}) as typeof crypto.createDecipheriv;
+// `import { createCipheriv } from 'node:crypto'` in the app sees these too.
+syncBuiltinESMExports();
