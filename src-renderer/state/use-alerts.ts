@@ -4,7 +4,7 @@
 // under the same policy, `notifies`.
 
 import { useEffect, useRef } from 'react';
-import { conversationKind, notifies, type ChatApi, type ChatMessage, type ConversationId, type Snapshot } from '../../src-shared/chat-api.ts';
+import { notifies, senderTitle, type ChatApi, type ConversationId, type Snapshot } from '../../src-shared/chat-api.ts';
 
 let audio: AudioContext | undefined;
 
@@ -22,9 +22,6 @@ function chime(): void {
   tone.stop(start + 0.35);
 }
 
-/** As main words it: the sender, and the channel after an arrow. */
-const titleOf = (m: ChatMessage) => (conversationKind(m.conversationId) === 'dm' ? m.from : `${m.from} -> ${m.conversationId}`);
-
 export function useMessageAlerts(chat: ChatApi, snapshot: Snapshot, visibleId: ConversationId | undefined, onOpen: (id: ConversationId) => void): void {
   // The listener stays; what it decides with is always the latest.
   const latest = useRef({ snapshot, visibleId, onOpen });
@@ -38,7 +35,7 @@ export function useMessageAlerts(chat: ChatApi, snapshot: Snapshot, visibleId: C
         if (!notifies(message.conversationId, s.settings, Date.now())) return;
         if (s.settings.sound) chime();
         if (s.host !== 'web' || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-        const shown = new Notification(titleOf(message), { body: message.text, tag: message.conversationId });
+        const shown = new Notification(senderTitle(message), { body: message.text, tag: message.conversationId });
         shown.onclick = () => {
           window.focus();
           openChat(message.conversationId);
