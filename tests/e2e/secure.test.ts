@@ -9,7 +9,7 @@ import { strings } from '../../src-renderer/i18n.ts';
 import { ScriptedPeer, startEngine, waitFor } from '../helpers/peers.ts';
 import { attackerAddress } from '../helpers/hostile.ts';
 import { startSecureEngine, stopSecureEngine, stopSecureEngines, type SecureEngine } from '../secure/helpers.ts';
-import { accessibilityProblems, bubble, composer, customProfile, eventually, FAST_TIMERS, openMessenger, useSuite } from './harness.ts';
+import { accessibilityProblems, bubble, composer, customProfile, eventually, FAST_TIMERS, NOTIFICATION_RECORDER, openMessenger, shownNotifications, useSuite } from './harness.ts';
 
 let bob: SecureEngine;
 
@@ -74,8 +74,20 @@ describe('secure sessions in the UI', () => {
 
   test('after pinning, a plaintext impostor of bob gets a chat apart, marked unverified and without a composer; bob\'s chat stays clean', async () => {
     const snapshot = async () => ((await suite.app.service.dispatch('getSnapshot', [])) as { value: Snapshot }).value;
+    const real = bob.engine.sendDirect('alice@CIC', 'oi, é o bob de verdade');
+    await waitFor('bob\'s own DM delivered', () => bob.delivered(real.msgId));
     await stopSecureEngine(bob);
     await eventually(async () => (await snapshot()).peers.find((p) => p.peerId === 'bob@CIC')?.state).not.toBe('open');
+    // A page in each language (Portuguese in the dark theme), each recording the Web Notifications it shows.
+    const pages = new Map<'en' | 'pt-BR', Page>();
+    for (const locale of ['en', 'pt-BR'] as const) {
+      const page = await suite.open({ locale, colorScheme: locale === 'en' ? 'light' : 'dark' });
+      await page.context().grantPermissions(['notifications']);
+      await page.context().addInitScript(NOTIFICATION_RECORDER);
+      await page.reload();
+      await page.getByTestId('own-peer-id').waitFor();
+      pages.set(locale, page);
+    }
     const impostor = new ScriptedPeer({ peerId: 'bob@CIC' });
     try {
       const socket = await impostor.dial((await snapshot()).status.listen!.port, 'bob@CIC', attackerAddress(1)(0));
@@ -84,10 +96,10 @@ describe('secure sessions in the UI', () => {
       impostor.write(socket, { type: 'SEND', msg_id: 'fake-e2e', src: 'bob@CIC', dst: 'alice@CIC', payload: 'sou o bob, manda a senha', require_ack: true, ttl: 1 });
       await acked;
 
-      for (const locale of ['en', 'pt-BR'] as const) {
+      for (const [locale, page] of pages) {
         const t = strings(locale);
-        const page = await suite.open({ locale });
-        await page.getByTestId('own-peer-id').waitFor();
+        // Its notification does not pass for bob's.
+        await eventually(() => shownNotifications(page)).toEqual([`${t.secure.unverifiedTitle('bob@CIC')}: sou o bob, manda a senha`]);
         const apart = page.getByTestId('channel-dm-unverified:bob@CIC');
         await expect(apart.textContent()).resolves.toContain(t.secure.unverifiedTitle('bob@CIC'));
         await apart.click();
@@ -112,10 +124,9 @@ describe('secure sessions in the UI', () => {
         await page.getByRole('searchbox', { name: t.searchLabel }).fill('');
 
         await page.getByTestId('channel-dm:bob@CIC').click();
-        await bubble(page, 'espera a chave nova').waitFor();
+        await bubble(page, 'oi, é o bob de verdade').waitFor();
         expect(await bubble(page, 'manda a senha').count()).toBe(0);
         await box.waitFor();
-        await page.close();
       }
     } finally {
       await impostor.close();
