@@ -207,7 +207,7 @@ export interface ChatMessage {
 export interface ConversationSummary {
   id: ConversationId;
   kind: ConversationKind;
-  /** peer_id, `#namespace` or `*`. */
+  /** peer_id (the one claimed, for an unverified chat), `#namespace` or `*`. */
   title: string;
   unread: number;
   /** Our DMs here still waiting in the outbox (queued or sent, not yet acknowledged). */
