@@ -134,16 +134,40 @@ export function asChatError(value: unknown): ChatError {
 
 // ---- Conversations ---------------------------------------------------------------------------
 
-/** `dm:<peer_id>` for a direct chat, `#<namespace>` for a namespace channel, `*` for broadcast. */
+/**
+ * `dm:<peer_id>` for a direct chat, `#<namespace>` for a namespace channel, `*` for broadcast, and
+ * `dm-unverified:<peer_id>` for the DMs that claimed a pinned peer_id over a connection that could
+ * not prove its key (chatp2p-secure): kept apart from that peer's chat, and never answered.
+ */
 export type ConversationId = string;
-export type ConversationKind = 'dm' | 'namespace' | 'broadcast';
+export type ConversationKind = 'dm' | 'unverified' | 'namespace' | 'broadcast';
 
 export const BROADCAST: ConversationId = '*';
-export const dmConversation = (peerId: string): ConversationId => `dm:${peerId}`;
+const DM_PREFIX = 'dm:';
+const UNVERIFIED_PREFIX = 'dm-unverified:';
+export const dmConversation = (peerId: string): ConversationId => `${DM_PREFIX}${peerId}`;
+export const unverifiedConversation = (peerId: string): ConversationId => `${UNVERIFIED_PREFIX}${peerId}`;
 
 export function conversationKind(id: ConversationId): ConversationKind {
   if (id === BROADCAST) return 'broadcast';
-  return id.startsWith('dm:') ? 'dm' : 'namespace';
+  if (id.startsWith(DM_PREFIX)) return 'dm';
+  return id.startsWith(UNVERIFIED_PREFIX) ? 'unverified' : 'namespace';
+}
+
+/** The peer_id a direct chat (verified or not) is with; undefined for a channel. */
+export function conversationPeer(id: ConversationId): string | undefined {
+  if (id.startsWith(DM_PREFIX)) return id.slice(DM_PREFIX.length);
+  return id.startsWith(UNVERIFIED_PREFIX) ? id.slice(UNVERIFIED_PREFIX.length) : undefined;
+}
+
+/**
+ * Who a notification is from, in the terminal client's words: the peer_id for a DM, marked for one
+ * that could not prove the pinned key (it must not pass for that peer), the channel after an arrow.
+ */
+export function senderTitle(message: Pick<ChatMessage, 'conversationId' | 'from'>): string {
+  const kind = conversationKind(message.conversationId);
+  if (kind === 'dm') return message.from;
+  return kind === 'unverified' ? `${message.from}, unverified` : `${message.from} -> ${message.conversationId}`;
 }
 
 export interface ChatMessage {
@@ -183,7 +207,7 @@ export interface ChatMessage {
 export interface ConversationSummary {
   id: ConversationId;
   kind: ConversationKind;
-  /** peer_id, `#namespace` or `*`. */
+  /** peer_id (the one claimed, for an unverified chat), `#namespace` or `*`. */
   title: string;
   unread: number;
   /** Our DMs here still waiting in the outbox (queued or sent, not yet acknowledged). */
@@ -361,7 +385,7 @@ export function notifies(
   now: number,
 ): boolean {
   if (!settings.notifications || settings.doNotDisturb || isMuted(settings.muted, id, now)) return false;
-  return conversationKind(id) === 'dm' || settings.notifyChannels.includes(id);
+  return conversationPeer(id) !== undefined || settings.notifyChannels.includes(id);
 }
 
 /** Everything but the profile, which changes only through `startProfile`. */

@@ -1,7 +1,7 @@
 // Desktop notifications for incoming messages: a pure policy (who notifies, when), the content
 // (per platform), and the notifier that shows one and opens its chat when it is clicked.
 import type { NotificationConstructorOptions } from 'electron';
-import { conversationKind, notifies, type ChatMessage, type ConversationId, type Settings } from '../../src-shared/chat-api.ts';
+import { notifies, senderTitle, type ChatMessage, type ConversationId, type Settings } from '../../src-shared/chat-api.ts';
 import type { ModuleLogger } from '../engine/log.ts';
 import type { ChatService } from '../service/chat-service.ts';
 import { showWindow, type AppWindow } from './window.ts';
@@ -28,9 +28,8 @@ export function escapeMarkup(text: string): string {
 
 /** Title: the sender's peer_id (`alice@CIC -> #CIC` for a channel, as the terminal client prints it). */
 export function notificationContent(message: ChatMessage, platform: NodeJS.Platform): { title: string; body: string } {
-  const dm = conversationKind(message.conversationId) === 'dm';
   return {
-    title: dm ? message.from : `${message.from} -> ${message.conversationId}`,
+    title: senderTitle(message),
     body: platform === 'linux' ? escapeMarkup(message.text) : message.text,
   };
 }

@@ -7,6 +7,7 @@ import { EngineCommandError, type EngineEvents, type FileTransfer, type PeerKeyV
 import { formatSize } from '../engine/extensions/files.ts';
 import { validateIdentityField } from '../engine/config.ts';
 import { formatLogRecord, parseLogLevel } from '../engine/log.ts';
+import { conversationKind, conversationPeer, unverifiedConversation } from '../../src-shared/chat-api.ts';
 import { dmKey, type ConversationKey, type MessageStore, type SearchHit, type StoredMessage } from '../engine/store/store.ts';
 import { isValidPeerId } from '../engine/wire/messages.ts';
 
@@ -99,9 +100,21 @@ export class Shell {
           if (!conversation || rest.length > 2) throw new EngineCommandError('usage: history <peer_id|#ns|*> [n]');
           if (!(n >= 1 && n <= HISTORY_MAX)) throw new EngineCommandError(`n must be 1 to ${HISTORY_MAX}`);
           const page = this.store.page(conversation, { limit: n });
-          this.result('history', { conversation, messages: page.messages, hasOlder: page.hasOlder }, () => [
+          // DMs that claimed this peer_id without its pinned key are listed apart, never among its own.
+          const peerId = conversationPeer(conversation);
+          const apartKey = peerId === undefined ? undefined : unverifiedConversation(peerId);
+          const apart = apartKey === undefined ? undefined : this.store.page(apartKey, { limit: n });
+          const unverified = apart && apart.messages.length > 0 ? { conversation: apartKey, messages: apart.messages, hasOlder: apart.hasOlder } : undefined;
+          this.result('history', { conversation, messages: page.messages, hasOlder: page.hasOlder, ...(unverified ? { unverified } : {}) }, () => [
             ...(page.hasOlder ? ['(older messages not shown)'] : []),
-            ...(page.messages.length === 0 ? [`(no messages ${conversation.startsWith('dm:') ? 'with' : 'in'} ${label(conversation)})`] : page.messages.map(describeStored)),
+            ...(page.messages.length === 0 ? [`(no messages ${peerId === undefined ? 'in' : 'with'} ${label(conversation)})`] : page.messages.map(describeStored)),
+            ...(unverified
+              ? [
+                  `-- unverified, apart from ${peerId}: these came over a connection that could not prove ${peerId}'s pinned key --`,
+                  ...(unverified.hasOlder ? ['(older messages not shown)'] : []),
+                  ...unverified.messages.map(describeStored),
+                ]
+              : []),
           ]);
           return undefined;
         }
@@ -290,7 +303,8 @@ export class Shell {
         const from = m.unverified ? `${m.from}, unverified` : m.from;
         this.io.out(m.kind === 'dm' ? `[${from}] ${m.text}` : `[${from} -> ${m.to}] ${m.text}`);
         // Printed is read: a ChatP2P sender is told so (unless receipts are off).
-        if (m.kind === 'dm') this.engine.markRead(m.from, [m.msgId]);
+        // Not for an unverified one: its msg_id is no business of the real peer's.
+        if (m.kind === 'dm' && !m.unverified) this.engine.markRead(m.from, [m.msgId]);
         return;
       }
       case 'typing': {
@@ -430,9 +444,11 @@ function conversationKey(target: string | undefined): ConversationKey | undefine
   return isValidPeerId(target) && target.includes('@') ? dmKey(target) : undefined;
 }
 
-/** A conversation as the user names it in `history`: the peer_id, `#ns` or `*`. */
+/** A conversation as the user names it in `history`: the peer_id, `#ns` or `*` (the unverified one marked). */
 function label(conversation: ConversationKey): string {
-  return conversation.startsWith('dm:') ? conversation.slice(3) : conversation;
+  const peerId = conversationPeer(conversation);
+  if (peerId === undefined) return conversation;
+  return conversationKind(conversation) === 'unverified' ? `${peerId}, unverified` : peerId;
 }
 
 /** Local time, to the second. */

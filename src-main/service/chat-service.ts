@@ -15,6 +15,7 @@ import {
   LIMITS,
   MUTE_DURATIONS,
   conversationKind,
+  conversationPeer,
   isMuted,
   notifies,
   dmConversation,
@@ -480,7 +481,7 @@ export class ChatService {
       (r): ConversationSummary => ({
         id: r.key,
         kind: conversationKind(r.key),
-        title: r.key.startsWith('dm:') ? r.key.slice(3) : r.key,
+        title: conversationPeer(r.key) ?? r.key,
         unread: r.unread,
         queued: r.queued,
         last: r.last && { from: r.last.from, text: r.last.text.slice(0, 200), at: r.last.direction === 'in' ? r.last.receivedAt : r.last.createdAt },

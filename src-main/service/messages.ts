@@ -1,7 +1,7 @@
 // Stored and live engine messages as the ChatApi shows them, and a conversation written out for
 // export.
 
-import { conversationKind, type ChatMessage, type ConversationId, type ExportFormat, type ExportedConversation } from '../../src-shared/chat-api.ts';
+import { conversationKind, conversationPeer, type ChatMessage, type ConversationId, type ExportFormat, type ExportedConversation } from '../../src-shared/chat-api.ts';
 import type { IncomingMessage, OutgoingMessage } from '../engine/api.ts';
 import { conversationOf, type StoredMessage } from '../engine/store/store.ts';
 
@@ -46,15 +46,17 @@ export function exportConversation(
   localPeerId: string,
   now: Date,
 ): ExportedConversation {
-  const title = conversationKind(id) === 'dm' ? id.slice(3) : id;
-  const stem = `chatp2p-${title.replace(/[^\p{L}\p{N}@._-]+/gu, '_')}-${localStamp(now).slice(0, 10)}`;
+  const peerId = conversationPeer(id);
+  const unverified = conversationKind(id) === 'unverified';
+  const title = peerId === undefined ? id : unverified ? `${peerId}, unverified (not from the pinned key)` : peerId;
+  const stem = `chatp2p-${(unverified ? `${peerId}-unverified` : (peerId ?? id)).replace(/[^\p{L}\p{N}@._-]+/gu, '_')}-${localStamp(now).slice(0, 10)}`;
   if (format === 'json') {
     const content = JSON.stringify({ conversationId: id, localPeerId, exportedAt: now.toISOString(), messages }, null, 2);
     return { fileName: `${stem}.json`, mimeType: 'application/json', content };
   }
   const lines = [`ChatP2P: ${title}, seen by ${localPeerId}, exported ${localStamp(now)} (times are UTC${utcOffset(now)})`, ''];
   for (const m of messages) {
-    const state = m.delivery === 'queued' || m.delivery === 'sent' ? ' [not delivered yet]' : m.delivery === 'cancelled' ? ' [cancelled]' : '';
+    const state = m.delivery === 'queued' || m.delivery === 'sent' ? ' [not delivered yet]' : m.delivery === 'cancelled' ? ' [cancelled]' : m.unverified ? ' [unverified]' : '';
     // Continuation lines are indented, so a line of text can never pass for a new message.
     lines.push(`${localStamp(new Date(m.at))}  ${m.from}${state}: ${m.text.replace(/\r?\n/g, '\n    ')}`);
   }

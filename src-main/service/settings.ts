@@ -7,6 +7,7 @@ import {
   LIMITS,
   LOG_LEVELS,
   RENDEZVOUS_PRESETS,
+  conversationPeer,
   type ConversationId,
   type Profile,
   type Settings,
@@ -108,9 +109,11 @@ function identity(field: 'name' | 'namespace', value: unknown): string {
   return value;
 }
 
-/** A direct chat (`dm:<peer_id>`) or a channel. */
+/** A direct chat (`dm:<peer_id>`, or the unverified one apart from it) or a channel. */
 export function isConversationId(value: unknown): value is ConversationId {
-  return isChannelId(value) || (typeof value === 'string' && value.startsWith('dm:') && isValidPeerId(value.slice(3)));
+  if (isChannelId(value)) return true;
+  const peerId = typeof value === 'string' ? conversationPeer(value) : undefined;
+  return peerId !== undefined && isValidPeerId(peerId);
 }
 
 const MAX_MUTED = 1000;

@@ -1,6 +1,6 @@
 import type { ConversationId } from '../../src-shared/chat-api.ts';
 import { useLocale, useStrings } from '../i18n.ts';
-import type { Channel } from '../state/channels.ts';
+import { shownTitle, type Channel } from '../state/channels.ts';
 import { shortWhen } from '../state/format.ts';
 import { Avatar } from './Avatar.tsx';
 import { PeerStateDot } from './PeerStateDot.tsx';
@@ -23,9 +23,9 @@ export function ChannelItem({ channel, active, tabStop, collapsed, ownPeerId, no
   const t = useStrings();
   const locale = useLocale();
   const { last, unread } = channel;
-  const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
+  const title = shownTitle(channel.kind, channel.title, t);
   // In a DM the sender is obvious unless it was us; in a channel it always matters.
-  const who = last?.from === ownPeerId ? t.you : channel.kind === 'dm' ? undefined : last?.from;
+  const who = last?.from === ownPeerId ? t.you : channel.kind === 'dm' || channel.kind === 'unverified' ? undefined : last?.from;
   const preview = last ? (who ? `${who}: ${last.text}` : last.text) : '\u00a0';
   const label = [title, channel.peer && t.peerState[channel.peer.state], unread > 0 && t.unreadBadge(unread), channel.queued > 0 && t.queuedBadge(channel.queued)].filter(Boolean).join(', ');
   // The open chat shows its draft in the composer; the others say it is there (as Signal does).

@@ -5,7 +5,7 @@ import { useRef, useState, type RefObject } from 'react';
 import { asChatError, type ChatError, type ChatMessage, type Settings } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import { ErrorText } from './ErrorText.tsx';
-import type { Channel } from '../state/channels.ts';
+import { shownTitle, type Channel } from '../state/channels.ts';
 import { useChat } from '../state/chat-context.ts';
 import { useDraft } from '../state/use-draft.ts';
 import { useFileDrop } from '../state/use-file-drop.ts';
@@ -46,7 +46,9 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
   const [draft, setDraft] = useDraft(chat, channel.id, channel.draft);
   const [replyTo, setReplyTo] = useState<ChatMessage>();
   const [actionError, setActionError] = useState<ChatError>();
-  const title = channel.kind === 'broadcast' ? t.broadcastTitle : channel.title;
+  const title = shownTitle(channel.kind, channel.title, t);
+  // The unverified chat is read-only: nothing is ever sent to a connection that could not prove the key.
+  const canSend = channel.kind !== 'unverified';
   const peerKey = usePeerKey(channel.kind === 'dm' ? channel.title : undefined);
   const drop = useFileDrop(chat, channel.kind === 'dm' ? channel.title : undefined);
   const peerTyping = usePeerTyping(chat, channel.id);
@@ -71,10 +73,12 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
     chat.markRead(channel.id, seq).catch(() => undefined);
   };
   const actions = {
-    onReply: (message: ChatMessage) => {
-      setReplyTo(message);
-      composerRef.current?.focus();
-    },
+    onReply: canSend
+      ? (message: ChatMessage) => {
+          setReplyTo(message);
+          composerRef.current?.focus();
+        }
+      : undefined,
     onResend: act((msgId) => chat.resend(msgId)),
     onDelete: (message: ChatMessage) => {
       setActionError(undefined);
@@ -106,6 +110,8 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
                   )}
                 </span>
               </span>
+            ) : channel.kind === 'unverified' ? (
+              t.secure.unverifiedSubtitle
             ) : channel.kind === 'namespace' ? (
               t.namespaceSubtitle(reach)
             ) : (
@@ -129,6 +135,11 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
         </div>
       </header>
       <KeyChangeBanner peerKey={peerKey} />
+      {channel.kind === 'unverified' && (
+        <p role="note" data-testid="unverified-explanation" className="bg-red-50 px-5 py-2 text-sm text-red-800 dark:bg-red-950/50 dark:text-red-200">
+          {t.secure.unverifiedExplanation(channel.title)}
+        </p>
+      )}
       <MessageList
         history={history.view}
         onOlder={history.loadOlder}
@@ -149,18 +160,24 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
       )}
       {replyTo && <ReplyBar message={replyTo} onCancel={() => setReplyTo(undefined)} />}
       {channel.kind === 'dm' && <FileTransfers peerId={channel.title} peerState={channel.peer?.state ?? 'offline'} drop={drop} />}
-      <Composer
-        composerRef={composerRef}
-        text={draft}
-        onText={(text) => {
-          setDraft(text);
-          // The host sends "typing…" to a ChatP2P peer at most every 3 s.
-          if (text !== '' && channel.kind === 'dm') chat.typing(channel.id).catch(() => undefined);
-        }}
-        prefix={replyTo ? quoteLine(replyTo) : ''}
-        onSend={send}
-        placeholder={channel.kind === 'dm' ? t.composerPlaceholderDm(channel.title) : t.composerPlaceholderChannel(channel.kind === 'broadcast' ? '*' : channel.title)}
-      />
+      {canSend ? (
+        <Composer
+          composerRef={composerRef}
+          text={draft}
+          onText={(text) => {
+            setDraft(text);
+            // The host sends "typing…" to a ChatP2P peer at most every 3 s.
+            if (text !== '' && channel.kind === 'dm') chat.typing(channel.id).catch(() => undefined);
+          }}
+          prefix={replyTo ? quoteLine(replyTo) : ''}
+          onSend={send}
+          placeholder={channel.kind === 'dm' ? t.composerPlaceholderDm(channel.title) : t.composerPlaceholderChannel(channel.kind === 'broadcast' ? '*' : channel.title)}
+        />
+      ) : (
+        <p data-testid="no-composer" className="border-t border-zinc-200 bg-white px-5 py-3 text-sm text-zinc-700 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-300">
+          {t.secure.unverifiedNoReply(channel.title)}
+        </p>
+      )}
     </main>
   );
 }

@@ -3,7 +3,7 @@
 // each opening its chat. Opening a chat any other way clears its banners.
 
 import { useEffect, useState } from 'react';
-import type { ChatMessage, ConversationId } from '../../src-shared/chat-api.ts';
+import { conversationKind, type ChatMessage, type ConversationId } from '../../src-shared/chat-api.ts';
 import { useStrings } from '../i18n.ts';
 import { useChat } from '../state/chat-context.ts';
 import { Icon } from './Icons.tsx';
@@ -28,7 +28,7 @@ export function InAppNotifications({ activeId, onOpen }: { activeId: Conversatio
       {banners.map((message) => (
         <div key={`${message.conversationId} ${message.seq}`} role="status" data-testid="in-app-notification" className="pointer-events-auto flex items-start gap-2 rounded-lg border border-zinc-200 bg-white p-3 text-sm shadow-lg dark:border-zinc-700 dark:bg-zinc-900">
           <button type="button" className="min-w-0 flex-1 text-left" onClick={() => open(message.conversationId)}>
-            <span className="block truncate font-semibold text-zinc-900 dark:text-zinc-100">{t.inAppFrom(message.from)}</span>
+            <span className="block truncate font-semibold text-zinc-900 dark:text-zinc-100">{conversationKind(message.conversationId) === 'unverified' ? t.inAppFromUnverified(message.from) : t.inAppFrom(message.from)}</span>
             <span className="line-clamp-2 break-words text-zinc-700 dark:text-zinc-300">{message.text}</span>
           </button>
           <button type="button" aria-label={t.dismiss} className="rounded p-0.5 text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800" onClick={() => dismiss(message)}>

@@ -8,7 +8,8 @@ import { Icon } from './Icons.tsx';
 import { PopupMenu, type MenuItem } from './PopupMenu.tsx';
 
 export interface MessageActionHandlers {
-  onReply: (message: ChatMessage) => void;
+  /** Absent where nothing can be sent (the unverified chat). */
+  onReply?: (message: ChatMessage) => void;
   onResend: (message: ChatMessage) => void;
   onDelete: (message: ChatMessage) => void;
 }
@@ -30,7 +31,7 @@ export function MessageActions({ message, handlers }: { message: ChatMessage; ha
     );
   const items: MenuItem[] = [
     { icon: 'copy', label: t.copyText, run: () => void copy() },
-    { icon: 'reply', label: t.reply, run: () => handlers.onReply(message) },
+    ...(handlers.onReply ? [{ icon: 'reply', label: t.reply, run: () => handlers.onReply?.(message) } as const] : []),
     ...(message.kind === 'dm' && message.delivery === 'cancelled' ? [{ icon: 'refresh', label: t.resend, run: () => handlers.onResend(message) } as const] : []),
     { icon: 'trash', label: t.deleteMessage, run: () => handlers.onDelete(message) },
   ];

@@ -43,7 +43,7 @@ export function MessageBubble({ message, continued, highlighted, onTryNow, onCan
         <span className="mx-3 mb-0.5 text-xs font-medium text-zinc-600 dark:text-zinc-400">
           {own ? t.you : message.from}
           {message.claimedSrc && <span className="ml-1 text-amber-700 dark:text-amber-400">({t.spoofed(message.claimedSrc)})</span>}
-          {message.unverified && <span data-testid="unverified" className="ml-1 text-red-600 dark:text-red-400">({t.secure.unverifiedMessage})</span>}
+          {message.unverified && <span data-testid="unverified" className="ml-1 text-red-700 dark:text-red-400">({t.secure.unverifiedMessage})</span>}
         </span>
       )}
       <div className={`group flex w-full items-start gap-1 ${own ? 'justify-end' : ''}`}>

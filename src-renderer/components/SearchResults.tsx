@@ -3,10 +3,10 @@
 // text, never as HTML.
 
 import type { KeyboardEvent, RefObject } from 'react';
-import { BROADCAST, LIMITS, conversationKind, type ConversationId, type SearchResult } from '../../src-shared/chat-api.ts';
+import { LIMITS, conversationKind, type ConversationId, type SearchResult } from '../../src-shared/chat-api.ts';
 import { useLocale, useStrings } from '../i18n.ts';
 import { ErrorText } from './ErrorText.tsx';
-import { titleOf } from '../state/channels.ts';
+import { shownTitle, titleOf } from '../state/channels.ts';
 import { shortWhen } from '../state/format.ts';
 import { MIN_SEARCH_CHARS, type SearchState } from '../state/use-search.ts';
 import { Avatar } from './Avatar.tsx';
@@ -84,7 +84,7 @@ function ResultItem({ result, ownPeerId, now, onOpenAt }: { result: SearchResult
   const locale = useLocale();
   const { conversationId, message } = result;
   const kind = conversationKind(conversationId);
-  const title = conversationId === BROADCAST ? t.broadcastTitle : titleOf(conversationId);
+  const title = shownTitle(kind, titleOf(conversationId), t);
   const sender = message.direction === 'out' || message.from === ownPeerId ? t.you : message.from;
   return (
     <li>

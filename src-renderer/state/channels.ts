@@ -4,6 +4,7 @@
 import {
   BROADCAST,
   conversationKind,
+  conversationPeer,
   dmConversation,
   type ChatPeer,
   type ConversationId,
@@ -11,6 +12,7 @@ import {
   type ConversationSummary,
   type Snapshot,
 } from '../../src-shared/chat-api.ts';
+import type { Strings } from '../i18n.ts';
 
 export interface Channel {
   id: ConversationId;
@@ -37,8 +39,14 @@ export function ownPeerId(snapshot: Snapshot): string | undefined {
   return snapshot.status.peerId ?? (profile && `${profile.name}@${profile.namespace}`);
 }
 
-/** The peer_id of a direct chat, or the channel's own id (`#ns`, `*`). */
-export const titleOf = (id: ConversationId) => (id.startsWith('dm:') ? id.slice(3) : id);
+/** The peer_id of a direct chat (verified or not), or the channel's own id (`#ns`, `*`). */
+export const titleOf = (id: ConversationId) => conversationPeer(id) ?? id;
+
+/** A chat's name as the user reads it: the unverified one must never pass for the peer's own. */
+export function shownTitle(kind: ConversationKind, title: string, t: Strings): string {
+  if (kind === 'broadcast') return t.broadcastTitle;
+  return kind === 'unverified' ? t.secure.unverifiedTitle(title) : title;
+}
 
 /** Most recent first; quiet channels alphabetically after them. */
 const byActivity = (a: Channel, b: Channel) => (b.last?.at ?? 0) - (a.last?.at ?? 0) || a.title.localeCompare(b.title);
@@ -70,7 +78,7 @@ export function channelSections(snapshot: Snapshot, filter: string): ChannelSect
       draft: summary?.draft,
       peer: kind === 'dm' ? peers.get(title) : undefined,
     };
-    ({ dm: sections.direct, namespace: sections.namespaces, broadcast: sections.broadcast })[kind].push(channel);
+    ({ dm: sections.direct, unverified: sections.direct, namespace: sections.namespaces, broadcast: sections.broadcast })[kind].push(channel);
   }
   sections.direct.sort(byActivity);
   sections.namespaces.sort((a, b) => a.title.localeCompare(b.title));

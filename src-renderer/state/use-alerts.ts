@@ -4,7 +4,8 @@
 // under the same policy, `notifies`.
 
 import { useEffect, useRef } from 'react';
-import { conversationKind, notifies, type ChatApi, type ChatMessage, type ConversationId, type Snapshot } from '../../src-shared/chat-api.ts';
+import { conversationKind, notifies, senderTitle, type ChatApi, type ConversationId, type Snapshot } from '../../src-shared/chat-api.ts';
+import { useStrings } from '../i18n.ts';
 
 let audio: AudioContext | undefined;
 
@@ -22,23 +23,23 @@ function chime(): void {
   tone.stop(start + 0.35);
 }
 
-/** As main words it: the sender, and the channel after an arrow. */
-const titleOf = (m: ChatMessage) => (conversationKind(m.conversationId) === 'dm' ? m.from : `${m.from} -> ${m.conversationId}`);
-
 export function useMessageAlerts(chat: ChatApi, snapshot: Snapshot, visibleId: ConversationId | undefined, onOpen: (id: ConversationId) => void): void {
+  const t = useStrings();
   // The listener stays; what it decides with is always the latest.
-  const latest = useRef({ snapshot, visibleId, onOpen });
-  latest.current = { snapshot, visibleId, onOpen };
+  const latest = useRef({ snapshot, visibleId, onOpen, t });
+  latest.current = { snapshot, visibleId, onOpen, t };
 
   useEffect(
     () =>
       chat.on('message', (message) => {
-        const { snapshot: s, visibleId: reading, onOpen: openChat } = latest.current;
+        const { snapshot: s, visibleId: reading, onOpen: openChat, t: words } = latest.current;
         if (message.direction !== 'in' || (reading === message.conversationId && document.hasFocus())) return;
         if (!notifies(message.conversationId, s.settings, Date.now())) return;
         if (s.settings.sound) chime();
         if (s.host !== 'web' || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-        const shown = new Notification(titleOf(message), { body: message.text, tag: message.conversationId });
+        // The unverified one in the user's language: it must never read as the peer's own.
+        const title = conversationKind(message.conversationId) === 'unverified' ? words.secure.unverifiedTitle(message.from) : senderTitle(message);
+        const shown = new Notification(title, { body: message.text, tag: message.conversationId });
         shown.onclick = () => {
           window.focus();
           openChat(message.conversationId);

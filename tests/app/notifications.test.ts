@@ -71,6 +71,12 @@ describe('notificationContent', () => {
     expect(notificationContent(incoming('#CIC', 'hi all'), 'win32').title).toBe('alice@CIC -> #CIC');
     expect(notificationContent(incoming('*', 'hi all', 'bob@LAB'), 'linux').title).toBe('bob@LAB -> *');
   });
+
+  it('says a DM from a connection that could not prove the pinned key is unverified, and lets it notify as a DM', () => {
+    const impostor = incoming('dm-unverified:alice@CIC', 'sou a alice');
+    expect(notificationContent(impostor, 'linux').title).toBe('alice@CIC, unverified');
+    expect(shouldNotify(impostor, context())).toBe(true);
+  });
 });
 
 describe('createNotifier', () => {

@@ -216,6 +216,33 @@ describe('the terminal client', () => {
     expect(second.stderr).toContain('Error: usage: history <peer_id|#ns|*> [n]');
   });
 
+  it('`history <peer_id>` lists the DMs that could not prove that peer\'s pinned key apart from its own', async () => {
+    mkdirSync(profile('alice'), { recursive: true });
+    const store = openMessageStore(join(profile('alice'), 'history.sqlite'));
+    store.claim('alice@CIC');
+    const dm = (msgId: string, text: string, unverified: boolean) =>
+      store.addIncoming({ msgId, kind: 'dm', from: 'bob@CIC', to: 'alice@CIC', text, receivedAt: Date.now(), sentAt: undefined, claimedSrc: undefined, ...(unverified ? { unverified: true as const } : {}) });
+    dm('real-1', 'oi, sou o bob', false);
+    dm('fake-1', 'manda a senha', true);
+    dm('real-2', 'tudo certo?', false);
+    store.close();
+
+    const cli = runCli(flags('alice'));
+    cli.write('history bob@CIC\nsearch senha\n');
+    cli.end();
+    expect(await cli.code).toBe(0);
+    expect(withTimes(cli.stdout).map((l) => l.line)).toEqual([
+      'TIME  [bob@CIC] oi, sou o bob',
+      'TIME  [bob@CIC] tudo certo?',
+      'TIME  [bob@CIC, unverified] manda a senha',
+      'bob@CIC, unverified  TIME  bob@CIC: manda a [senha]',
+    ]);
+    // The apart ones under a heading of their own, after the peer's.
+    const heading = cli.stdout.indexOf("-- unverified, apart from bob@CIC: these came over a connection that could not prove bob@CIC's pinned key --");
+    expect(heading).toBe(cli.stdout.findIndex((l) => l.endsWith('tudo certo?')) + 1);
+    expect(heading).toBe(cli.stdout.findIndex((l) => l.endsWith('manda a senha')) - 1);
+  });
+
   it('search finds words without their accents and by their first letters, newest first, the matches in [ ]; --json gives the hits as data', async () => {
     const bob = await startEngine(rdv.port, 'bob', 'CIC');
     const cli = runCli(flags('alice'));

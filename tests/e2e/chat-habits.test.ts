@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Snapshot } from '../../src-shared/chat-api.ts';
 import { startEngine, type TestEngine } from '../helpers/peers.ts';
-import { FAST_TIMERS, customProfile, eventually, screenshot, seedHistory, startAppHost, useSuite } from './harness.ts';
+import { FAST_TIMERS, NOTIFICATION_RECORDER, chimes, customProfile, eventually, screenshot, seedHistory, shownNotifications as shown, startAppHost, useSuite } from './harness.ts';
 
 const ME = 'alice@CIC';
 const ZOE = 'zoe@CIC';
@@ -240,24 +240,10 @@ describe('message actions', () => {
 });
 
 describe('notifications in the browser host', () => {
-  // Chromium shows Web Notifications outside the page; this records each one the page creates (the
-  // real constructor still runs) and each tone the sound plays.
-  const RECORDER = `
-    window.__shown = [];
-    window.__chimes = 0;
-    const Real = window.Notification;
-    window.Notification = class extends Real {
-      constructor(title, options) { super(title, options); window.__shown.push(this); }
-    };
-    const start = OscillatorNode.prototype.start;
-    OscillatorNode.prototype.start = function (...args) { window.__chimes++; return start.apply(this, args); };`;
-  const shown = (page: Page) => page.evaluate<string[]>('window.__shown.map((n) => n.title + ": " + n.body)');
-  const chimes = (page: Page) => page.evaluate<number>('window.__chimes');
-
   test('a DM notifies, a muted chat and do-not-disturb do not, the sound plays when on, a click opens the chat', async () => {
     const page = await open();
     await page.context().grantPermissions(['notifications']);
-    await page.context().addInitScript(RECORDER);
+    await page.context().addInitScript(NOTIFICATION_RECORDER);
     await page.reload();
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByText('This browser shows ChatP2P notifications.').waitFor();

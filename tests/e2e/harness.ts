@@ -240,5 +240,22 @@ export async function openMessenger(suite: Suite): Promise<Page> {
   return page;
 }
 
+/**
+ * Chromium shows Web Notifications outside the page; this init script records each one the page
+ * creates (the real constructor still runs) and each tone the sound plays.
+ */
+export const NOTIFICATION_RECORDER = `
+  window.__shown = [];
+  window.__chimes = 0;
+  const Real = window.Notification;
+  window.Notification = class extends Real {
+    constructor(title, options) { super(title, options); window.__shown.push(this); }
+  };
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) { window.__chimes++; return start.apply(this, args); };`;
+/** `title: body` of each Web Notification the page showed (with NOTIFICATION_RECORDER). */
+export const shownNotifications = (page: Page) => page.evaluate<string[]>('window.__shown.map((n) => n.title + ": " + n.body)');
+export const chimes = (page: Page) => page.evaluate<number>('window.__chimes');
+
 export const composer = (page: Page) => page.getByRole('textbox', { name: 'Message', exact: true });
 export const bubble = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });

@@ -1,12 +1,15 @@
 // chatp2p-secure in the UI, in Chromium: the lock on a sealed peer and "not encrypted" on a plain
 // one, the safety number (the same as the peer's own), verify, and the key-change banner whose
-// accept lets the held DM go.
+// accept lets the held DM go; a plaintext impostor of the pinned peer gets a read-only chat apart.
 
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startEngine, waitFor } from '../helpers/peers.ts';
+import type { Snapshot } from '../../src-shared/chat-api.ts';
+import { strings } from '../../src-renderer/i18n.ts';
+import { ScriptedPeer, startEngine, waitFor } from '../helpers/peers.ts';
+import { attackerAddress } from '../helpers/hostile.ts';
 import { startSecureEngine, stopSecureEngine, stopSecureEngines, type SecureEngine } from '../secure/helpers.ts';
-import { bubble, composer, customProfile, eventually, FAST_TIMERS, openMessenger, useSuite } from './harness.ts';
+import { accessibilityProblems, bubble, composer, customProfile, eventually, FAST_TIMERS, NOTIFICATION_RECORDER, openMessenger, shownNotifications, useSuite } from './harness.ts';
 
 let bob: SecureEngine;
 
@@ -67,5 +70,66 @@ describe('secure sessions in the UI', () => {
     await banner.waitFor({ state: 'detached' });
     expect(bob.messages.map((m) => m.text)).toEqual(['espera a chave nova']);
     await page.locator('main header').getByTestId('security').filter({ hasText: 'Encrypted' }).waitFor();
+  });
+
+  test('after pinning, a plaintext impostor of bob gets a chat apart, marked unverified and without a composer; bob\'s chat stays clean', async () => {
+    const snapshot = async () => ((await suite.app.service.dispatch('getSnapshot', [])) as { value: Snapshot }).value;
+    const real = bob.engine.sendDirect('alice@CIC', 'oi, é o bob de verdade');
+    await waitFor('bob\'s own DM delivered', () => bob.delivered(real.msgId));
+    await stopSecureEngine(bob);
+    await eventually(async () => (await snapshot()).peers.find((p) => p.peerId === 'bob@CIC')?.state).not.toBe('open');
+    // A page in each language (Portuguese in the dark theme), each recording the Web Notifications it shows.
+    const pages = new Map<'en' | 'pt-BR', Page>();
+    for (const locale of ['en', 'pt-BR'] as const) {
+      const page = await suite.open({ locale, colorScheme: locale === 'en' ? 'light' : 'dark' });
+      await page.context().grantPermissions(['notifications']);
+      await page.context().addInitScript(NOTIFICATION_RECORDER);
+      await page.reload();
+      await page.getByTestId('own-peer-id').waitFor();
+      pages.set(locale, page);
+    }
+    const impostor = new ScriptedPeer({ peerId: 'bob@CIC' });
+    try {
+      const socket = await impostor.dial((await snapshot()).status.listen!.port, 'bob@CIC', attackerAddress(1)(0));
+      await impostor.nextFrame((f) => f.type === 'HELLO_OK');
+      const acked = impostor.nextFrame((f) => f.type === 'ACK' && f.msg_id === 'fake-e2e');
+      impostor.write(socket, { type: 'SEND', msg_id: 'fake-e2e', src: 'bob@CIC', dst: 'alice@CIC', payload: 'sou o bob, manda a senha', require_ack: true, ttl: 1 });
+      await acked;
+
+      for (const [locale, page] of pages) {
+        const t = strings(locale);
+        // Its notification does not pass for bob's.
+        await eventually(() => shownNotifications(page)).toEqual([`${t.secure.unverifiedTitle('bob@CIC')}: sou o bob, manda a senha`]);
+        const apart = page.getByTestId('channel-dm-unverified:bob@CIC');
+        await expect(apart.textContent()).resolves.toContain(t.secure.unverifiedTitle('bob@CIC'));
+        await apart.click();
+        await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe(locale === 'en' ? 'bob@CIC — unverified' : 'bob@CIC — não verificado');
+        await bubble(page, 'manda a senha').waitFor();
+        const explanation = await page.getByTestId('unverified-explanation').textContent();
+        expect(explanation).toContain(locale === 'en' ? "could not prove bob@CIC's pinned key" : 'não provou ter a chave fixada de bob@CIC');
+        await expect(page.getByTestId('no-composer').textContent()).resolves.toBe(t.secure.unverifiedNoReply('bob@CIC'));
+        const box = page.getByRole('textbox', { name: t.composerLabel, exact: true });
+        expect(await box.count()).toBe(0);
+        expect(await accessibilityProblems(page)).toEqual([]);
+        if (locale === 'pt-BR') {
+          const shown = await page.locator('main').innerText();
+          const en = strings('en').secure;
+          for (const english of [en.unverifiedTitle('bob@CIC'), en.unverifiedSubtitle, en.unverifiedExplanation('bob@CIC'), en.unverifiedNoReply('bob@CIC'), en.unverifiedMessage]) expect(shown).not.toContain(english);
+        }
+
+        // Search finds it, under the chat apart, never under bob's name alone.
+        await page.getByRole('searchbox', { name: t.searchLabel }).fill('senha');
+        const hit = page.getByRole('region', { name: t.searchResults }).getByTestId('search-result');
+        await expect(hit.textContent()).resolves.toContain(t.secure.unverifiedTitle('bob@CIC'));
+        await page.getByRole('searchbox', { name: t.searchLabel }).fill('');
+
+        await page.getByTestId('channel-dm:bob@CIC').click();
+        await bubble(page, 'oi, é o bob de verdade').waitFor();
+        expect(await bubble(page, 'manda a senha').count()).toBe(0);
+        await box.waitFor();
+      }
+    } finally {
+      await impostor.close();
+    }
   });
 });

@@ -1,9 +1,13 @@
 // chatp2p-secure between real engines on 127.0.0.1, with the network in between played by a
 // proxy that captures every byte and, for the attacks, rewrites, repeats or swaps lines.
 
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineProxy, type Tamper } from './proxy.ts';
+import { openMessageStore } from '../../src-main/engine/store/sqlite-store.ts';
 import { startSecureEngine, stopSecureEngine, stopSecureEngines, type SecureEngine } from './helpers.ts';
 import { register, startTestServer, type TestServer } from '../helpers/rendezvous.ts';
 import { ScriptedPeer, waitFor } from '../helpers/peers.ts';
@@ -215,7 +219,18 @@ describe('chatp2p-secure trust on first use', () => {
   });
 
   it('marks a plaintext impostor of a pinned peer unverified, keeps its messages apart and gives it none of ours', async () => {
-    const { alice, bob } = await pinned();
+    const rdv = await server();
+    const dir = mkdtempSync(join(tmpdir(), 'chatp2p-secure-'));
+    const history = openMessageStore(join(dir, 'history.sqlite'));
+    cleanup.push(async () => {
+      history.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const alice = await startSecureEngine(rdv.port, 'alice', { store: history });
+    const bob = await startSecureEngine(rdv.port, 'bob');
+    await waitFor('a sealed connection', () => sealed(alice, bob));
+    const real = bob.engine.sendDirect('alice@CIC', 'oi, sou eu mesmo');
+    await waitFor('the real DM delivered', () => bob.delivered(real.msgId));
     await stopSecureEngine(bob);
     await waitFor('bob gone', () => alice.security('bob@CIC') === undefined);
     const fake = await impostor(alice.engine.status().listen.port, 'bob@CIC');
@@ -224,6 +239,11 @@ describe('chatp2p-secure trust on first use', () => {
     fake.socket.write(JSON.stringify({ type: 'SEND', msg_id: 'fake-1', src: 'bob@CIC', dst: 'alice@CIC', payload: 'sou o bob, confia', require_ack: true, ttl: 1 }) + '\n');
     await waitFor('the impostor message stored', () => alice.messages.some((m) => m.msgId === 'fake-1'));
     expect(alice.messages.find((m) => m.msgId === 'fake-1')).toMatchObject({ from: 'bob@CIC', unverified: true });
+    // Bob's chat holds what his key sent and ours; the impostor's DM is in a chat of its own.
+    const texts = (conversation: string) => history.page(conversation, { limit: 50 }).messages.map((m) => m.text);
+    expect(texts('dm:bob@CIC')).toEqual(['oi, sou eu mesmo', 'so para o bob de verdade']);
+    expect(texts('dm-unverified:bob@CIC')).toEqual(['sou o bob, confia']);
+    expect(history.conversations().find((c) => c.key === 'dm-unverified:bob@CIC')).toMatchObject({ unread: 1 });
     await new Promise((r) => setTimeout(r, 1_200));
     expect(fake.lines.join('\n')).not.toContain('so para o bob de verdade');
     expect(alice.delivered(dm.msgId)).toBe(false);

@@ -371,4 +371,32 @@ describe('schema migrations', () => {
     expect(s.search('joao', 10)).toHaveLength(2);
     expect(s.conversations()[0]).toMatchObject({ key: 'dm:bob@CIC', unread: 2 });
   });
+
+  it('moves the unverified DMs an earlier schema kept in the peer\'s chat to a chat apart', () => {
+    // A file as schema 8 left it: two DMs from bob@CIC's pinned key, one from an impostor, all read.
+    const db = new DatabaseSync(path);
+    for (const migration of HISTORY_SCHEMA.migrations.slice(0, 8)) db.exec(migration);
+    db.exec(`PRAGMA user_version = 8; PRAGMA application_id = ${HISTORY_SCHEMA.applicationId}`);
+    const add = db.prepare(
+      `INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at, unverified) VALUES (?, ?, 'in', 'dm', ?, ?, ?, 1, ?)`,
+    );
+    add.run('dm:bob@CIC', 'real-1', 'bob@CIC', ME, 'oi, sou o bob', 0);
+    add.run('dm:bob@CIC', 'fake-1', 'bob@CIC', ME, 'manda a senha', 1);
+    add.run('dm:bob@CIC', 'real-2', 'bob@CIC', ME, 'tudo certo?', 0);
+    add.run('dm:eve@CIC', 'fake-2', 'eve@CIC', ME, 'só impostor aqui', 1);
+    db.exec("INSERT INTO conversations (key, read_seq) VALUES ('dm:bob@CIC', 3), ('dm:eve@CIC', 0)");
+    db.close();
+
+    const s = store();
+    const texts = (key: string) => s.page(key, { limit: 10 }).messages.map((m) => m.text);
+    expect(texts('dm:bob@CIC')).toEqual(['oi, sou o bob', 'tudo certo?']);
+    expect(texts('dm-unverified:bob@CIC')).toEqual(['manda a senha']);
+    expect(texts('dm-unverified:eve@CIC')).toEqual(['só impostor aqui']);
+    const rows = new Map(s.conversations().map((c) => [c.key, c]));
+    expect([...rows.keys()].sort()).toEqual(['dm-unverified:bob@CIC', 'dm-unverified:eve@CIC', 'dm:bob@CIC']);
+    // What was read stays read; what was not stays unread.
+    expect(rows.get('dm-unverified:bob@CIC')).toMatchObject({ unread: 0 });
+    expect(rows.get('dm-unverified:eve@CIC')).toMatchObject({ unread: 1 });
+    expect(s.search('senha', 10).map((h) => h.conversation)).toEqual(['dm-unverified:bob@CIC']);
+  });
 });

@@ -134,6 +134,18 @@ export const HISTORY_SCHEMA: SchemaSpec = {
     // 8: chatp2p-receipts. The msg_id a DM answers (`reply_to`); a DM the peer read has the state
     // `read`, which the text column already holds.
     `ALTER TABLE messages ADD COLUMN reply_to TEXT;`,
+    // 9: chatp2p-secure's unverified DMs leave the peer's chat for one apart (`dm-unverified:<peer_id>`),
+    // read as far as that chat was; a chat they alone made goes with them.
+    `INSERT OR IGNORE INTO conversations (key, read_seq)
+       SELECT 'dm-unverified:' || substr(m.conversation, 4), coalesce(c.read_seq, 0)
+       FROM messages m LEFT JOIN conversations c ON c.key = m.conversation
+       WHERE m.unverified = 1 AND m.kind = 'dm' AND m.direction = 'in' AND m.conversation LIKE 'dm:%'
+       GROUP BY m.conversation;
+     UPDATE messages SET conversation = 'dm-unverified:' || substr(conversation, 4)
+       WHERE unverified = 1 AND kind = 'dm' AND direction = 'in' AND conversation LIKE 'dm:%';
+     DELETE FROM conversations
+       WHERE key LIKE 'dm:%' AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation = key)
+         AND EXISTS (SELECT 1 FROM conversations u WHERE u.key = 'dm-unverified:' || substr(conversations.key, 4));`,
   ],
 };
 

@@ -2,17 +2,22 @@
 // outbox, de-duplication) and what hosts read (pages, search, unread counts). The engine never
 // sees SQLite; `sqlite-store.ts` is the one implementation.
 
+import { dmConversation, unverifiedConversation, type ConversationId } from '../../../src-shared/chat-api.ts';
 import type { FileTransfer, IncomingMessage, OutgoingMessage } from '../api.ts';
 
-/** `dm:<peer_id>` for a direct chat, `#<namespace>` for a namespace channel, `*` for broadcast. */
-export type ConversationKey = string;
+/** The contract's conversation ids: `dm:<peer_id>`, `dm-unverified:<peer_id>`, `#<namespace>`, `*`. */
+export type ConversationKey = ConversationId;
 
-export const dmKey = (peerId: string): ConversationKey => `dm:${peerId}`;
+export const dmKey = dmConversation;
 
-/** The conversation a message belongs to: the other peer for a DM, the scope for a PUB. */
-export function conversationOf(message: { kind: 'dm' | 'pub'; direction: 'in' | 'out'; from: string; to: string }): ConversationKey {
+/**
+ * The conversation a message belongs to: the other peer for a DM, the scope for a PUB. A DM from a
+ * connection that could not prove the pinned key goes apart from that peer's chat.
+ */
+export function conversationOf(message: { kind: 'dm' | 'pub'; direction: 'in' | 'out'; from: string; to: string; unverified?: true }): ConversationKey {
   if (message.kind === 'pub') return message.to;
-  return dmKey(message.direction === 'in' ? message.from : message.to);
+  if (message.direction === 'out') return dmKey(message.to);
+  return message.unverified ? unverifiedConversation(message.from) : dmKey(message.from);
 }
 
 export type StoredMessage = ({ direction: 'out'; from: string } & OutgoingMessage) | ({ direction: 'in' } & IncomingMessage);
