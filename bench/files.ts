@@ -7,6 +7,11 @@
 // for the page cache writing back another's file. Prints JSON: the rates, their ratios against
 // the goals, the chat p50/p99 ACK latency of DMs sent every 10 ms during each transfer, and the
 // peak RSS growth.
+//
+// `sealed` runs on this Node's ChaCha20-Poly1305 (OpenSSL's, what the terminal client and the
+// browser host get). The desktop app's Node is BoringSSL's, without it, so the app seals with
+// @noble's: `sealedInElectron` is the same sealed run in a child process whose node:crypto is
+// BoringSSL's as the desktop tests' stand-in Electron has it (tests/desktop/standin/boringssl.ts).
 
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
@@ -18,10 +23,15 @@ import { parseArgs } from 'node:util';
 import { defaultConfig, mergeConfig } from '../src-main/engine/config.ts';
 import { Engine } from '../src-main/engine/engine.ts';
 import { Logger, streamSink } from '../src-main/engine/log.ts';
-import { generateKeyPair } from '../src-main/engine/secure/noise.ts';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { AEADS, aead, generateKeyPair } from '../src-main/engine/secure/noise.ts';
 import { startRendezvousServer } from '../src-main/rendezvous-server/server.ts';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { mb: { type: 'string', default: '1024' }, rounds: { type: 'string', default: '3' }, modes: { type: 'string', default: 'unsealed,sealed,sealedInElectron' } },
+});
+const modes = values.modes.split(',');
 const bytes = Number(values.mb) * 2 ** 20;
 const rounds = Number(values.rounds);
 const GOALS = { unsealed: 0.5, sealed: 0.3 };
@@ -39,8 +49,8 @@ try {
 
   const round2 = (x: number) => Math.round(x * 100) / 100;
   const mbps = (ms: number) => Math.round((bytes / 2 ** 20 / (ms / 1000)) * 10) / 10;
-  const result: Record<string, unknown> = { bench: 'files', sizeMB: bytes / 2 ** 20, rounds };
-  for (const mode of ['unsealed', 'sealed'] as const) {
+  const result: Record<string, unknown> = { bench: 'files', sizeMB: bytes / 2 ** 20, rounds, chacha20poly1305: aead === AEADS['@noble'] ? '@noble' : 'node:crypto' };
+  for (const mode of (['unsealed', 'sealed'] as const).filter((m) => modes.includes(m))) {
     // Rounds of floor-then-ours: other work on the machine only ever adds time, so each side's
     // fastest round is the one least disturbed.
     const floors: Awaited<ReturnType<typeof floorPair>>[] = [];
@@ -69,6 +79,17 @@ try {
       chatDuringTransfer: ours.chat,
       rssPeakGrowthMB: Math.max(...runs.map((run) => run.rssGrowthMB)),
     };
+  }
+  if (modes.includes('sealedInElectron')) {
+    const boringssl = fileURLToPath(new URL('../tests/desktop/standin/boringssl.ts', import.meta.url));
+    const child = execFileSync(
+      process.execPath,
+      ['--disable-warning=ExperimentalWarning', '--import', boringssl, fileURLToPath(import.meta.url), '--mb', values.mb, '--rounds', values.rounds, '--modes', 'sealed'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
+    );
+    const run = JSON.parse(child) as { chacha20poly1305: string; sealed: unknown };
+    if (run.chacha20poly1305 !== '@noble') throw new Error(`the Electron-like run sealed with ${run.chacha20poly1305}`);
+    result.sealedInElectron = run.sealed;
   }
   console.log(JSON.stringify(result, null, 2));
 } finally {

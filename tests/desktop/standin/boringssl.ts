@@ -11,15 +11,17 @@ function unknownCipher(): Error {
   return Object.assign(new TypeError('Unknown cipher'), { code: 'ERR_CRYPTO_UNKNOWN_CIPHER' });
 }
 
-const { getCiphers, createCipheriv, createDecipheriv } = crypto;
+/** `create` as BoringSSL's build has it: the same, but for the cipher it lacks. */
+function without<F extends (algorithm: string, ...rest: never[]) => unknown>(create: F): F {
+  return ((algorithm: string, ...rest: never[]) => {
+    if (algorithm.toLowerCase() === MISSING) throw unknownCipher();
+    return create(algorithm, ...rest);
+  }) as F;
+}
+
+const { getCiphers } = crypto;
 crypto.getCiphers = () => getCiphers().filter((name) => name !== MISSING);
-crypto.createCipheriv = ((algorithm: string, ...rest: unknown[]) => {
-  if (algorithm.toLowerCase() === MISSING) throw unknownCipher();
-  return (createCipheriv as (...args: unknown[]) => crypto.Cipheriv)(algorithm, ...rest);
-}) as typeof crypto.createCipheriv;
-crypto.createDecipheriv = ((algorithm: string, ...rest: unknown[]) => {
-  if (algorithm.toLowerCase() === MISSING) throw unknownCipher();
-  return (createDecipheriv as (...args: unknown[]) => crypto.Decipheriv)(algorithm, ...rest);
-}) as typeof crypto.createDecipheriv;
+crypto.createCipheriv = without(crypto.createCipheriv);
+crypto.createDecipheriv = without(crypto.createDecipheriv);
 // `import { createCipheriv } from 'node:crypto'` in the app sees these too.
 syncBuiltinESMExports();
