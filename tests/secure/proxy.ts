@@ -14,6 +14,9 @@ export class LineProxy {
   /** Every byte that crossed, per connection and direction. */
   readonly captures: { toTarget: Buffer[]; toClient: Buffer[] }[] = [];
   tamper: Tamper | undefined;
+  /** While set (a tamper may set it), what would cross toward the target waits for `release()`. */
+  holding = false;
+  private readonly held: { to: Socket; bytes: Buffer }[] = [];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly targetPort: number;
@@ -33,6 +36,12 @@ export class LineProxy {
   /** The lines of every capture that way, each without its newline. */
   lines(direction: Direction): string[][] {
     return this.captures.map((c) => Buffer.concat(c[direction]).toString('utf8').split('\n').filter((l) => l !== ''));
+  }
+
+  /** Ends the hold: what waited goes on, in order. */
+  release(): void {
+    this.holding = false;
+    for (const { to, bytes } of this.held.splice(0)) to.write(bytes);
   }
 
   async close(): Promise<void> {
@@ -66,7 +75,9 @@ export class LineProxy {
           start = nl + 1;
         }
         rest = Buffer.from(data.subarray(start));
-        if (out.length > 0) to.write(Buffer.concat(out));
+        if (out.length === 0) return;
+        if (this.holding && direction === 'toTarget') this.held.push({ to, bytes: Buffer.concat(out) });
+        else to.write(Buffer.concat(out));
       });
       from.on('end', () => to.end());
       from.on('close', () => to.destroy());

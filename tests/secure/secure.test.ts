@@ -2,7 +2,7 @@
 // proxy that captures every byte and, for the attacks, rewrites, repeats or swaps lines.
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -175,6 +175,43 @@ describe('chatp2p-secure between two engines', () => {
     expect(alice.security('bob@CIC')).toBeUndefined();
     expect(bob.messages).toHaveLength(0);
     expect(proxy.lines('toTarget').flat().join('\n')).not.toContain('nunca em claro');
+  });
+});
+
+describe('a sealed connection that opens while our own dial to the peer still waits', () => {
+  it('keeps the connection that opened, drops the dial, and does not go back to connecting', async () => {
+    // Bob's dial reaches alice through a proxy that holds his first Noise frame; meanwhile alice
+    // finds bob at an address that accepts and never answers, and dials it.
+    const [rdvA, rdvB] = [await server(), await server()];
+    const alice = await startSecureEngine(rdvA.port, 'alice', { overrides: { network: { handshakeTimeoutMs: 2_500 } } });
+    const proxy = new LineProxy(alice.engine.status().listen.port);
+    let held = false;
+    proxy.tamper = (line, _index, direction) => {
+      if (!held && direction === 'toTarget' && line.toString('utf8').startsWith('{"type":"NOISE"')) held = proxy.holding = true;
+      return [line];
+    };
+    await proxy.listen();
+    cleanup.push(() => proxy.close());
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => accepted.push(socket.on('error', () => undefined)));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanup.push(async () => {
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    await register(rdvB.port, 'alice', 'CIC', proxy.port);
+    const bob = await startSecureEngine(rdvB.port, 'bob', { overrides: { network: { handshakeTimeoutMs: 5_000 } } });
+    await waitFor("bob's first Noise frame held", () => proxy.holding);
+    await register(rdvA.port, 'bob', 'CIC', (silent.address() as AddressInfo).port);
+    await waitFor('alice dials bob', () => alice.logs.some((l) => l.includes('Dialing bob@CIC')));
+    proxy.release();
+    await waitFor('sealed both ways', () => sealed(alice, bob));
+    // Past the dial's HELLO_OK deadline: alice still has bob open, and is not dialing him again.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(alice.engine.peers().find((p) => p.peerId === 'bob@CIC')).toMatchObject({ state: 'open', security: 'encrypted' });
+    expect(alice.logs.filter((l) => l.includes('Reconnecting to bob@CIC'))).toEqual([]);
+    const dm = alice.engine.sendDirect('bob@CIC', 'pela conexao que abriu');
+    await waitFor('delivered', () => alice.delivered(dm.msgId));
   });
 });
 

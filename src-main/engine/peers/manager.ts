@@ -425,6 +425,15 @@ export class PeerManager {
     const peerId = conn.peerId!;
     const rec = this.record(peerId);
     if (rec.dialing === conn) this.endDial(rec);
+    else if (rec.dialing && !rec.conn) {
+      // Their connection opened while ours still waited for HELLO_OK (it was admitted before we
+      // dialed, and its handshake outlasted a DISCOVER): our dial is moot, and its failure must
+      // not send the peer back to connecting.
+      const ours = rec.dialing;
+      this.aborted.add(ours);
+      this.endDial(rec);
+      ours.destroy('rejected', 'connected meanwhile');
+    }
     if (rec.conn && rec.conn !== conn) {
       if (rec.conn.security !== 'unverified' || conn.security !== 'encrypted') {
         void conn.close('duplicate connection');
