@@ -1,5 +1,6 @@
 // chatp2p-files over chatp2p-secure: FILE frames are frames on the chat connection, so they go
-// sealed like any other; the proxy between the two engines captures every byte to prove it.
+// sealed like any other (a chunk in a SEALED_CHUNK box of its own); the proxy between the two
+// engines captures every byte to prove it, and tampers with the chunk boxes.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import type { FileTransfer } from '../../src-main/engine/api.ts';
-import { LineProxy } from './proxy.ts';
+import { LineProxy, type Tamper } from './proxy.ts';
 import { startSecureEngine, stopSecureEngines, type SecureEngine } from './helpers.ts';
 import { register, startTestServer } from '../helpers/rendezvous.ts';
 import { nextEvent, waitFor } from '../helpers/peers.ts';
@@ -59,7 +60,10 @@ it('moves a file between two secure engines, verified, and the capture holds no 
 
   const [toBob, toAlice] = [proxy.lines('toTarget')[0]!, proxy.lines('toClient')[0]!];
   const after = [...toBob.slice(1), ...toAlice.slice(1)];
-  for (const line of after) expect(['NOISE', 'SEALED']).toContain((JSON.parse(line) as { type: string }).type);
+  const types = after.map((line) => (JSON.parse(line) as { type: string }).type);
+  expect(new Set(types)).toEqual(new Set(['NOISE', 'SEALED', 'SEALED_CHUNK']));
+  // Every byte of the file went in chunk boxes: 300 000 bytes at 22 KiB a chunk.
+  expect(toBob.filter((line) => line.startsWith('{"type":"SEALED_CHUNK"'))).toHaveLength(Math.ceil(content.length / (22 * 1024)));
   const wire = after.join('\n');
   const sample = content.subarray(30_000, 30_030).toString('base64');
   for (const secret of ['"type":"FILE', 'FILE_OFFER', 'FILE_CHUNK', 'relatorio-secreto', ours.id, ours.sha256, sample]) expect(wire).not.toContain(secret);
@@ -83,4 +87,51 @@ it('auto-accepts a small file only once the user marked the sender verified', as
   const second = await alice.engine.sendFile('bob@CIC', source);
   expect((await done).id).toBe(second.id);
   expect(readFileSync(bob.engine.transfers().find((t) => t.id === second.id)!.path!, 'utf8')).toBe('oi bob');
+});
+
+/** From `arm()` on, hands the next SEALED_CHUNK line toward bob to `attack`, once. */
+function onNextChunkToBob(attack: (line: Buffer) => Buffer): { tamper: Tamper; arm(): void } {
+  let armed = false;
+  return {
+    arm: () => (armed = true),
+    tamper: (line, _index, direction) => {
+      if (!armed || direction !== 'toTarget' || !line.toString('latin1').startsWith('{"type":"SEALED_CHUNK"')) return [line];
+      armed = false;
+      return [attack(line)];
+    },
+  };
+}
+
+it.each([
+  [
+    'a flipped bit in a chunk box',
+    (line: Buffer) => {
+      const flipped = Buffer.from(line);
+      const at = line.indexOf('"box":"') + 400;
+      flipped[at] = flipped[at] === 0x41 ? 0x42 : 0x41;
+      return flipped;
+    },
+  ],
+  // The box kinds have their own associated data: a chunk box does not open as a stream box.
+  ['a chunk box relabelled SEALED', (line: Buffer) => Buffer.from(line.toString('latin1').replace('"SEALED_CHUNK"', '"SEALED"'), 'latin1')],
+])('drops the peer on %s, and the transfer resumes to the right hash', async (_what, attack) => {
+  const dir = tempDir();
+  const { alice, bob, proxy } = await behindProxy(dir);
+  const content = randomBytes(500_000);
+  const source = join(dir, 'dados.bin');
+  writeFileSync(source, content);
+  const tamper = onNextChunkToBob(attack);
+  proxy.tamper = tamper.tamper;
+  tamper.arm();
+
+  const offered = nextEvent(bob.engine, 'transfer', (t) => t.state === 'offered');
+  const ours = await alice.engine.sendFile('bob@CIC', source);
+  await offered;
+  const done = nextEvent(alice.engine, 'transfer', (t: FileTransfer) => t.id === ours.id && t.state === 'complete', 15_000);
+  bob.engine.acceptFile(ours.id);
+  await done;
+  expect(bob.logs.some((l) => l.includes('sealed frame does not open') && l.includes('dropping the connection'))).toBe(true);
+  expect(proxy.captures.length).toBeGreaterThanOrEqual(2);
+  const received = bob.engine.transfers().find((t) => t.id === ours.id)!;
+  expect(createHash('sha256').update(readFileSync(received.path!)).digest('hex')).toBe(createHash('sha256').update(content).digest('hex'));
 });

@@ -16,7 +16,7 @@ import { EngineCommandError, OVER_MAX_SIZE, type FileTransfer, type TransferStat
 import type { ModuleLogger } from '../log.ts';
 import type { PeerConnection } from '../peers/connection.ts';
 import type { MessageStore } from '../store/store.ts';
-import { CHUNK_BYTES, FEATURE_FILES, encodeFileChunk, formatSize, numberedName, safeFileName, type FileFrame } from './files.ts';
+import { CHUNK_BYTES, FEATURE_FILES, formatSize, numberedName, safeFileName, type FileFrame } from './files.ts';
 
 export interface FilesConfig {
   /** Where accepted files go unless the user picks a folder. */
@@ -371,7 +371,7 @@ export class FileTransfers {
         if (live.sending !== s || s.conn.state !== 'open') break;
         if (bytesRead !== length) throw new Error('it got shorter since it was offered');
         for (let at = 0; at < length; at += CHUNK_BYTES) {
-          s.conn.sendEncoded(encodeFileChunk(t.id, s.next + at, block.subarray(at, at + CHUNK_BYTES)));
+          s.conn.sendFileChunk(t.id, s.next + at, block.subarray(at, at + CHUNK_BYTES));
         }
         s.next += length;
       }

@@ -6,7 +6,8 @@
 //   FILE_OFFER  {file_id, name, size, media_type, sha256, expires_in}   sender → receiver
 //   FILE_ACCEPT {file_id, offset}     receiver: send from this offset (0, or where it resumes)
 //   FILE_DECLINE {file_id, reason?}   receiver
-//   FILE_CHUNK  {file_id, offset, data (base64, at most CHUNK_BYTES)}   sender
+//   FILE_CHUNK  {file_id, offset, data (base64, at most CHUNK_BYTES)}   sender; on a sealed
+//               connection its own SEALED_CHUNK box instead: this header line, then the raw bytes
 //   FILE_ACK    {file_id, offset}     receiver: everything before offset is written and hashed
 //   FILE_DONE   {file_id}             receiver: the SHA-256 matched, the file is in place
 //   FILE_CANCEL {file_id, reason}     either side, at any time
@@ -53,12 +54,10 @@ export function parseFileFrame(type: string, m: Record<string, unknown>): FileFr
     case 'FILE_ACK':
       if (!isOffset(m.offset)) return `${type} without a valid "offset"`;
       return { kind: type, fileId, offset: m.offset };
-    case 'FILE_CHUNK': {
-      if (!isOffset(m.offset)) return 'FILE_CHUNK without a valid "offset"';
+    case 'FILE_CHUNK':
       // The line limit bounds what this decodes; a chunk over CHUNK_BYTES ends its transfer.
-      if (typeof m.data !== 'string' || m.data.length === 0) return 'FILE_CHUNK without "data"';
-      return { kind: 'FILE_CHUNK', fileId, offset: m.offset, data: Buffer.from(m.data, 'base64') };
-    }
+      if (typeof m.data !== 'string') return 'FILE_CHUNK without "data"';
+      return chunkFrame(fileId, m.offset, Buffer.from(m.data, 'base64'));
     case 'FILE_DONE':
       return { kind: 'FILE_DONE', fileId };
     case 'FILE_DECLINE':
@@ -67,6 +66,34 @@ export function parseFileFrame(type: string, m: Record<string, unknown>): FileFr
     default:
       return `unknown file frame ${type}`;
   }
+}
+
+function chunkFrame(fileId: string, offset: unknown, data: Buffer): FileFrame | string {
+  if (!isOffset(offset)) return 'FILE_CHUNK without a valid "offset"';
+  if (data.length === 0) return 'FILE_CHUNK without "data"';
+  return { kind: 'FILE_CHUNK', fileId, offset, data };
+}
+
+/**
+ * A FILE_CHUNK from a SEALED_CHUNK box (docs/SECURE.md): `head` is its header line, the JSON of
+ * a FILE_CHUNK without `data`, and `data` the raw bytes after it.
+ */
+export function parseSealedChunk(head: string, data: Buffer): FileFrame | string {
+  let m: unknown;
+  try {
+    m = JSON.parse(head);
+  } catch {
+    return 'a sealed FILE_CHUNK whose header is not JSON';
+  }
+  const fields = (typeof m === 'object' && m !== null ? m : {}) as Record<string, unknown>;
+  if (fields.type !== 'FILE_CHUNK') return 'a SEALED_CHUNK box that is not a FILE_CHUNK';
+  if (!isFileId(fields.file_id)) return 'FILE_CHUNK without a valid "file_id"';
+  return chunkFrame(fields.file_id, fields.offset, data);
+}
+
+/** The header line of a FILE_CHUNK in a SEALED_CHUNK box (a checked `file_id` and a number: no escape needed). */
+export function sealedChunkHead(fileId: string, offset: number): string {
+  return `{"type":"FILE_CHUNK","file_id":"${fileId}","offset":${offset}}\n`;
 }
 
 const CHUNK_TAIL = '","ttl":1}\n';

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { PeerSecurity } from '../api.ts';
 import type { ModuleLogger } from '../log.ts';
 import { CHALLENGE_FIELD, EXTENSIONS, OUR_FEATURES, answerFields, negotiate, newChallenge } from '../extensions/negotiation.ts';
-import { FEATURE_FILES } from '../extensions/files.ts';
+import { FEATURE_FILES, encodeFileChunk, parseSealedChunk, sealedChunkHead } from '../extensions/files.ts';
 import { FEATURE_PIPELINE } from '../extensions/pipeline.ts';
 import { mayUse as receiptsOn } from '../extensions/receipts.ts';
 import { FEATURE_SECURE, securePrologue } from '../extensions/secure.ts';
@@ -84,6 +84,8 @@ interface OutgoingFrame {
   reply?: boolean;
   /** Called when the frame is handed to the socket: the peer's clock starts then, not when queued. */
   onWritten?: () => void;
+  /** A file chunk for a SEALED_CHUNK box: its header line, with `bytes` the raw file bytes. */
+  chunkHead?: string;
 }
 
 export class PeerConnection {
@@ -261,6 +263,15 @@ export class PeerConnection {
   }
 
   /**
+   * Queues one FILE_CHUNK: a SEALED_CHUNK box of its raw bytes once the channel is sealed, else
+   * the plain line.
+   */
+  sendFileChunk(fileId: string, offset: number, data: Buffer): void {
+    if (this.channel?.ready) this.enqueue({ bytes: data, chunkHead: sealedChunkHead(fileId, offset) }, false);
+    else this.sendEncoded(encodeFileChunk(fileId, offset, data));
+  }
+
+  /**
    * Says BYE, waits up to the BYE timeout for BYE_OK, then closes. Before the connection is open
    * there is nobody to say BYE to: the socket is just closed.
    */
@@ -310,9 +321,15 @@ export class PeerConnection {
     }
     const wasReady = channel.ready;
     try {
-      const answer = channel.read(line.toString('utf8'), (inner) => {
-        if (this.state !== 'closed' && !this.overflowing) this.onFrame(inner);
-      });
+      const answer = channel.read(
+        line.toString('utf8'),
+        (inner) => {
+          if (this.state !== 'closed' && !this.overflowing) this.onFrame(inner);
+        },
+        (head, data) => {
+          if (this.state !== 'closed' && !this.overflowing) this.onSealedChunk(head, data);
+        },
+      );
       if (answer !== undefined) this.write(answer, { clear: true });
     } catch (err) {
       if (!(err instanceof SecureChannelError)) throw err;
@@ -388,9 +405,7 @@ export class PeerConnection {
         this.hooks.message(this, message);
         return;
       case 'FILE':
-        // Only where both sides negotiated it; from anyone else it is an unknown type.
-        if (this.extensions.has(FEATURE_FILES)) this.hooks.message(this, message);
-        else this.log.debug(`${this.label}: ignoring ${message.frame.kind} without chatp2p-files`);
+        this.onFile(message);
         return;
       case 'RECEIPTS':
         if (receiptsOn(this.extensions)) this.hooks.message(this, message);
@@ -402,6 +417,20 @@ export class PeerConnection {
       default:
         this.log.debug(`${this.label}: ignoring ${message.type} on an open connection`);
     }
+  }
+
+  /** A FILE_CHUNK from a SEALED_CHUNK box: checked as the plain line's would be. */
+  private onSealedChunk(head: string, data: Buffer): void {
+    const frame = parseSealedChunk(head, data);
+    if (typeof frame === 'string') this.strike(frame);
+    else if (this.state === 'handshake') this.strike('FILE_CHUNK before HELLO_OK');
+    else this.onFile({ type: 'FILE', frame });
+  }
+
+  private onFile(message: Extract<PeerMessage, { type: 'FILE' }>): void {
+    // Only where both sides negotiated it; from anyone else it is an unknown type.
+    if (this.extensions.has(FEATURE_FILES)) this.hooks.message(this, message);
+    else this.log.debug(`${this.label}: ignoring ${message.frame.kind} without chatp2p-files`);
   }
 
   private onHandshakeMessage(message: PeerMessage, line: Buffer): void {
@@ -538,6 +567,35 @@ export class PeerConnection {
     this.socket.write(this.channel?.ready && !options.clear ? this.channel.seal(bytes) : bytes);
   }
 
+  /**
+   * Queued frames in one write. Sealed, each run of frames is one batch of SEALED boxes and each
+   * file chunk its own SEALED_CHUNK box, all sealed here, in the order they leave.
+   */
+  private writeFrames(frames: OutgoingFrame[]): void {
+    const channel = this.channel;
+    if (channel?.ready !== true || frames.every((f) => f.chunkHead === undefined)) {
+      this.write(frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes)));
+      return;
+    }
+    if (this.socket.destroyed || !this.socket.writable) return;
+    const out: Buffer[] = [];
+    let run: Buffer[] = [];
+    const sealRun = () => {
+      if (run.length > 0) out.push(channel.seal(Buffer.concat(run)));
+      run = [];
+    };
+    for (const f of frames) {
+      if (f.chunkHead === undefined) {
+        run.push(f.bytes);
+        continue;
+      }
+      sealRun();
+      out.push(channel.sealChunk(f.chunkHead, f.bytes));
+    }
+    sealRun();
+    this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+  }
+
   private enqueue(frame: OutgoingFrame, urgent: boolean): void {
     // A peer being dropped for not reading is sent nothing more.
     if (this.state === 'closed' || this.overflowing) return;
@@ -592,7 +650,7 @@ export class PeerConnection {
       const frames = this.urgent.splice(0).concat(this.normal.splice(0));
       this.queuedFrameBytes = 0;
       this.queuedPong = undefined;
-      if (frames.length > 0) this.write(frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes)));
+      if (frames.length > 0) this.writeFrames(frames);
       for (const f of frames) f.onWritten?.();
       return;
     }
@@ -615,7 +673,7 @@ export class PeerConnection {
   /** Writes one frame toward a legacy peer, which holds the line until the peer shows it read it. */
   private writeLegacy(frame: OutgoingFrame): void {
     if (this.slot?.timer !== undefined) clearTimeout(this.slot.timer);
-    this.write(frame.bytes);
+    this.writeFrames([frame]);
     const slot = { answer: frame.answer, reply: frame.reply ?? false, read: this.reads, timer: undefined as NodeJS.Timeout | undefined, unproven: false };
     slot.timer = frame.answer
       ? // Never hold longer than half a PING period, so that keep-alive PINGs still go out on time.

@@ -4,7 +4,8 @@
 //
 // The plaintext inside the boxes is the same NDJSON a plain connection carries, cut anywhere: a
 // batch of frames is one box, a frame too big for one box spans two, and the inner reader keeps
-// the 32768-byte line limit.
+// the 32768-byte line limit. A file chunk is its own SEALED_CHUNK box instead: its header line and
+// the raw bytes, so that they are base64-encoded once (the box's), not twice.
 
 import { LineReader, encodeFrame } from '../wire/framing.ts';
 import { HandshakeState, NoiseError, type KeyPair, type Transport } from './noise.ts';
@@ -18,6 +19,11 @@ const TAG_BYTES = 16;
 /** The longest base64 a NOISE or SEALED frame may hold: a bigger one is not ours. */
 const MAX_BASE64 = Math.ceil((MAX_BOX_PLAINTEXT + TAG_BYTES) / 3) * 4;
 const NO_AD = new Uint8Array(0);
+/** A SEALED_CHUNK box's associated data: a box cannot be moved from one kind of frame to the other. */
+const CHUNK_AD = new TextEncoder().encode('FILE_CHUNK');
+/** The longest header line a SEALED_CHUNK box may start with. */
+const MAX_CHUNK_HEAD = 256;
+const NEWLINE = 0x0a;
 
 /** The peer broke the secure channel: a frame that does not open, or one that has no place here. */
 export class SecureChannelError extends Error {}
@@ -49,11 +55,14 @@ export class SecureChannel {
   /**
    * One line from the peer. During the handshake it must be a NOISE frame: returns our answer, if
    * it is our turn (sent as it is, though the channel may be up once it is made). Then it must be a
-   * SEALED one, whose frames go to `onLine`. Throws SecureChannelError for anything else.
+   * SEALED one, whose frames go to `onLine`, or a SEALED_CHUNK one, whose header line and bytes
+   * go to `onChunk`. Throws SecureChannelError for anything else.
    */
-  read(line: string, onLine: (line: Buffer) => void): Buffer | undefined {
+  read(line: string, onLine: (line: Buffer) => void, onChunk: (head: string, data: Buffer) => void): Buffer | undefined {
     if (this.transport === undefined) return this.onNoise(field(line, 'NOISE', 'msg'));
-    this.open(sealedBox(line) ?? field(line, 'SEALED', 'box'), onLine);
+    const chunk = boxOf(line, SEALED_CHUNK_HEAD);
+    if (chunk !== undefined) this.openChunk(chunk, onChunk);
+    else this.open(boxOf(line, SEALED_HEAD) ?? field(line, 'SEALED', 'box'), onLine);
     return undefined;
   }
 
@@ -92,18 +101,44 @@ export class SecureChannel {
     return out;
   }
 
+  /**
+   * One file chunk as a SEALED_CHUNK line: its header line and its bytes in one box, in the nonce
+   * order of every other box (the caller seals in the order it writes).
+   */
+  sealChunk(head: string, data: Buffer): Buffer {
+    const plaintext = Buffer.allocUnsafe(head.length + data.length);
+    data.copy(plaintext, plaintext.write(head, 0, 'latin1'));
+    const box = this.transport!.send.encryptWithAd(CHUNK_AD, plaintext);
+    const base64 = Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64');
+    const out = Buffer.allocUnsafe(SEALED_CHUNK_HEAD.length + base64.length + SEALED_TAIL.length);
+    let end = out.write(SEALED_CHUNK_HEAD, 0, 'latin1');
+    end += out.write(base64, end, 'latin1');
+    out.write(SEALED_TAIL, end, 'latin1');
+    return out;
+  }
+
   /** Opens one box: one that does not is altered, replayed, reordered or not from the peer. */
   private open(box: unknown, onLine: (line: Buffer) => void): void {
+    const plaintext = this.decrypt(NO_AD, box);
+    if (!this.inner.push(plaintext, onLine)) throw new SecureChannelError('sealed line over the 32768-byte limit');
+  }
+
+  private openChunk(box: string, onChunk: (head: string, data: Buffer) => void): void {
+    const plaintext = this.decrypt(CHUNK_AD, box);
+    const nl = plaintext.subarray(0, MAX_CHUNK_HEAD).indexOf(NEWLINE);
+    if (nl === -1) throw new SecureChannelError('a SEALED_CHUNK box without its header line');
+    onChunk(plaintext.toString('utf8', 0, nl), plaintext.subarray(nl + 1));
+  }
+
+  private decrypt(ad: Uint8Array, box: unknown): Buffer {
     let plaintext: Uint8Array;
     try {
-      plaintext = this.transport!.receive.decryptWithAd(NO_AD, decodeBase64(box));
+      plaintext = this.transport!.receive.decryptWithAd(ad, decodeBase64(box));
     } catch (err) {
       if (err instanceof NoiseError) throw new SecureChannelError(`sealed frame does not open: ${err.message}`);
       throw err;
     }
-    if (!this.inner.push(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.length), onLine)) {
-      throw new SecureChannelError('sealed line over the 32768-byte limit');
-    }
+    return Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.length);
   }
 
   private noiseFrame(message: Uint8Array): Buffer {
@@ -112,12 +147,13 @@ export class SecureChannel {
 }
 
 const SEALED_HEAD = '{"type":"SEALED","box":"';
+const SEALED_CHUNK_HEAD = '{"type":"SEALED_CHUNK","box":"';
 const SEALED_TAIL = '"}\n';
 
-/** The box of a SEALED line in the exact form `seal` writes, without a JSON parse; undefined for any other form. */
-function sealedBox(line: string): string | undefined {
-  if (!line.startsWith(SEALED_HEAD) || !line.endsWith('"}')) return undefined;
-  const box = line.slice(SEALED_HEAD.length, -2);
+/** The box of a SEALED or SEALED_CHUNK line in the exact form we write it, without a JSON parse; undefined for any other form. */
+function boxOf(line: string, head: string): string | undefined {
+  if (!line.startsWith(head) || !line.endsWith('"}')) return undefined;
+  const box = line.slice(head.length, -2);
   return box.includes('"') || box.includes('\\') ? undefined : box;
 }
 
