@@ -372,6 +372,27 @@ describe('schema migrations', () => {
     expect(s.search('palavra42', 100)).toHaveLength(31);
   });
 
+  it('goes on merging, after a restart, the segments an earlier run left unmerged', async () => {
+    store().close();
+    // What a run that stopped before its merging leaves: the index in many small segments.
+    const raw = new DatabaseSync(path);
+    for (let step = 0; step < 30; step++) {
+      raw.exec('BEGIN');
+      for (let i = 0; i < 100; i++) {
+        raw.prepare("INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at) VALUES ('dm:bob@CIC', ?, 'in', 'dm', 'bob@CIC', ?, ?, 0)").run(`old-${step}-${i}`, ME, `antiga ${step} ${i}`);
+      }
+      raw.exec(`INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages WHERE seq > ${step * 100}; UPDATE search_progress SET indexed_seq = ${(step + 1) * 100}; COMMIT`);
+    }
+    const segments = () => Number((raw.prepare('SELECT count(DISTINCT segid) AS n FROM messages_fts_idx').get() as { n: number }).n);
+    expect(segments()).toBeGreaterThan(6);
+    const s = store();
+    const deadline = Date.now() + 10_000;
+    while (segments() > 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(segments()).toBeLessThanOrEqual(6);
+    raw.close();
+    expect(s.search('antiga', 5000)).toHaveLength(3000);
+  });
+
   it('brings a history from before search up to date, and finds its old messages', () => {
     // A file as the first schema left it, with messages in it.
     const db = new DatabaseSync(path);
