@@ -516,9 +516,10 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   deleteMessage(conversation: ConversationKey, seq: number): boolean {
-    // As for a conversation: the index's delete trigger needs the message's words indexed first.
-    this.indexAll();
+    // As for a conversation: the index's delete trigger needs the message's words indexed first
+    // (its delete entries are merged later, as the indexing's are).
     this.mergeDue = true;
+    this.indexAll();
     const deleted = this.batch.run(() => Number(this.stmt.deleteMessage.run(conversation, seq).changes) > 0);
     this.unread.delete(conversation);
     this.batch.commit();
@@ -536,8 +537,8 @@ export class SqliteMessageStore implements MessageStore {
 
   deleteConversation(conversation: ConversationKey): void {
     // The index's delete trigger removes each message's words, which must be there to remove.
-    this.indexAll();
     this.mergeDue = true;
+    this.indexAll();
     this.batch.run(() => {
       this.stmt.deleteMessages.run(conversation);
       this.stmt.deleteConversation.run(conversation);
