@@ -16,7 +16,8 @@
 //   HELLO as its HELLO_OK: our DMs and PUBs to it while it sends SENDs to us; frames lost must be 0.
 // - Over the throughput phases (not the queued run): the event loop's delay (p99, max) and the
 //   history's background work: fsyncs per second, checkpointer passes (in their thread) and the
-//   checkpoints that still held the event loop (at 256 MB of WAL), with the longest of each.
+//   checkpoints that still held the event loop (at 256 MB of WAL), with the longest of each, and
+//   the search index's steps on the event loop (how many, p99, longest).
 // - 1,000 open peers in one engine (bench/engine-memory.ts in a child, raw dialers in another):
 //   RSS after a full GC under 150 MB.
 // - chatp2p-secure (issue #16): window 64 between two of our engines, sealed, against the same
@@ -506,6 +507,8 @@ async function throughput(rendezvousPort: number) {
         historyLongestCheckpointMs: round(sync.longestCheckpointMs, 2),
         historyCheckpointerPasses: sync.passes,
         historyLongestPassMs: round(sync.longestPassMs, 2),
+        historyIndexSteps: sync.indexSteps,
+        historyIndexStepP99Ms: round(sync.indexStepP99Ms, 2),
         historyLongestIndexStepMs: round(sync.longestIndexStepMs, 2),
       };
       const searchable = stores.get(engines.normal)!.search('quick brown fox', 1).length > 0;

@@ -354,6 +354,45 @@ describe('schema migrations', () => {
     expect(indexed()).toBe(1);
   });
 
+  it('merges the search index in the background, so that a long history stays a few segments and every word is found', async () => {
+    const s = store();
+    // One commit, indexed in steps of 100: each step's commit leaves one more segment to merge.
+    for (let i = 0; i < 3000; i++) s.addIncoming(incoming(`p${i % 5}@CIC`, `mensagem ${i} palavra${i % 97} ${i === 2999 ? 'ornitorrinco' : ''}`));
+    await new Promise<void>((resolve) => s.whenDurable(() => resolve()));
+    const db = (s as unknown as { db: DatabaseSync }).db;
+    const indexed = () => Number((db.prepare('SELECT indexed_seq FROM search_progress').get() as { indexed_seq: number }).indexed_seq);
+    const segments = () => Number((db.prepare('SELECT count(DISTINCT segid) AS n FROM messages_fts_idx').get() as { n: number }).n);
+    const deadline = Date.now() + 10_000;
+    // FTS5 keeps a level below 4 segments once merged (usermerge); unmerged, up to 15 (crisismerge 16).
+    while ((indexed() < 3000 || segments() > 6) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(indexed()).toBe(3000);
+    expect(segments()).toBeLessThanOrEqual(6);
+    db.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)");
+    expect(s.search('ornitorrinco', 10).map((h) => h.message.msgId)).toEqual([`in-${n}`]);
+    expect(s.search('palavra42', 100)).toHaveLength(31);
+  });
+
+  it('goes on merging, after a restart, the segments an earlier run left unmerged', async () => {
+    store().close();
+    // What a run that stopped before its merging leaves: the index in many small segments.
+    const raw = new DatabaseSync(path);
+    for (let step = 0; step < 30; step++) {
+      raw.exec('BEGIN');
+      for (let i = 0; i < 100; i++) {
+        raw.prepare("INSERT INTO messages (conversation, msg_id, direction, kind, sender, recipient, text, at) VALUES ('dm:bob@CIC', ?, 'in', 'dm', 'bob@CIC', ?, ?, 0)").run(`old-${step}-${i}`, ME, `antiga ${step} ${i}`);
+      }
+      raw.exec(`INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages WHERE seq > ${step * 100}; UPDATE search_progress SET indexed_seq = ${(step + 1) * 100}; COMMIT`);
+    }
+    const segments = () => Number((raw.prepare('SELECT count(DISTINCT segid) AS n FROM messages_fts_idx').get() as { n: number }).n);
+    expect(segments()).toBeGreaterThan(6);
+    const s = store();
+    const deadline = Date.now() + 10_000;
+    while (segments() > 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(segments()).toBeLessThanOrEqual(6);
+    raw.close();
+    expect(s.search('antiga', 5000)).toHaveLength(3000);
+  });
+
   it('brings a history from before search up to date, and finds its old messages', () => {
     // A file as the first schema left it, with messages in it.
     const db = new DatabaseSync(path);

@@ -7,6 +7,7 @@
 // of the WAL follows within SYNC_WITHIN_MS (off the event loop), and a checkpoint at close, so a
 // power loss or an OS crash can take at most the last 100 ms. Redis's `appendfsync everysec`, tighter.
 
+import { createHistogram } from 'node:perf_hooks';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { FileTransfer, IncomingMessage, OutgoingMessage } from '../api.ts';
 import { GroupCommit, closeDatabase, openDatabase, type SchemaSpec } from './sqlite-file.ts';
@@ -29,7 +30,13 @@ export const SYNC_WITHIN_MS = 50;
 /** A stored message is findable by search within this (and at once by a search that runs before). */
 const INDEX_WITHIN_MS = 200;
 /** Messages indexed per step, so that a long backlog does not hold the event loop. */
-const INDEX_BATCH = 500;
+const INDEX_BATCH = 100;
+/**
+ * Pages of FTS5 segment merging per step (a term's entries are merged whole, so a common word's
+ * may take more). FTS5's own merging (automerge, off in this file since migration 10) ran inside
+ * the commit of whichever step crossed its thresholds: 15-20 ms idle, up to 515 ms under load.
+ */
+const MERGE_PAGES = 16;
 
 export const HISTORY_SCHEMA: SchemaSpec = {
   // 'CP2H' marks the file as a ChatP2P history, so a foreign SQLite database is refused.
@@ -146,6 +153,9 @@ export const HISTORY_SCHEMA: SchemaSpec = {
      DELETE FROM conversations
        WHERE key LIKE 'dm:%' AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation = key)
          AND EXISTS (SELECT 1 FROM conversations u WHERE u.key = 'dm-unverified:' || substr(conversations.key, 4));`,
+    // 10: the search index's segments are merged by the store, MERGE_PAGES per step (mergeStep),
+    // rather than by FTS5 itself within a commit, where one merge held the event loop for 515 ms.
+    `INSERT INTO messages_fts (messages_fts, rank) VALUES ('automerge', 0);`,
   ],
 };
 
@@ -211,6 +221,8 @@ export class SqliteMessageStore implements MessageStore {
     | 'toIndex'
     | 'index'
     | 'setIndexed'
+    | 'merge'
+    | 'changes'
     | 'peerKey'
     | 'peerKeys'
     | 'savePeerKey'
@@ -219,7 +231,12 @@ export class SqliteMessageStore implements MessageStore {
     StatementSync
   >;
   private indexTimer: NodeJS.Timeout | undefined;
-  private longestIndexStepMs = 0;
+  /** When the oldest message not yet in the search index was stored (performance.now()). */
+  private unindexedSince: number | undefined;
+  /** The index may have segments to merge: it was written since the last merge step that found none. */
+  private mergeDue = true;
+  /** How long each background step of the index held the event loop, in µs. */
+  private readonly indexSteps = createHistogram();
   /** Conversations known to have their row, so that a message adds one only to a new conversation. */
   private readonly known = new Set<ConversationKey>();
   /**
@@ -287,6 +304,9 @@ export class SqliteMessageStore implements MessageStore {
       toIndex: q('SELECT count(*) AS n, max(seq) AS last FROM (SELECT seq FROM messages WHERE seq > ? ORDER BY seq LIMIT ?)'),
       index: q('INSERT INTO messages_fts (rowid, text) SELECT seq, text FROM messages WHERE seq > ? AND seq <= ?'),
       setIndexed: q('UPDATE search_progress SET indexed_seq = ?'),
+      // With a positive N, FTS5 merges only a level of `usermerge` (4) segments or one it began.
+      merge: q(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ${MERGE_PAGES})`),
+      changes: q('SELECT total_changes() AS n'),
       peerKey: q('SELECT peer_id, key, pinned_at, verified, offered_key FROM peer_keys WHERE peer_id = ?'),
       peerKeys: q('SELECT peer_id, key, pinned_at, verified, offered_key FROM peer_keys ORDER BY peer_id'),
       savePeerKey: q(
@@ -299,43 +319,68 @@ export class SqliteMessageStore implements MessageStore {
       ),
       transfers: q('SELECT * FROM file_transfers ORDER BY at, rowid'),
     };
-    // What a crash left unindexed.
+    // What a crash left unindexed; the merging it calls for (and any an earlier run left) follows.
     this.indexAll();
     this.batch.commit();
   }
 
-  /** Adds the messages stored since the last step to the search index; true when it is complete. */
-  private indexStep(): boolean {
+  /** Adds up to INDEX_BATCH messages stored since the last step to the search index; how many. */
+  private indexStep(): number {
     const from = Number((this.stmt.indexed.get() as { indexed_seq: number }).indexed_seq);
     const { n, last } = this.stmt.toIndex.get(from, INDEX_BATCH) as { n: number; last: number | null };
-    if (last === null) return true;
+    if (last === null) return 0;
     this.batch.run(() => {
       this.stmt.index.run(from, last);
       this.stmt.setIndexed.run(last);
     });
-    return Number(n) < INDEX_BATCH;
+    this.mergeDue = true;
+    return Number(n);
+  }
+
+  /** Merges up to MERGE_PAGES pages of the index's segments; mergeDue stays while it finds some. */
+  private mergeStep(): void {
+    const changes = () => Number((this.stmt.changes.get() as { n: number }).n);
+    const before = changes();
+    this.batch.run(() => this.stmt.merge.run());
+    // The command itself is one change; each page it writes is more.
+    this.mergeDue = changes() - before > 1;
   }
 
   /** Indexes everything stored: before a search reads the index, and before a delete edits it. */
   private indexAll(): void {
-    clearTimeout(this.indexTimer);
-    this.indexTimer = undefined;
-    while (!this.indexStep());
+    while (this.indexStep() === INDEX_BATCH);
+    this.unindexedSince = undefined;
+    // The merging it calls for is left to the background steps (a large backlog, as after a
+    // crash, leaves more segments until then: FTS5 flushes one per MB, and merges only at 16).
+    this.scheduleIndex();
   }
 
-  private scheduleIndex(delay = INDEX_WITHIN_MS): void {
+  /**
+   * The index's background work, one step per timer turn so that what reaches the sockets is
+   * answered between steps: the messages stored INDEX_WITHIN_MS ago and since, then merging.
+   */
+  private scheduleIndex(): void {
     if (this.indexTimer !== undefined) return;
-    this.indexTimer = setTimeout(() => {
-      this.indexTimer = undefined;
-      if (!this.db.isOpen) return;
-      const started = performance.now();
-      if (!this.indexStep()) this.scheduleIndex(0);
-      // At once: a transaction left open until the next turn would hold back every ACK due
-      // meanwhile, and release them all in one burst.
-      this.batch.commit();
-      this.longestIndexStepMs = Math.max(this.longestIndexStepMs, performance.now() - started);
-    }, delay);
+    const indexIn = this.unindexedSince === undefined ? undefined : Math.max(0, this.unindexedSince + INDEX_WITHIN_MS - performance.now());
+    const delay = this.mergeDue ? 0 : indexIn;
+    if (delay === undefined) return;
+    this.indexTimer = setTimeout(() => this.backgroundStep(), delay);
     this.indexTimer.unref();
+  }
+
+  private backgroundStep(): void {
+    this.indexTimer = undefined;
+    if (!this.db.isOpen) return;
+    const started = performance.now();
+    if (this.unindexedSince !== undefined && started - this.unindexedSince >= INDEX_WITHIN_MS) {
+      // A full batch may have left more: the next step indexes again, before any merging.
+      if (this.indexStep() < INDEX_BATCH) this.unindexedSince = undefined;
+    } else if (this.mergeDue) this.mergeStep();
+    // At once: a transaction left open until the next turn would hold back every ACK due
+    // meanwhile, and release them all in one burst.
+    this.batch.commit();
+    this.indexSteps.record(Math.max(1, Math.round((performance.now() - started) * 1000)));
+    this.scheduleIndex();
   }
 
   claim(peerId: string): void {
@@ -375,11 +420,12 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   /**
-   * fsyncs of the WAL and checkpoints made while open (not the one at close), and the longest
-   * search-indexing step (it runs on the event loop).
+   * fsyncs of the WAL and checkpoints made while open (not the one at close), and the background
+   * steps of the search index (they run on the event loop): how many, their p99 and the longest.
    */
-  get syncStats(): Readonly<GroupCommit['stats'] & { longestIndexStepMs: number }> {
-    return { ...this.batch.stats, longestIndexStepMs: this.longestIndexStepMs };
+  get syncStats(): Readonly<GroupCommit['stats'] & { indexSteps: number; indexStepP99Ms: number; longestIndexStepMs: number }> {
+    const steps = this.indexSteps;
+    return { ...this.batch.stats, indexSteps: steps.count, indexStepP99Ms: steps.count && steps.percentile(99) / 1000, longestIndexStepMs: steps.count && steps.max / 1000 };
   }
 
   hasIncoming(from: string, msgId: string): boolean {
@@ -470,7 +516,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   deleteMessage(conversation: ConversationKey, seq: number): boolean {
-    // As for a conversation: the index's delete trigger needs the message's words indexed first.
+    // As for a conversation: the index's delete trigger needs the message's words indexed first
+    // (its delete entries are merged later, as the indexing's are).
+    this.mergeDue = true;
     this.indexAll();
     const deleted = this.batch.run(() => Number(this.stmt.deleteMessage.run(conversation, seq).changes) > 0);
     this.unread.delete(conversation);
@@ -489,6 +537,7 @@ export class SqliteMessageStore implements MessageStore {
 
   deleteConversation(conversation: ConversationKey): void {
     // The index's delete trigger removes each message's words, which must be there to remove.
+    this.mergeDue = true;
     this.indexAll();
     this.batch.run(() => {
       this.stmt.deleteMessages.run(conversation);
@@ -518,6 +567,7 @@ export class SqliteMessageStore implements MessageStore {
   close(): void {
     if (!this.db.isOpen) return;
     this.indexAll();
+    clearTimeout(this.indexTimer);
     this.batch.sync();
     closeDatabase(this.db);
   }
@@ -554,6 +604,7 @@ export class SqliteMessageStore implements MessageStore {
       }
       const unread = this.unread.get(conversation);
       if (inc && unread !== undefined) this.unread.set(conversation, unread + 1);
+      this.unindexedSince ??= performance.now();
       this.scheduleIndex();
       return seq;
     });
