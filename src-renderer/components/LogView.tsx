@@ -55,7 +55,14 @@ export function LogView({ logs, level, onClose }: LogViewProps) {
           <Icon name="close" className="size-4" />
         </button>
       </div>
-      <div ref={scroller} className="flex-1 overflow-y-auto px-3 py-1 font-mono text-[11px] leading-5">
+      {/* Focusable, so that the keyboard can scroll it once the lines overflow (axe: scrollable-region-focusable). */}
+      <div
+        ref={scroller}
+        role="log"
+        tabIndex={0}
+        aria-label={t.logTitle}
+        className="flex-1 overflow-y-auto px-3 py-1 font-mono text-[11px] leading-5 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-600"
+      >
         {logs.length === 0 ? (
           <p className="text-zinc-600 dark:text-zinc-400">{t.noLogs}</p>
         ) : (
