@@ -31,7 +31,7 @@ describe('settings', () => {
     await page.getByRole('button', { name: 'Settings' }).click();
     if (SCREENSHOTS) {
       // Tall enough to show every section, shortcuts included.
-      await page.setViewportSize({ width: 1280, height: 1180 });
+      await page.setViewportSize({ width: 1280, height: 1900 });
       await page.getByRole('term').filter({ hasText: 'Shift' }).waitFor();
       await screenshot(page, 'settings');
       await page.setViewportSize({ width: 1280, height: 800 });
