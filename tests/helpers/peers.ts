@@ -3,7 +3,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { Engine } from '../../src-main/engine/engine.ts';
 import type { PeerManager } from '../../src-main/engine/peers/manager.ts';
-import { defaultConfig, mergeConfig, type ConfigOverrides } from '../../src-main/engine/config.ts';
+import { defaultConfig, mergeConfig, type ConfigOverrides, type EngineConfig } from '../../src-main/engine/config.ts';
 import type { EngineEvents, IncomingMessage, OutgoingMessage, PeerView } from '../../src-main/engine/api.ts';
 import type { MessageStore } from '../../src-main/engine/store/store.ts';
 import { CHALLENGE_FIELD, answerFields } from '../../src-main/engine/extensions/negotiation.ts';
@@ -20,9 +20,9 @@ export interface TestEngine {
 
 const running = new Set<Engine>();
 
-/** `store`: a history file the test opened (and closes after stopping the engine); default in memory. */
-export async function startEngine(rendezvousPort: number, name: string, namespace: string, overrides: ConfigOverrides = {}, store?: MessageStore): Promise<TestEngine> {
-  const config = mergeConfig(
+/** The config of a test engine on 127.0.0.1: timers that find and reach peers within a second. */
+export function testEngineConfig(rendezvousPort: number, name: string, namespace: string, ...overrides: ConfigOverrides[]): EngineConfig {
+  return mergeConfig(
     defaultConfig({ name, namespace, port: 0 }),
     {
       listenHost: '127.0.0.1',
@@ -31,9 +31,13 @@ export async function startEngine(rendezvousPort: number, name: string, namespac
       peerConnection: { backoffBaseMs: 50, backoffMaxMs: 200 },
       logging: { level: 'DEBUG' },
     },
-    overrides,
+    ...overrides,
   );
-  const engine = new Engine({ config, store });
+}
+
+/** `store`: a history file the test opened (and closes after stopping the engine); default in memory. */
+export async function startEngine(rendezvousPort: number, name: string, namespace: string, overrides: ConfigOverrides = {}, store?: MessageStore): Promise<TestEngine> {
+  const engine = new Engine({ config: testEngineConfig(rendezvousPort, name, namespace, overrides), store });
   const t: TestEngine = { engine, messages: [], deliveries: [], logs: [], peer: (id) => engine.peers().find((p) => p.peerId === id) };
   engine.on('message', (m) => t.messages.push(m));
   engine.on('delivery', (d) => t.deliveries.push(d));

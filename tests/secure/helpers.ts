@@ -1,7 +1,8 @@
 // Engines with chatp2p-secure on (each with its own identity key), on 127.0.0.1.
 
 import { Engine } from '../../src-main/engine/engine.ts';
-import { defaultConfig, mergeConfig, type ConfigOverrides } from '../../src-main/engine/config.ts';
+import type { ConfigOverrides } from '../../src-main/engine/config.ts';
+import { testEngineConfig } from '../helpers/peers.ts';
 import type { IncomingMessage, OutgoingMessage, PeerKeyView } from '../../src-main/engine/api.ts';
 import { generateKeyPair, type KeyPair } from '../../src-main/engine/secure/noise.ts';
 import type { MessageStore } from '../../src-main/engine/store/store.ts';
@@ -24,17 +25,7 @@ export async function startSecureEngine(
   name: string,
   options: { identity?: KeyPair; store?: MessageStore; overrides?: ConfigOverrides } = {},
 ): Promise<SecureEngine> {
-  const config = mergeConfig(
-    defaultConfig({ name, namespace: 'CIC', port: 0 }),
-    {
-      listenHost: '127.0.0.1',
-      rendezvous: { host: '127.0.0.1', port: rendezvousPort, discoverIntervalMs: 200, maxRequestsPerMinute: 49 },
-      network: { ackTimeoutMs: 1_000, handshakeTimeoutMs: 1_000, byeTimeoutMs: 500 },
-      peerConnection: { backoffBaseMs: 50, backoffMaxMs: 200, maxReconnectAttempts: 1000 },
-      logging: { level: 'DEBUG' },
-    },
-    options.overrides ?? {},
-  );
+  const config = testEngineConfig(rendezvousPort, name, 'CIC', { peerConnection: { maxReconnectAttempts: 1000 } }, options.overrides ?? {});
   const identity = options.identity ?? generateKeyPair();
   const engine = new Engine({ config, store: options.store, identity });
   const t: SecureEngine = {
