@@ -88,7 +88,8 @@ export function Conversation({ channel, reach, epoch, jump, composerRef, onDelet
 
   return (
     <main aria-label={title} {...drop.handlers} className={`flex min-w-0 flex-1 flex-col bg-zinc-100/60 dark:bg-zinc-950 ${drop.dragging ? 'ring-2 ring-sky-500 ring-inset' : ''}`}>
-      <header className="flex items-center gap-3 border-b border-zinc-200 bg-white px-5 py-3 dark:border-zinc-800 dark:bg-zinc-900">
+      {/* Wraps rather than cut the title: the unread actions come and go, and take room when they do. */}
+      <header className="flex flex-wrap items-center gap-x-3 gap-y-1 border-b border-zinc-200 bg-white px-5 py-3 dark:border-zinc-800 dark:bg-zinc-900">
         <Avatar title={channel.title} kind={channel.kind} />
         <div className="min-w-0">
           <h1 className="truncate text-base font-semibold" data-testid="conversation-title">
