@@ -5,6 +5,7 @@
 //               One listener per entry of ACK_PEERS; only `floor-pipelined` advertises
 //               chatp2p-pipeline (and answers the challenge), so `floor` is a legacy peer (the
 //               engine runs stop-and-wait) and `floor-pipelined` gets a window of SENDs in flight.
+//               `floor-durable` is `floor` committing each SEND before its ACK (DurableFloor).
 //               One more, `first-line`, reads as several course clients do (only the first line
 //               of each socket read, PROTOCOL.md §4), echoes our HELLO as its HELLO_OK, counts the
 //               lines it drops, and on 'first-line-drive' sends SENDs stop-and-wait itself.
@@ -21,11 +22,13 @@ import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CHALLENGE_FIELD, answerFields } from '../src-main/engine/extensions/negotiation.ts';
 import { FEATURE_PIPELINE } from '../src-main/engine/extensions/pipeline.ts';
+import { DurableFloor } from './durable-floor.ts';
 
 // The parent imports only types from here: importing this module runs a role.
 const ACK_PEERS = [
-  { name: 'floor', features: ['ack', 'metrics'] },
-  { name: 'floor-pipelined', features: ['ack', 'metrics', FEATURE_PIPELINE] },
+  { name: 'floor', features: ['ack', 'metrics'], durable: false },
+  { name: 'floor-durable', features: ['ack', 'metrics'], durable: true },
+  { name: 'floor-pipelined', features: ['ack', 'metrics', FEATURE_PIPELINE], durable: false },
 ] as const;
 const ACK_NAMESPACE = 'BENCH';
 const DIALER_NAMESPACE = 'MEM';
@@ -36,6 +39,8 @@ export interface AckPeer {
   peerId: string;
   port: number;
   pipelined: boolean;
+  /** It commits each SEND before its ACK, as the history does (bench/durable-floor.ts). */
+  durable: boolean;
 }
 
 export type PeerReport =
@@ -100,13 +105,17 @@ async function ackServer(): Promise<void> {
   const sockets = new Set<Socket>();
   const servers: Server[] = [];
   const peers: AckPeer[] = [];
+  const floors: DurableFloor[] = [];
   for (const peer of ACK_PEERS) {
     const self = `${peer.name}@${ACK_NAMESPACE}`;
+    const durable = peer.durable ? new DurableFloor() : undefined;
+    if (durable) floors.push(durable);
     const server = createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       serveLines(socket, (message) => {
         if (message.type === 'SEND') {
+          durable?.store(String(message.msg_id), String(message.src), String(message.payload));
           return message.require_ack === false ? undefined : frame({ type: 'ACK', msg_id: message.msg_id, timestamp: now(), ttl: 1 });
         }
         return answerCommon(socket, message, self, peer.features);
@@ -116,7 +125,7 @@ async function ackServer(): Promise<void> {
     await once(server, 'listening');
     servers.push(server);
     const port = (server.address() as { port: number }).port;
-    peers.push({ name: peer.name, namespace: ACK_NAMESPACE, peerId: self, port, pipelined: (peer.features as readonly string[]).includes(FEATURE_PIPELINE) });
+    peers.push({ name: peer.name, namespace: ACK_NAMESPACE, peerId: self, port, pipelined: (peer.features as readonly string[]).includes(FEATURE_PIPELINE), durable: peer.durable });
   }
   const firstLine = await firstLineReader(sockets, servers);
   send({ type: 'listening', peers, firstLine: firstLine.peer });
@@ -129,6 +138,7 @@ async function ackServer(): Promise<void> {
   );
   for (const server of servers) server.close();
   for (const socket of sockets) socket.destroy();
+  for (const floor of floors) floor.close();
 }
 
 /** Reads a socket as a course client that keeps only the first line of each read. */
@@ -198,7 +208,7 @@ async function firstLineReader(sockets: Set<Socket>, servers: Server[]) {
   await once(server, 'listening');
   servers.push(server);
   return {
-    peer: { name: 'first-line', namespace: ACK_NAMESPACE, peerId: self, port: (server.address() as { port: number }).port, pipelined: false },
+    peer: { name: 'first-line', namespace: ACK_NAMESPACE, peerId: self, port: (server.address() as { port: number }).port, pipelined: false, durable: false },
     /** `count` SENDs on the engine's connection, each after the ACK of the last (or a timeout). */
     async drive(count: number, timeoutMs: number): Promise<void> {
       for (let i = 0; i < count && current; i++) {

@@ -12,6 +12,10 @@
 //   handed to sendDirect() at once (latency from 'sent', since time queued is the backlog's).
 // - Each throughput figure is also measured for an engine whose history fsyncs every commit
 //   (synchronous FULL, what we did before), so that the trade stays visible.
+// - And beside each, its durable floor (bench/durable-floor.ts): the same raw peer or client, but
+//   committing each message to SQLite before its ACK (or before its SEND is queued), as the history
+//   must. Its ratio to the raw floor is what the durability costs by itself on this machine;
+//   engineOfDurableFloor is what the engine's own code costs on top.
 // - A first-line reader (keeps only the first line of each read, PROTOCOL.md §4) that echoes our
 //   HELLO as its HELLO_OK: our DMs and PUBs to it while it sends SENDs to us; frames lost must be 0.
 // - Over the throughput phases (not the queued run): the event loop's delay (p99, max) and the
@@ -45,6 +49,7 @@ import { generateKeyPair } from '../src-main/engine/secure/noise.ts';
 import { openMessageStore, type SqliteMessageStore } from '../src-main/engine/store/sqlite-store.ts';
 import { rendezvousRequest } from '../src-main/engine/rendezvous/client.ts';
 import { startRendezvousServer } from '../src-main/rendezvous-server/server.ts';
+import { DurableFloor } from './durable-floor.ts';
 import type { MemoryCommand, MemoryReport } from './engine-memory.ts';
 import type { AckPeer, PeerCommand, PeerReport } from './engine-peer.ts';
 
@@ -195,9 +200,10 @@ class FloorClient {
 
   /**
    * Keeps `window` SENDs unacknowledged for `ms`. `batched`: the SENDs that the ACKs of one read
-   * release go out in one write (the floor); otherwise each SEND is its own write.
+   * release go out in one write (the floor); otherwise each SEND is its own write. `durable`: each
+   * SEND is committed there before it is queued, as sendDirect() commits (the durable floor).
    */
-  run(window: number, ms: number, batched = true): Promise<Run> {
+  run(window: number, ms: number, batched = true, durable?: DurableFloor): Promise<Run> {
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];
     const started = performance.now();
@@ -205,6 +211,7 @@ class FloorClient {
     const send = () => {
       const msgId = randomUUID();
       sentAt.set(msgId, performance.now());
+      durable?.store(msgId, this.self, PAYLOAD);
       this.out += JSON.stringify({ type: 'SEND', msg_id: msgId, src: this.self, dst: this.peer.peerId, payload: PAYLOAD, require_ack: true, timestamp: new Date().toISOString(), ttl: 1 }) + '\n';
       if (!batched) this.flush();
     };
@@ -379,6 +386,20 @@ function figure(value: number, baseline: number, goal: number, extra: Record<str
   return { perSecond: Math.round(value), baselinePerSecond: Math.round(baseline), ratio, goalRatio: goal, ...extra, meetsGoal: ratio >= goal && extra.meetsLatencyGoal !== false };
 }
 
+/**
+ * The durable floor beside a figure: what a raw peer that commits each message as the history
+ * does reaches against the raw floor (the cost of the durability alone), and the engine against it
+ * (the cost of the engine's own code).
+ */
+function durableBeside(runs: Record<string, Run>) {
+  const durable = runs.durableFloor!.perSecond;
+  return {
+    durableFloorPerSecond: Math.round(durable),
+    durableFloorRatio: round(durable / runs.floor!.perSecond, 2),
+    engineOfDurableFloor: round(runs.engine!.perSecond / durable, 2),
+  };
+}
+
 interface Engines {
   normal: Engine;
   full: Engine;
@@ -445,11 +466,15 @@ async function throughput(rendezvousPort: number) {
   const peerChild = startChild('./engine-peer.ts', ['ack-server']);
   const driver = startChild('./engine-peer.ts', ['driver']);
   const dir = mkdtempSync(join(tmpdir(), 'chatp2p-bench-engine-'));
+  // What the raw sender commits in the durable floors of the send phases.
+  const senderFloor = new DurableFloor();
   const endpoint = { host: '127.0.0.1', port: rendezvousPort, timeoutMs: 5000 };
   try {
     const { peers, firstLine } = await nextMessage<Extract<PeerReport, { type: 'listening' }>>(peerChild, 'listening');
-    for (const peer of [...peers, firstLine]) await rendezvousRequest(endpoint, { type: 'REGISTER', namespace: peer.namespace, name: peer.name, port: peer.port });
-    const legacy = peers.find((p) => !p.pipelined)!;
+    // The durable floor is only driven, never dialed by the engines.
+    for (const peer of [...peers.filter((p) => !p.durable), firstLine]) await rendezvousRequest(endpoint, { type: 'REGISTER', namespace: peer.namespace, name: peer.name, port: peer.port });
+    const legacy = peers.find((p) => !p.pipelined && !p.durable)!;
+    const durableAcker = peers.find((p) => p.durable)!;
     const pipelined = peers.find((p) => p.pipelined)!;
     const engines: Engines = {
       normal: await benchEngine('bench', legacy.namespace, rendezvousPort, join(dir, 'normal.sqlite'), 'NORMAL'),
@@ -472,12 +497,14 @@ async function throughput(rendezvousPort: number) {
       const phaseStarted = performance.now();
       const receive = await alternate('stop-and-wait, they SEND', {
         floor: (ms) => drive(driver, legacy.port, legacy.peerId, ms),
+        durableFloor: (ms) => drive(driver, durableAcker.port, durableAcker.peerId, ms),
         engine: (ms) => drive(driver, port(engines.normal), selfId(engines.normal), ms),
         engineFullPerCommit: (ms) => drive(driver, port(engines.full), selfId(engines.full), ms),
       });
       const floorClient = await FloorClient.open(legacy);
       const send = await alternate('stop-and-wait, we SEND', {
         floor: (ms) => floorClient.run(1, ms),
+        durableFloor: (ms) => floorClient.run(1, ms, true, senderFloor),
         engine: (ms) => engineClosedLoop(engines.normal, legacy.peerId, 1, ms),
         engineFullPerCommit: (ms) => engineClosedLoop(engines.full, legacy.peerId, 1, ms),
       });
@@ -486,6 +513,7 @@ async function throughput(rendezvousPort: number) {
       const windowed = await alternate(`window ${PIPELINE_WINDOW}`, {
         floor: (ms) => windowClient.run(PIPELINE_WINDOW, ms),
         floorOneWritePerSend: (ms) => windowClient.run(PIPELINE_WINDOW, ms, false),
+        durableFloor: (ms) => windowClient.run(PIPELINE_WINDOW, ms, true, senderFloor),
         engine: (ms) => engineClosedLoop(engines.normal, pipelined.peerId, PIPELINE_WINDOW, ms),
         engineFullPerCommit: (ms) => engineClosedLoop(engines.full, pipelined.peerId, PIPELINE_WINDOW, ms),
       });
@@ -523,6 +551,7 @@ async function throughput(rendezvousPort: number) {
   } finally {
     await endChild(driver);
     await endChild(peerChild);
+    senderFloor.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -627,6 +656,8 @@ try {
     fullPerCommitRatio: round(runs.engineFullPerCommit!.perSecond / runs.floor!.perSecond, 2),
   });
   const pipelinedP99 = latency(t.windowed.engine!).p99;
+  // The variants run by FloorClient rather than by an engine.
+  const rawClient = (variant: string) => variant.startsWith('floor') || variant === 'durableFloor';
   const rss = 'rssWithPeersMb' in mem ? mem.rssWithPeersMb : undefined;
   const failures = [t.receive, t.send, t.windowed, sealed].flatMap((runs) => Object.values(runs)).reduce((n, r) => n + r.failures, 0) + t.queued.failures;
   const result = {
@@ -641,11 +672,13 @@ try {
         baseline: 'a window-1 raw Node ACKer driven by the same stop-and-wait client',
         sendToAckP50Ms: latency(t.receive.engine!).p50,
         ...fullBeside(t.receive),
+        ...durableBeside(t.receive),
       }),
       stopAndWaitSend: figure(t.send.engine!.perSecond, t.send.floor!.perSecond, GOALS.sendOfPeerAckRate, {
         baseline: "the peer's own ACK rate to a raw stop-and-wait client",
         sendDirectToDeliveredP50Ms: latency(t.send.engine!).p50,
         ...fullBeside(t.send),
+        ...durableBeside(t.send),
       }),
       pipelined: figure(t.windowed.engine!.perSecond, t.windowed.floor!.perSecond, GOALS.pipelinedOfFloor, {
         baseline: `a raw client keeping ${PIPELINE_WINDOW} SENDs in flight to the same peer`,
@@ -653,6 +686,7 @@ try {
         p99GoalMs: GOALS.pipelinedP99Ms,
         meetsLatencyGoal: pipelinedP99 < GOALS.pipelinedP99Ms,
         ...fullBeside(t.windowed),
+        ...durableBeside(t.windowed),
       }),
       sealedPipelined: figure(sealed.sealed!.perSecond, sealed.unsealed!.perSecond, GOALS.sealedOfUnsealed, {
         baseline: `the same two engines without chatp2p-secure, window ${PIPELINE_WINDOW}`,
@@ -665,9 +699,9 @@ try {
       searchFindsStoredMessages: t.searchable,
     },
     stopAndWaitReceive: Object.fromEntries(Object.entries(t.receive).map(([k, r]) => [k, describe(r, 'sendToAck')])),
-    stopAndWaitSend: Object.fromEntries(Object.entries(t.send).map(([k, r]) => [k, describe(r, k === 'floor' ? 'writeToAck' : 'sendDirectToDelivered')])),
+    stopAndWaitSend: Object.fromEntries(Object.entries(t.send).map(([k, r]) => [k, describe(r, rawClient(k) ? 'writeToAck' : 'sendDirectToDelivered')])),
     windowed: {
-      ...Object.fromEntries(Object.entries(t.windowed).map(([k, r]) => [k, describe(r, k.startsWith('floor') ? 'writeToAck' : 'sendDirectToDelivered')])),
+      ...Object.fromEntries(Object.entries(t.windowed).map(([k, r]) => [k, describe(r, rawClient(k) ? 'writeToAck' : 'sendDirectToDelivered')])),
       engineQueued: describe(t.queued, 'sentToDelivered'),
       queuedOfFloor: round(t.queued.perSecond / t.windowed.floor!.perSecond, 2),
     },
