@@ -107,6 +107,26 @@ describe('toward course clients that keep only the first line of each read', () 
   });
 });
 
+describe('toward a course client that drops the connection on any PUB', () => {
+  it('dials it again after each drop: every DM after a PUB arrives once, no PUB is sent twice, and it is never given up on', async () => {
+    const { peer, t } = await engineWithPeer({ peerId: 'fragile@CIC', dropsOnPub: true });
+    // More rounds than max_reconnect_attempts (5): each reconnect that opens starts the count again.
+    const rounds = 7;
+    const dms = [];
+    for (let i = 0; i < rounds; i++) {
+      t.engine.publish('*', `pub ${i}`);
+      const dm = t.engine.sendDirect('fragile@CIC', `dm ${i}`);
+      dms.push(dm);
+      await nextEvent(t.engine, 'delivery', (d) => d.msgId === dm.msgId && d.state === 'delivered', 6_000);
+      await waitFor(`fragile@CIC open again after round ${i}`, () => t.peer('fragile@CIC')?.state === 'open', 6_000);
+    }
+    const delivered = [...new Set(peer.of('SEND').map((f) => f.msg_id))];
+    expect(delivered).toEqual(dms.map((m) => m.msgId));
+    expect(peer.of('PUB').map((f) => f.payload)).toEqual(Array.from({ length: rounds }, (_, i) => `pub ${i}`));
+    expect(t.logs.some((l) => l.includes('Giving up on fragile@CIC'))).toBe(false);
+  });
+});
+
 describe('ACKs, retries and duplicates', () => {
   it('retries a SEND whose ACK never came with the same msg_id, and counts it delivered on the late ACK', async () => {
     let seen = 0;

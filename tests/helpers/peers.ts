@@ -110,6 +110,8 @@ export interface ScriptedPeerOptions {
   helloOkPeerId?: string;
   /** Answers BYE with a BYE_OK of a fresh msg_id and `dest` for `dst`, and does not close. */
   oddByeOk?: boolean;
+  /** Drops the connection without BYE on reading any PUB, as a course client whose reader crashes on one. */
+  dropsOnPub?: boolean;
 }
 
 /**
@@ -214,7 +216,7 @@ export class ScriptedPeer {
         lines = buffer.split('\n');
         buffer = lines.pop()!;
       }
-      for (const line of lines) if (line.trim()) this.onFrame(socket, JSON.parse(line) as Frame, direction);
+      for (const line of lines) if (line.trim() && !socket.destroyed) this.onFrame(socket, JSON.parse(line) as Frame, direction);
       const pause = this.options.readEveryMs;
       if (pause !== undefined) {
         busy = setTimeout(() => {
@@ -254,6 +256,9 @@ export class ScriptedPeer {
         if (ack) this.write(socket, o.ackShape ? o.ackShape(base) : base);
         return;
       }
+      case 'PUB':
+        if (o.dropsOnPub) socket.destroy();
+        return;
       case 'BYE':
         if (o.oddByeOk) {
           this.write(socket, { type: 'BYE_OK', msg_id: `bye-ok-${Date.now()}`, src: o.peerId, dest: frame.src, ttl: 1 });
