@@ -127,6 +127,25 @@ describe('toward a course client that drops the connection on any PUB', () => {
   });
 });
 
+describe('toward a course client that never dials anyone', () => {
+  it('dials it again after it leaves with BYE and comes back on another port, and delivers what was queued meanwhile', async () => {
+    const { peer, t } = await engineWithPeer({ peerId: 'shy@CIC' });
+    const closed = nextEvent(t.engine, 'peer', (p) => p.peerId === 'shy@CIC' && p.state === 'closed');
+    peer.write(socketOf(peer), { type: 'BYE', msg_id: 'bye-1', src: 'shy@CIC', dst: 'alice@CIC', reason: 'restarting', ttl: 1 });
+    await closed;
+    await peer.close();
+    const queued = t.engine.sendDirect('shy@CIC', 'are you back?');
+    // Its next run: a new process, a new port, the same peer_id, and still no dial of its own.
+    const back = new ScriptedPeer({ peerId: 'shy@CIC' });
+    peers.push(back);
+    await back.listen();
+    await back.register(rdv.port);
+    await nextEvent(t.engine, 'delivery', (d) => d.msgId === queued.msgId && d.state === 'delivered');
+    expect(back.of('SEND').map((f) => f.payload)).toEqual(['are you back?']);
+    expect(t.peer('shy@CIC')).toMatchObject({ state: 'open', direction: 'outbound' });
+  });
+});
+
 describe('ACKs, retries and duplicates', () => {
   it('retries a SEND whose ACK never came with the same msg_id, and counts it delivered on the late ACK', async () => {
     let seen = 0;
