@@ -120,6 +120,15 @@ export class CipherState {
     }
   }
 
+  /**
+   * For a box sealed or opened elsewhere (a worker thread): the key and the next nonce, taken now,
+   * so that the counter follows the order of the boxes on the wire.
+   */
+  take(): { k: Uint8Array; nonce: Uint8Array } {
+    if (this.k === undefined) throw new NoiseError('no key yet');
+    return { k: this.k, nonce: this.nextNonce().slice() };
+  }
+
   private nextNonce(): Uint8Array {
     const nonce = this.nonceBytes();
     this.n += 1;

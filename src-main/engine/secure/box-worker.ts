@@ -1,0 +1,95 @@
+// File chunk boxes sealed and opened in a worker thread, where the runtime's ChaCha20-Poly1305 is
+// libsodium's WebAssembly (Electron's): there a box costs more than everything else a chunk does,
+// and the event loop's core stays free for the rest of the transfer and for chat. The nonce of
+// each box is taken on the event loop, in wire order (secure/channel.ts); the one worker does the
+// jobs in the order they were posted and answers in that order, so the results come back in the
+// order the channel asked for them.
+
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** One box: its key, nonce and associated data, and the plaintext to seal or the box to open. */
+export interface BoxJob {
+  open: boolean;
+  key: Uint8Array;
+  nonce: Uint8Array;
+  ad: Uint8Array;
+  /** Moved to the worker (transferred): the caller gives up its buffer, whole. */
+  data: Uint8Array;
+}
+
+// The worker's whole program: libsodium's ChaCha20-Poly1305 on each job, null for a box that does
+// not open. CommonJS, evaluated (a file beside the bundle is one more thing to ship).
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const sodium = require(workerData.libsodium);
+sodium.ready.then(() => {
+  parentPort.on('message', (jobs) => {
+    const results = jobs.map((job) => {
+      try {
+        return job.open
+          ? sodium.crypto_aead_chacha20poly1305_ietf_decrypt(null, job.data, job.ad, job.nonce, job.key)
+          : sodium.crypto_aead_chacha20poly1305_ietf_encrypt(job.data, job.ad, null, job.nonce, job.key);
+      } catch {
+        return null;
+      }
+    });
+    parentPort.postMessage(results, results.filter((r) => r !== null).map((r) => r.buffer));
+  });
+});
+`;
+
+interface Pending {
+  resolve: (result: Uint8Array | null) => void;
+  reject: (err: Error) => void;
+}
+
+export class BoxWorker {
+  private worker: Worker | undefined;
+  /** Jobs of this turn of the event loop, posted together at its end. */
+  private batch: BoxJob[] = [];
+  private readonly waiting: Pending[] = [];
+  /** Boxes sealed or opened so far. */
+  done = 0;
+
+  /** Resolves with the sealed box or the opened plaintext, or null for a box that does not open. */
+  run(job: BoxJob): Promise<Uint8Array | null> {
+    if (this.batch.length === 0) queueMicrotask(() => this.post());
+    this.batch.push(job);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private post(): void {
+    const jobs = this.batch;
+    this.batch = [];
+    if (jobs.length === 0) return;
+    const worker = this.start();
+    worker.postMessage(jobs, jobs.map((job) => job.data.buffer as ArrayBuffer));
+    // Alive while it has work: a box it owes holds the process as the socket waiting for it would.
+    worker.ref();
+  }
+
+  private start(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const libsodium = createRequire(import.meta.url).resolve('libsodium-wrappers');
+    // A small young generation: at full speed V8 would let the worker's grow to tens of MB of RSS
+    // for garbage that lives one job (with 2 MB, a 256 MB transfer grows the process by under 30 MB).
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { libsodium }, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    worker.on('message', (results: (Uint8Array | null)[]) => {
+      this.done += results.length;
+      for (const result of results) this.waiting.shift()?.resolve(result);
+      if (this.waiting.length === 0) worker.unref();
+    });
+    worker.on('error', (err) => {
+      // Every box in it is lost: their channels break, and the next job starts a new worker.
+      if (this.worker === worker) this.worker = undefined;
+      this.batch = [];
+      for (const pending of this.waiting.splice(0)) pending.reject(new Error(`box worker: ${err.message}`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/** The process's one worker, started on first use. */
+export const boxWorker = new BoxWorker();
