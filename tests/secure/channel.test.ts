@@ -71,9 +71,13 @@ describe('SecureChannel with its chunk boxes in a worker thread', () => {
     const worker = new BoxWorker();
     const [a, b] = pair(worker);
     sendAll(a);
-    // The PING left at once; what follows the first chunk box waits for the worker.
+    // The PING left at once; what follows the first chunk box waits for the worker, and so does
+    // what waits for the lines before it (the end of a connection that said BYE_OK).
     expect(a.wire.map((l) => l.slice(0, 22))).toEqual(['{"type":"SEALED","box"']);
+    let writtenBeforeEnd = 0;
+    a.channel.afterWrites(() => (writtenBeforeEnd = a.wire.length));
     await waitFor('all six lines written', () => a.wire.length === 6);
+    expect(writtenBeforeEnd).toBe(6);
     expect(a.wire.map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['SEALED', 'SEALED_CHUNK', 'SEALED_CHUNK', 'SEALED', 'SEALED_CHUNK', 'SEALED']);
 
     for (const line of a.wire) b.channel.read(line);

@@ -714,9 +714,10 @@ export class PeerConnection {
     this.normal.length = 0;
     this.queuedFrameBytes = 0;
     this.queuedPong = undefined;
-    // Our BYE_OK must still reach the peer: end after it is written.
-    if (info.kind === 'bye') this.socket.destroySoon();
-    else this.socket.destroy();
+    // Our BYE_OK must still reach the peer: end after it is written (sealed, after the lines before it).
+    if (info.kind !== 'bye') this.socket.destroy();
+    else if (this.channel?.ready) this.channel.afterWrites(() => this.socket.destroySoon());
+    else this.socket.destroySoon();
     const closeInfo = { ...info, wasOpen };
     this.resolveClosed(closeInfo);
     this.hooks.closed(this, closeInfo);

@@ -69,7 +69,11 @@ export class BoxWorker {
     worker.ref();
   }
 
-  private start(): Worker {
+  /**
+   * Starts the worker, if it is not running: done when a secure session opens, so that the first
+   * chunk boxes (and the chat behind them) do not wait for a thread and libsodium to load.
+   */
+  start(): Worker {
     if (this.worker !== undefined) return this.worker;
     const libsodium = createRequire(import.meta.url).resolve('libsodium-wrappers');
     // A small young generation: at full speed V8 would let the worker's grow to tens of MB of RSS
@@ -86,6 +90,8 @@ export class BoxWorker {
       this.batch = [];
       for (const pending of this.waiting.splice(0)) pending.reject(new Error(`box worker: ${err.message}`));
     });
+    // Idle, it holds nothing open; while it has work, post() refs it.
+    worker.unref();
     this.worker = worker;
     return worker;
   }

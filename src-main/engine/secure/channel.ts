@@ -59,8 +59,11 @@ export class SecureChannel {
   private readonly sink: ChannelSink;
   private readonly boxes: BoxWorker | undefined;
   private broken = false;
-  /** Lines for the socket, in nonce order; a sealed line still being made holds back those after it. */
-  private readonly outbox: InOrder<Buffer>;
+  /**
+   * Lines for the socket, in nonce order; a sealed line still being made holds back those after it
+   * (and a step to take once the lines before it are written).
+   */
+  private readonly outbox: InOrder<Buffer | (() => void)>;
   /** The peer's frames and chunks, in nonce order; a chunk box still being opened holds back those after it. */
   private readonly inbox: InOrder<() => void>;
 
@@ -69,7 +72,22 @@ export class SecureChannel {
     this.sink = options.sink;
     this.boxes = options.boxes ?? defaultChunkBoxes;
     const fail = (err: unknown) => this.fail(err instanceof SecureChannelError ? err : new SecureChannelError(`chunk box not made: ${(err as Error).message}`));
-    this.outbox = new InOrder((lines) => this.sink.write(lines.length === 1 ? lines[0]! : Buffer.concat(lines)), fail);
+    this.outbox = new InOrder((items) => {
+      let lines: Buffer[] = [];
+      const write = () => {
+        if (lines.length > 0) this.sink.write(lines.length === 1 ? lines[0]! : Buffer.concat(lines));
+        lines = [];
+      };
+      for (const item of items) {
+        if (Buffer.isBuffer(item)) {
+          lines.push(item);
+        } else {
+          write();
+          item();
+        }
+      }
+      write();
+    }, fail);
     this.inbox = new InOrder((steps) => {
       for (const step of steps) if (!this.broken) step();
     }, fail);
@@ -129,10 +147,17 @@ export class SecureChannel {
     sealRun();
   }
 
+  /** Calls `then` once every line sealed so far is written: at once, unless one waits for the worker. */
+  afterWrites(then: () => void): void {
+    if (this.broken) then();
+    else this.outbox.push(then);
+  }
+
   private fail(err: SecureChannelError): void {
     if (this.broken) return;
     this.broken = true;
-    this.outbox.clear();
+    // No line after it leaves, but the steps waiting for them are still taken.
+    for (const item of this.outbox.clear()) if (typeof item === 'function') item();
     this.inbox.clear();
     this.sink.error(err);
   }
@@ -145,6 +170,7 @@ export class SecureChannel {
       if (hs.finished) {
         this.transport = hs.transport();
         this.handshake = undefined;
+        this.boxes?.start();
       }
       return answer;
     } catch (err) {
@@ -250,7 +276,7 @@ function chunkLine(box: Uint8Array): Buffer {
 
 /**
  * Items handed on in the order they came, each once it is ready: one still a promise holds back
- * those after it. A promise that rejects ends the queue.
+ * those after it. A promise that rejects goes to `failed`, whose caller ends the queue (clear).
  */
 class InOrder<T> {
   private readonly items: (T | Promise<T>)[] = [];
@@ -267,8 +293,9 @@ class InOrder<T> {
     if (this.items.length === 1) this.drain();
   }
 
-  clear(): void {
-    this.items.length = 0;
+  /** Drops every item; returns those that were ready. */
+  clear(): T[] {
+    return this.items.splice(0).filter((item): item is T => !(item instanceof Promise));
   }
 
   private drain(): void {
@@ -283,9 +310,7 @@ class InOrder<T> {
           this.drain();
         },
         (err: unknown) => {
-          if (this.items[0] !== head) return;
-          this.clear();
-          this.failed(err);
+          if (this.items[0] === head) this.failed(err);
         },
       );
     }
