@@ -10,8 +10,9 @@
 //
 // `sealed` runs on this Node's ChaCha20-Poly1305 (OpenSSL's, what the terminal client and the
 // browser host get). The desktop app's Node is BoringSSL's, without it, so the app seals with
-// libsodium's: `sealedInElectron` is the same sealed run in a child process whose node:crypto is
-// BoringSSL's as the desktop tests' stand-in Electron has it (tests/desktop/standin/boringssl.ts).
+// libsodium's, its chunk boxes in a worker thread: `sealedInElectron` is the same sealed run in a
+// child process whose node:crypto is BoringSSL's as the desktop tests' stand-in Electron has it
+// (tests/desktop/standin/boringssl.ts).
 
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';

@@ -2,9 +2,10 @@
 // chatp2p-secure uses) and the IK pattern the same state machine gives for free. The primitives are
 // @noble's pure-TypeScript ones, but for ChaCha20-Poly1305, which seals every file chunk: node:crypto's
 // (OpenSSL) whenever the runtime has it, and libsodium's WebAssembly build where it does not, as in
-// Electron, whose BoringSSL-based node:crypto lacks it (twice as fast as @noble's there, and no
-// garbage per box). Both are RFC 8439, byte for byte: tests/secure/noise.test.ts checks the
-// cacophony test vectors and the two against each other and against @noble's.
+// Electron, whose BoringSSL-based node:crypto lacks it (twice as fast as @noble's there; its chunk
+// boxes go to a worker thread, secure/box-worker.ts). Both are RFC 8439, byte for byte:
+// tests/secure/noise.test.ts checks the cacophony test vectors and the two against each other and
+// against @noble's.
 
 import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
