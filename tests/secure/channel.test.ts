@@ -1,7 +1,8 @@
 // The secure channel with its chunk boxes in the worker thread (as inside Electron, where the
 // runtime's ChaCha20-Poly1305 is libsodium's), here forced on under Node: the lines leave in the
-// order of the one nonce counter, frames after a chunk still in the worker wait for it, and a
-// flipped bit in a chunk box breaks the channel with nothing after it delivered.
+// order of the one nonce counter, frames after a chunk still in the worker wait for it, a flipped
+// bit in a chunk box breaks the channel with nothing after it delivered, and without a worker the
+// boxes are made on the event loop.
 
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -112,5 +113,35 @@ describe('SecureChannel with its chunk boxes in a worker thread', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(b.got).toEqual(['PING', 'chunk 0']);
     expect(b.errors).toHaveLength(1);
+  });
+
+  it('seals and opens on the event loop when no worker can load libsodium, and the lines are the same', async () => {
+    const worker = new BoxWorker('no-such-libsodium-build');
+    const [a, b] = pair(worker);
+    sendAll(a);
+    await waitFor('all six lines written', () => a.wire.length === 6);
+    for (const line of a.wire) b.channel.read(line);
+    await waitFor('all six read', () => b.got.length === 6);
+    expect(b.got).toEqual(ORDER);
+    expect(b.chunks).toEqual(CHUNKS);
+    expect(worker.done).toBe(0);
+  });
+
+  it('breaks the channel whose boxes a dying worker held, and the next one runs on the event loop', async () => {
+    // A module without libsodium's `ready`: the worker throws as it starts.
+    const worker = new BoxWorker('node:fs');
+    const [a] = pair(worker);
+    sendAll(a);
+    await waitFor('the channel breaks', () => a.errors.length === 1);
+    expect(a.errors[0]!.message).toContain('box worker');
+    expect(a.wire).toHaveLength(1);
+
+    const [c, d] = pair(worker);
+    sendAll(c);
+    await waitFor('all six lines written', () => c.wire.length === 6);
+    for (const line of c.wire) d.channel.read(line);
+    await waitFor('all six read', () => d.got.length === 6);
+    expect(d.got).toEqual(ORDER);
+    expect(d.chunks).toEqual(CHUNKS);
   });
 });

@@ -3,10 +3,13 @@
 // and the event loop's core stays free for the rest of the transfer and for chat. The nonce of
 // each box is taken on the event loop, in wire order (secure/channel.ts); the one worker does the
 // jobs in the order they were posted and answers in that order, so the results come back in the
-// order the channel asked for them.
+// order the channel asked for them. A worker that cannot load libsodium, or dies, is not started
+// again: the boxes it held are lost (their connections drop and resume), and the jobs after it run
+// on the event loop, as they would without a worker.
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { aead } from './noise.ts';
 
 /** One box: its key, nonce and associated data, and the plaintext to seal or the box to open. */
 export interface BoxJob {
@@ -44,16 +47,35 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+/** The job on the event loop: what a worker that could not run leaves to do. */
+function runHere(job: BoxJob): Uint8Array | null {
+  if (!job.open) return aead.seal(job.key, job.nonce, job.ad, job.data);
+  try {
+    return aead.open(job.key, job.nonce, job.ad, job.data);
+  } catch {
+    return null;
+  }
+}
+
 export class BoxWorker {
+  private readonly module: string;
   private worker: Worker | undefined;
+  /** The worker failed (it could not load libsodium, or it died): jobs run on the event loop from then on. */
+  private failed = false;
   /** Jobs of this turn of the event loop, posted together at its end. */
   private batch: BoxJob[] = [];
   private readonly waiting: Pending[] = [];
-  /** Boxes sealed or opened so far. */
+  /** Boxes sealed or opened so far, in the worker. */
   done = 0;
+
+  /** `module`: the libsodium-wrappers build the worker loads. */
+  constructor(module = 'libsodium-wrappers') {
+    this.module = module;
+  }
 
   /** Resolves with the sealed box or the opened plaintext, or null for a box that does not open. */
   run(job: BoxJob): Promise<Uint8Array | null> {
+    if (this.failed) return Promise.resolve(runHere(job));
     if (this.batch.length === 0) queueMicrotask(() => this.post());
     this.batch.push(job);
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -63,7 +85,13 @@ export class BoxWorker {
     const jobs = this.batch;
     this.batch = [];
     if (jobs.length === 0) return;
-    const worker = this.start();
+    this.start();
+    const worker = this.worker;
+    if (worker === undefined) {
+      // No worker to be had: these are still whole, and done here, in order.
+      for (const job of jobs) this.waiting.shift()?.resolve(runHere(job));
+      return;
+    }
     worker.postMessage(jobs, jobs.map((job) => job.data.buffer as ArrayBuffer));
     // Alive while it has work: a box it owes holds the process as the socket waiting for it would.
     worker.ref();
@@ -73,9 +101,15 @@ export class BoxWorker {
    * Starts the worker, if it is not running: done when a secure session opens, so that the first
    * chunk boxes (and the chat behind them) do not wait for a thread and libsodium to load.
    */
-  start(): Worker {
-    if (this.worker !== undefined) return this.worker;
-    const libsodium = createRequire(import.meta.url).resolve('libsodium-wrappers');
+  start(): void {
+    if (this.worker !== undefined || this.failed) return;
+    let libsodium: string;
+    try {
+      libsodium = createRequire(import.meta.url).resolve(this.module);
+    } catch {
+      this.failed = true;
+      return;
+    }
     // A small young generation: at full speed V8 would let the worker's grow to tens of MB of RSS
     // for garbage that lives one job (with 2 MB, a 256 MB transfer grows the process by under 30 MB).
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { libsodium }, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
@@ -85,15 +119,16 @@ export class BoxWorker {
       if (this.waiting.length === 0) worker.unref();
     });
     worker.on('error', (err) => {
-      // Every box in it is lost: their channels break, and the next job starts a new worker.
-      if (this.worker === worker) this.worker = undefined;
+      // The boxes it held are lost (their buffers moved to it): their channels break, and the
+      // connections come back on the event loop's ChaCha20-Poly1305.
+      this.worker = undefined;
+      this.failed = true;
       this.batch = [];
       for (const pending of this.waiting.splice(0)) pending.reject(new Error(`box worker: ${err.message}`));
     });
     // Idle, it holds nothing open; while it has work, post() refs it.
     worker.unref();
     this.worker = worker;
-    return worker;
   }
 }
 

@@ -289,6 +289,8 @@ class InOrder<T> {
   }
 
   push(item: T | Promise<T>): void {
+    // A failure counts once it is at the head (drain); behind a failed one, nothing waits for it.
+    if (item instanceof Promise) item.catch(() => undefined);
     this.items.push(item);
     if (this.items.length === 1) this.drain();
   }
