@@ -203,8 +203,9 @@ export class SecureChannel {
    * nonce of the one counter (taken now, whoever seals it).
    */
   private sealChunk(head: string, data: Buffer): Buffer | Promise<Buffer> {
-    // A buffer of its own (never a slice of a pool): the worker takes it whole.
-    const plaintext = Buffer.allocUnsafeSlow(head.length + data.length);
+    // A buffer of its own (never a slice of a pool), with room for the tag: the worker takes it
+    // whole and brings the box back in it.
+    const plaintext = Buffer.allocUnsafeSlow(head.length + data.length + TAG_BYTES).subarray(0, head.length + data.length);
     data.copy(plaintext, plaintext.write(head, 0, 'latin1'));
     const send = this.transport!.send;
     if (this.boxes === undefined) return chunkLine(send.encryptWithAd(CHUNK_AD, plaintext));
