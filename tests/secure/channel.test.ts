@@ -67,6 +67,16 @@ function sendAll(a: End): void {
 
 const ORDER = ['PING', 'chunk 0', `chunk ${22 * 1024}`, 'PONG', `chunk ${44 * 1024}`, 'BYE'];
 
+/** Hands what `from` wrote to `to`, and checks that all of it arrived, in order, byte for byte. */
+async function readsAll(from: End, to: End): Promise<void> {
+  await waitFor('all six lines written', () => from.wire.length === 6);
+  for (const line of from.wire) to.channel.read(line);
+  await waitFor('all six read', () => to.got.length === 6);
+  expect(to.got).toEqual(ORDER);
+  expect(to.chunks).toEqual(CHUNKS);
+  expect(to.errors).toEqual([]);
+}
+
 describe('SecureChannel with its chunk boxes in a worker thread', () => {
   it('writes the lines in nonce order, and they open in that order, byte for byte, on either kind of channel', async () => {
     const worker = new BoxWorker();
@@ -77,24 +87,16 @@ describe('SecureChannel with its chunk boxes in a worker thread', () => {
     expect(a.wire.map((l) => l.slice(0, 22))).toEqual(['{"type":"SEALED","box"']);
     let writtenBeforeEnd = 0;
     a.channel.afterWrites(() => (writtenBeforeEnd = a.wire.length));
-    await waitFor('all six lines written', () => a.wire.length === 6);
+    await readsAll(a, b);
     expect(writtenBeforeEnd).toBe(6);
     expect(a.wire.map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['SEALED', 'SEALED_CHUNK', 'SEALED_CHUNK', 'SEALED', 'SEALED_CHUNK', 'SEALED']);
-
-    for (const line of a.wire) b.channel.read(line);
-    await waitFor('all six read', () => b.got.length === 6);
-    expect(b.got).toEqual(ORDER);
-    expect(b.chunks).toEqual(CHUNKS);
-    expect(b.errors).toEqual([]);
     expect(worker.done).toBe(6);
 
     // The same lines open on a channel that opens its boxes on the event loop (node:crypto's here).
     const [c, d] = pair(undefined);
     sendAll(c);
     expect(c.wire).toHaveLength(6);
-    for (const line of c.wire) d.channel.read(line);
-    expect(d.got).toEqual(ORDER);
-    expect(d.chunks).toEqual(CHUNKS);
+    await readsAll(c, d);
   });
 
   it('refuses a chunk box with a flipped bit, and delivers nothing after it', async () => {
@@ -119,11 +121,7 @@ describe('SecureChannel with its chunk boxes in a worker thread', () => {
     const worker = new BoxWorker('no-such-libsodium-build');
     const [a, b] = pair(worker);
     sendAll(a);
-    await waitFor('all six lines written', () => a.wire.length === 6);
-    for (const line of a.wire) b.channel.read(line);
-    await waitFor('all six read', () => b.got.length === 6);
-    expect(b.got).toEqual(ORDER);
-    expect(b.chunks).toEqual(CHUNKS);
+    await readsAll(a, b);
     expect(worker.done).toBe(0);
   });
 
@@ -138,10 +136,6 @@ describe('SecureChannel with its chunk boxes in a worker thread', () => {
 
     const [c, d] = pair(worker);
     sendAll(c);
-    await waitFor('all six lines written', () => c.wire.length === 6);
-    for (const line of c.wire) d.channel.read(line);
-    await waitFor('all six read', () => d.got.length === 6);
-    expect(d.got).toEqual(ORDER);
-    expect(d.chunks).toEqual(CHUNKS);
+    await readsAll(c, d);
   });
 });
