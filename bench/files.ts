@@ -10,8 +10,9 @@
 //
 // `sealed` runs on this Node's ChaCha20-Poly1305 (OpenSSL's, what the terminal client and the
 // browser host get). The desktop app's Node is BoringSSL's, without it, so the app seals with
-// @noble's: `sealedInElectron` is the same sealed run in a child process whose node:crypto is
-// BoringSSL's as the desktop tests' stand-in Electron has it (tests/desktop/standin/boringssl.ts).
+// libsodium's, its chunk boxes in a worker thread: `sealedInElectron` is the same sealed run in a
+// child process whose node:crypto is BoringSSL's as the desktop tests' stand-in Electron has it
+// (tests/desktop/standin/boringssl.ts).
 
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
@@ -25,7 +26,7 @@ import { Engine } from '../src-main/engine/engine.ts';
 import { Logger, streamSink } from '../src-main/engine/log.ts';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { AEADS, aead, generateKeyPair } from '../src-main/engine/secure/noise.ts';
+import { aead, generateKeyPair } from '../src-main/engine/secure/noise.ts';
 import { startRendezvousServer } from '../src-main/rendezvous-server/server.ts';
 
 const { values } = parseArgs({
@@ -49,7 +50,7 @@ try {
 
   const round2 = (x: number) => Math.round(x * 100) / 100;
   const mbps = (ms: number) => Math.round((bytes / 2 ** 20 / (ms / 1000)) * 10) / 10;
-  const result: Record<string, unknown> = { bench: 'files', sizeMB: bytes / 2 ** 20, rounds, chacha20poly1305: aead === AEADS['@noble'] ? '@noble' : 'node:crypto' };
+  const result: Record<string, unknown> = { bench: 'files', sizeMB: bytes / 2 ** 20, rounds, chacha20poly1305: aead.name };
   for (const mode of (['unsealed', 'sealed'] as const).filter((m) => modes.includes(m))) {
     // Rounds of floor-then-ours: other work on the machine only ever adds time, so each side's
     // fastest round is the one least disturbed.
@@ -88,7 +89,7 @@ try {
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 },
     );
     const run = JSON.parse(child) as { chacha20poly1305: string; sealed: unknown };
-    if (run.chacha20poly1305 !== '@noble') throw new Error(`the Electron-like run sealed with ${run.chacha20poly1305}`);
+    if (run.chacha20poly1305 !== 'libsodium') throw new Error(`the Electron-like run sealed with ${run.chacha20poly1305}`);
     result.sealedInElectron = run.sealed;
   }
   console.log(JSON.stringify(result, null, 2));

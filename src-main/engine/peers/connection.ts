@@ -320,32 +320,23 @@ export class PeerConnection {
       return;
     }
     const wasReady = channel.ready;
-    try {
-      const answer = channel.read(
-        line.toString('utf8'),
-        (inner) => {
-          if (this.state !== 'closed' && !this.overflowing) this.onFrame(inner);
-        },
-        (head, data) => {
-          if (this.state !== 'closed' && !this.overflowing) this.onSealedChunk(head, data);
-        },
-      );
-      if (answer !== undefined) this.write(answer, { clear: true });
-    } catch (err) {
-      if (!(err instanceof SecureChannelError)) throw err;
-      // Nothing after a frame that does not open can be trusted: the peer is dropped at once.
-      this.strikes += 1;
-      this.hooks.invalidFrame(this);
-      this.log.warn(`${this.label}: ${err.message}; dropping the connection`);
-      this.finish({ kind: wasReady ? 'protocol' : 'handshake', reason: err.message });
-      return;
-    }
-    if (wasReady || !channel.ready) return;
+    const answer = channel.read(line.toString('utf8'));
+    if (answer !== undefined) this.write(answer, { clear: true });
+    if (this.state === 'closed' || wasReady || !channel.ready) return;
     // The Noise handshake is done: the connection opens now.
     const { features, extensions } = this.securing!;
     this.securing = undefined;
     this.open(features, extensions);
     this.announceOpen();
+  }
+
+  /** Nothing after a frame that does not open can be trusted: the peer is dropped at once. */
+  private channelBroken(err: SecureChannelError): void {
+    if (this.state === 'closed') return;
+    this.strikes += 1;
+    this.hooks.invalidFrame(this);
+    this.log.warn(`${this.label}: ${err.message}; dropping the connection`);
+    this.finish({ kind: this.channel?.ready ? 'protocol' : 'handshake', reason: err.message });
   }
 
   /**
@@ -355,7 +346,24 @@ export class PeerConnection {
   private beginSecure(hello: Buffer, helloOk: Buffer, features: string[], extensions: ReadonlySet<string>): void {
     this.securing = { features, extensions };
     const initiator = this.direction === 'outbound';
-    this.channel = new SecureChannel({ initiator, prologue: securePrologue(hello, helloOk), staticKey: this.secureOptions!.staticKey });
+    this.channel = new SecureChannel({
+      initiator,
+      prologue: securePrologue(hello, helloOk),
+      staticKey: this.secureOptions!.staticKey,
+      sink: {
+        write: (bytes) => {
+          if (!this.socket.destroyed && this.socket.writable) this.socket.write(bytes);
+        },
+        // A peer being dropped for not reading gets nothing more done for it.
+        line: (inner) => {
+          if (this.state !== 'closed' && !this.overflowing) this.onFrame(inner);
+        },
+        chunk: (head, data) => {
+          if (this.state !== 'closed' && !this.overflowing) this.onSealedChunk(head, data);
+        },
+        error: (err) => this.channelBroken(err),
+      },
+    });
     if (initiator) this.write(this.channel.start());
   }
 
@@ -564,12 +572,13 @@ export class PeerConnection {
   /** Every byte leaves here: sealed once the secure channel is up. */
   private write(bytes: Buffer, options: { clear?: boolean } = {}): void {
     if (this.socket.destroyed || !this.socket.writable) return;
-    this.socket.write(this.channel?.ready && !options.clear ? this.channel.seal(bytes) : bytes);
+    if (this.channel?.ready && !options.clear) this.channel.send([{ bytes }]);
+    else this.socket.write(bytes);
   }
 
   /**
    * Queued frames in one write. Sealed, each run of frames is one batch of SEALED boxes and each
-   * file chunk its own SEALED_CHUNK box, all sealed here, in the order they leave.
+   * file chunk its own SEALED_CHUNK box, sealed in the order they leave (secure/channel.ts).
    */
   private writeFrames(frames: OutgoingFrame[]): void {
     const channel = this.channel;
@@ -578,22 +587,7 @@ export class PeerConnection {
       return;
     }
     if (this.socket.destroyed || !this.socket.writable) return;
-    const out: Buffer[] = [];
-    let run: Buffer[] = [];
-    const sealRun = () => {
-      if (run.length > 0) out.push(channel.seal(Buffer.concat(run)));
-      run = [];
-    };
-    for (const f of frames) {
-      if (f.chunkHead === undefined) {
-        run.push(f.bytes);
-        continue;
-      }
-      sealRun();
-      out.push(channel.sealChunk(f.chunkHead, f.bytes));
-    }
-    sealRun();
-    this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    channel.send(frames);
   }
 
   private enqueue(frame: OutgoingFrame, urgent: boolean): void {
@@ -720,9 +714,10 @@ export class PeerConnection {
     this.normal.length = 0;
     this.queuedFrameBytes = 0;
     this.queuedPong = undefined;
-    // Our BYE_OK must still reach the peer: end after it is written.
-    if (info.kind === 'bye') this.socket.destroySoon();
-    else this.socket.destroy();
+    // Our BYE_OK must still reach the peer: end after it is written (sealed, after the lines before it).
+    if (info.kind !== 'bye') this.socket.destroy();
+    else if (this.channel?.ready) this.channel.afterWrites(() => this.socket.destroySoon());
+    else this.socket.destroySoon();
     const closeInfo = { ...info, wasOpen };
     this.resolveClosed(closeInfo);
     this.hooks.closed(this, closeInfo);

@@ -6,9 +6,15 @@
 // batch of frames is one box, a frame too big for one box spans two, and the inner reader keeps
 // the 32768-byte line limit. A file chunk is its own SEALED_CHUNK box instead: its header line and
 // the raw bytes, so that they are base64-encoded once (the box's), not twice.
+//
+// Where ChaCha20-Poly1305 is libsodium's WebAssembly (Electron), the chunk boxes are sealed and
+// opened in a worker thread (box-worker.ts). Their nonces are still taken here, in wire order, and
+// whatever comes after a chunk box still waiting for the worker waits behind it: lines leave, and
+// frames reach the connection, in the order of the counter.
 
 import { LineReader, encodeFrame } from '../wire/framing.ts';
-import { HandshakeState, NoiseError, type KeyPair, type Transport } from './noise.ts';
+import { boxWorker, type BoxWorker } from './box-worker.ts';
+import { HandshakeState, NoiseError, aead, type KeyPair, type Transport } from './noise.ts';
 
 /**
  * Plaintext per box: its SEALED line (base64 of it and the 16-byte tag, plus the envelope) must
@@ -25,16 +31,66 @@ const CHUNK_AD = new TextEncoder().encode('FILE_CHUNK');
 const MAX_CHUNK_HEAD = 256;
 const NEWLINE = 0x0a;
 
+/** The worker for chunk boxes where the runtime's own ChaCha20-Poly1305 is not native. */
+export const defaultChunkBoxes: BoxWorker | undefined = aead.name === 'libsodium' ? boxWorker : undefined;
+
 /** The peer broke the secure channel: a frame that does not open, or one that has no place here. */
 export class SecureChannelError extends Error {}
+
+/** What we send: frames as their bytes, and each file chunk as its header line and raw bytes. */
+export interface OutgoingPart {
+  bytes: Buffer;
+  chunkHead?: string;
+}
+
+/** Where the channel hands what it made: lines for the socket, the peer's frames and chunks, and its end. */
+export interface ChannelSink {
+  write(bytes: Buffer): void;
+  line(line: Buffer): void;
+  chunk(head: string, data: Buffer): void;
+  /** The channel is broken (a frame that does not open, or has no place here): nothing more comes. */
+  error(err: SecureChannelError): void;
+}
 
 export class SecureChannel {
   private handshake: HandshakeState | undefined;
   private transport: Transport | undefined;
   private readonly inner = new LineReader();
+  private readonly sink: ChannelSink;
+  private readonly boxes: BoxWorker | undefined;
+  private broken = false;
+  /**
+   * Lines for the socket, in nonce order; a sealed line still being made holds back those after it
+   * (and a step to take once the lines before it are written).
+   */
+  private readonly outbox: InOrder<Buffer | (() => void)>;
+  /** The peer's frames and chunks, in nonce order; a chunk box still being opened holds back those after it. */
+  private readonly inbox: InOrder<() => void>;
 
-  constructor(options: { initiator: boolean; prologue: Uint8Array; staticKey: KeyPair }) {
+  constructor(options: { initiator: boolean; prologue: Uint8Array; staticKey: KeyPair; sink: ChannelSink; boxes?: BoxWorker }) {
     this.handshake = new HandshakeState({ pattern: 'XX', initiator: options.initiator, prologue: options.prologue, staticKey: options.staticKey });
+    this.sink = options.sink;
+    this.boxes = options.boxes ?? defaultChunkBoxes;
+    const fail = (err: unknown) => this.fail(err instanceof SecureChannelError ? err : new SecureChannelError(`chunk box not made: ${(err as Error).message}`));
+    this.outbox = new InOrder((items) => {
+      let lines: Buffer[] = [];
+      const write = () => {
+        if (lines.length > 0) this.sink.write(lines.length === 1 ? lines[0]! : Buffer.concat(lines));
+        lines = [];
+      };
+      for (const item of items) {
+        if (Buffer.isBuffer(item)) {
+          lines.push(item);
+        } else {
+          write();
+          item();
+        }
+      }
+      write();
+    }, fail);
+    this.inbox = new InOrder((steps) => {
+      for (const step of steps) if (!this.broken) step();
+    }, fail);
   }
 
   /** The handshake is done: frames are sealed from now on. */
@@ -55,15 +111,55 @@ export class SecureChannel {
   /**
    * One line from the peer. During the handshake it must be a NOISE frame: returns our answer, if
    * it is our turn (sent as it is, though the channel may be up once it is made). Then it must be a
-   * SEALED one, whose frames go to `onLine`, or a SEALED_CHUNK one, whose header line and bytes
-   * go to `onChunk`. Throws SecureChannelError for anything else.
+   * SEALED one, whose frames go to the sink's `line`, or a SEALED_CHUNK one, whose header line and
+   * bytes go to its `chunk`. Anything else breaks the channel (the sink's `error`).
    */
-  read(line: string, onLine: (line: Buffer) => void, onChunk: (head: string, data: Buffer) => void): Buffer | undefined {
-    if (this.transport === undefined) return this.onNoise(field(line, 'NOISE', 'msg'));
-    const chunk = boxOf(line, SEALED_CHUNK_HEAD);
-    if (chunk !== undefined) this.openChunk(chunk, onChunk);
-    else this.open(boxOf(line, SEALED_HEAD) ?? field(line, 'SEALED', 'box'), onLine);
+  read(line: string): Buffer | undefined {
+    if (this.broken) return undefined;
+    try {
+      if (this.transport === undefined) return this.onNoise(field(line, 'NOISE', 'msg'));
+      const chunk = boxOf(line, SEALED_CHUNK_HEAD);
+      if (chunk !== undefined) this.openChunk(chunk);
+      else this.open(boxOf(line, SEALED_HEAD) ?? field(line, 'SEALED', 'box'));
+    } catch (err) {
+      if (!(err instanceof SecureChannelError)) throw err;
+      this.fail(err);
+    }
     return undefined;
+  }
+
+  /** Our frames and file chunks, sealed in this order and written in it. */
+  send(parts: readonly OutgoingPart[]): void {
+    if (this.broken) return;
+    let run: Buffer[] = [];
+    const sealRun = () => {
+      if (run.length > 0) this.outbox.push(this.seal(run.length === 1 ? run[0]! : Buffer.concat(run)));
+      run = [];
+    };
+    for (const part of parts) {
+      if (part.chunkHead === undefined) {
+        run.push(part.bytes);
+        continue;
+      }
+      sealRun();
+      this.outbox.push(this.sealChunk(part.chunkHead, part.bytes));
+    }
+    sealRun();
+  }
+
+  /** Calls `then` once every line sealed so far is written: at once, unless one waits for the worker. */
+  afterWrites(then: () => void): void {
+    if (this.broken) then();
+    else this.outbox.push(then);
+  }
+
+  private fail(err: SecureChannelError): void {
+    if (this.broken) return;
+    this.broken = true;
+    // No line after it leaves, but the steps waiting for them are still taken.
+    for (const item of this.outbox.clear()) if (typeof item === 'function') item();
+    this.inbox.clear();
+    this.sink.error(err);
   }
 
   private onNoise(msg: unknown): Buffer | undefined {
@@ -74,6 +170,7 @@ export class SecureChannel {
       if (hs.finished) {
         this.transport = hs.transport();
         this.handshake = undefined;
+        this.boxes?.start();
       }
       return answer;
     } catch (err) {
@@ -82,8 +179,8 @@ export class SecureChannel {
     }
   }
 
-  /** Our frames as SEALED lines, ready for the socket, written straight into one buffer. */
-  seal(bytes: Buffer): Buffer {
+  /** Frames as SEALED lines, ready for the socket, written straight into one buffer. */
+  private seal(bytes: Buffer): Buffer {
     const send = this.transport!.send;
     const boxes = Math.ceil(bytes.length / MAX_BOX_PLAINTEXT);
     const base64Length = (plain: number) => Math.ceil((plain + TAG_BYTES) / 3) * 4;
@@ -102,32 +199,51 @@ export class SecureChannel {
   }
 
   /**
-   * One file chunk as a SEALED_CHUNK line: its header line and its bytes in one box, in the nonce
-   * order of every other box (the caller seals in the order it writes).
+   * One file chunk as a SEALED_CHUNK line: its header line and its bytes in one box, with the next
+   * nonce of the one counter (taken now, whoever seals it).
    */
-  sealChunk(head: string, data: Buffer): Buffer {
-    const plaintext = Buffer.allocUnsafe(head.length + data.length);
+  private sealChunk(head: string, data: Buffer): Buffer | Promise<Buffer> {
+    // A buffer of its own (never a slice of a pool), with room for the tag: the worker takes it
+    // whole and brings the box back in it.
+    const plaintext = Buffer.allocUnsafeSlow(head.length + data.length + TAG_BYTES).subarray(0, head.length + data.length);
     data.copy(plaintext, plaintext.write(head, 0, 'latin1'));
-    const box = this.transport!.send.encryptWithAd(CHUNK_AD, plaintext);
-    const base64 = Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64');
-    const out = Buffer.allocUnsafe(SEALED_CHUNK_HEAD.length + base64.length + SEALED_TAIL.length);
-    let end = out.write(SEALED_CHUNK_HEAD, 0, 'latin1');
-    end += out.write(base64, end, 'latin1');
-    out.write(SEALED_TAIL, end, 'latin1');
-    return out;
+    const send = this.transport!.send;
+    if (this.boxes === undefined) return chunkLine(send.encryptWithAd(CHUNK_AD, plaintext));
+    const { k, nonce } = send.take();
+    return this.boxes.run({ open: false, key: k, nonce, ad: CHUNK_AD, data: plaintext }).then((box) => {
+      if (box === null) throw new SecureChannelError('a chunk box could not be sealed');
+      return chunkLine(box);
+    });
   }
 
   /** Opens one box: one that does not is altered, replayed, reordered or not from the peer. */
-  private open(box: unknown, onLine: (line: Buffer) => void): void {
+  private open(box: unknown): void {
     const plaintext = this.decrypt(NO_AD, box);
-    if (!this.inner.push(plaintext, onLine)) throw new SecureChannelError('sealed line over the 32768-byte limit');
+    this.inbox.push(() => {
+      if (!this.inner.push(plaintext, (line) => this.sink.line(line))) this.fail(new SecureChannelError('sealed line over the 32768-byte limit'));
+    });
   }
 
-  private openChunk(box: string, onChunk: (head: string, data: Buffer) => void): void {
-    const plaintext = this.decrypt(CHUNK_AD, box);
+  private openChunk(box: string): void {
+    if (this.boxes === undefined) {
+      const plaintext = this.decrypt(CHUNK_AD, box);
+      this.inbox.push(() => this.onChunk(plaintext));
+      return;
+    }
+    const sealed = decodeBase64Alone(box);
+    const { k, nonce } = this.transport!.receive.take();
+    this.inbox.push(
+      this.boxes.run({ open: true, key: k, nonce, ad: CHUNK_AD, data: sealed }).then((plaintext) => {
+        if (plaintext === null) throw new SecureChannelError('sealed frame does not open: message does not open (altered, replayed, reordered or wrong key)');
+        return () => this.onChunk(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.length));
+      }),
+    );
+  }
+
+  private onChunk(plaintext: Buffer): void {
     const nl = plaintext.subarray(0, MAX_CHUNK_HEAD).indexOf(NEWLINE);
-    if (nl === -1) throw new SecureChannelError('a SEALED_CHUNK box without its header line');
-    onChunk(plaintext.toString('utf8', 0, nl), plaintext.subarray(nl + 1));
+    if (nl === -1) this.fail(new SecureChannelError('a SEALED_CHUNK box without its header line'));
+    else this.sink.chunk(plaintext.toString('utf8', 0, nl), plaintext.subarray(nl + 1));
   }
 
   private decrypt(ad: Uint8Array, box: unknown): Buffer {
@@ -149,6 +265,61 @@ export class SecureChannel {
 const SEALED_HEAD = '{"type":"SEALED","box":"';
 const SEALED_CHUNK_HEAD = '{"type":"SEALED_CHUNK","box":"';
 const SEALED_TAIL = '"}\n';
+
+function chunkLine(box: Uint8Array): Buffer {
+  const base64 = Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64');
+  const out = Buffer.allocUnsafe(SEALED_CHUNK_HEAD.length + base64.length + SEALED_TAIL.length);
+  let end = out.write(SEALED_CHUNK_HEAD, 0, 'latin1');
+  end += out.write(base64, end, 'latin1');
+  out.write(SEALED_TAIL, end, 'latin1');
+  return out;
+}
+
+/**
+ * Items handed on in the order they came, each once it is ready: one still a promise holds back
+ * those after it. A promise that rejects goes to `failed`, whose caller ends the queue (clear).
+ */
+class InOrder<T> {
+  private readonly items: (T | Promise<T>)[] = [];
+  private readonly ready: (items: T[]) => void;
+  private readonly failed: (err: unknown) => void;
+
+  constructor(ready: (items: T[]) => void, failed: (err: unknown) => void) {
+    this.ready = ready;
+    this.failed = failed;
+  }
+
+  push(item: T | Promise<T>): void {
+    // A failure counts once it is at the head (drain); behind a failed one, nothing waits for it.
+    if (item instanceof Promise) item.catch(() => undefined);
+    this.items.push(item);
+    if (this.items.length === 1) this.drain();
+  }
+
+  /** Drops every item; returns those that were ready. */
+  clear(): T[] {
+    return this.items.splice(0).filter((item): item is T => !(item instanceof Promise));
+  }
+
+  private drain(): void {
+    const ready: T[] = [];
+    while (this.items.length > 0 && !(this.items[0] instanceof Promise)) ready.push(this.items.shift() as T);
+    const head = this.items[0];
+    if (head instanceof Promise) {
+      head.then(
+        (value) => {
+          if (this.items[0] !== head) return;
+          this.items[0] = value;
+          this.drain();
+        },
+        (err: unknown) => {
+          if (this.items[0] === head) this.failed(err);
+        },
+      );
+    }
+    if (ready.length > 0) this.ready(ready);
+  }
+}
 
 /** The box of a SEALED or SEALED_CHUNK line in the exact form we write it, without a JSON parse; undefined for any other form. */
 function boxOf(line: string, head: string): string | undefined {
@@ -178,4 +349,11 @@ function field(line: string, type: 'NOISE' | 'SEALED', name: 'msg' | 'box'): unk
 function decodeBase64(value: unknown): Uint8Array {
   if (typeof value !== 'string' || value.length > MAX_BASE64) throw new NoiseError('not base64 of a size we send');
   return Buffer.from(value, 'base64');
+}
+
+/** The same, into a buffer of its own (never a slice of a pool), for the worker to take whole. */
+function decodeBase64Alone(value: string): Uint8Array {
+  if (value.length > MAX_BASE64) throw new SecureChannelError('sealed frame does not open: not base64 of a size we send');
+  const bytes = Buffer.allocUnsafeSlow(Math.ceil(value.length / 4) * 3);
+  return bytes.subarray(0, bytes.write(value, 'base64'));
 }

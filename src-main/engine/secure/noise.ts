@@ -1,12 +1,13 @@
 // The Noise Protocol Framework (revision 34), for Noise_XX_25519_ChaChaPoly_SHA256 (the handshake
 // chatp2p-secure uses) and the IK pattern the same state machine gives for free. The primitives are
-// @noble's pure-TypeScript ones, but for ChaCha20-Poly1305 node:crypto's (OpenSSL, several times
-// faster: it seals every file chunk) whenever the runtime has it; Electron's BoringSSL-based
-// node:crypto lacks it, so there @noble's runs. Both are RFC 8439, byte for byte:
-// tests/secure/noise.test.ts checks the cacophony test vectors and the two against each other.
+// @noble's pure-TypeScript ones, but for ChaCha20-Poly1305, which seals every file chunk: node:crypto's
+// (OpenSSL) whenever the runtime has it, and libsodium's WebAssembly build where it does not, as in
+// Electron, whose BoringSSL-based node:crypto lacks it (twice as fast as @noble's there; its chunk
+// boxes go to a worker thread, secure/box-worker.ts). Both are RFC 8439, byte for byte:
+// tests/secure/noise.test.ts checks the cacophony test vectors and the two against each other and
+// against @noble's.
 
 import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -45,36 +46,43 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 /** ChaCha20-Poly1305 with a 16-byte tag after the ciphertext; `open` throws when the tag does not match. */
 export interface Aead {
+  name: 'node:crypto' | 'libsodium';
   seal(k: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   open(k: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 }
 
-export const AEADS: Record<'node:crypto' | '@noble', Aead> = {
-  'node:crypto': {
-    seal(k, nonce, ad, plaintext) {
-      const cipher = createCipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAGLEN });
-      cipher.setAAD(ad, { plaintextLength: plaintext.length });
-      return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    },
-    open(k, nonce, ad, ciphertext) {
-      const body = ciphertext.length - TAGLEN;
-      const decipher = createDecipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAGLEN });
-      decipher.setAAD(ad, { plaintextLength: body });
-      decipher.setAuthTag(ciphertext.subarray(body));
-      const plaintext = decipher.update(ciphertext.subarray(0, body));
-      // A stream cipher: final() adds no byte, it checks the tag (and throws when it does not match).
-      decipher.final();
-      return plaintext;
-    },
+export const nodeAead: Aead = {
+  name: 'node:crypto',
+  seal(k, nonce, ad, plaintext) {
+    const cipher = createCipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAGLEN });
+    cipher.setAAD(ad, { plaintextLength: plaintext.length });
+    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   },
-  '@noble': {
-    seal: (k, nonce, ad, plaintext) => chacha20poly1305(k, nonce, ad).encrypt(plaintext),
-    open: (k, nonce, ad, ciphertext) => chacha20poly1305(k, nonce, ad).decrypt(ciphertext),
+  open(k, nonce, ad, ciphertext) {
+    const body = ciphertext.length - TAGLEN;
+    const decipher = createDecipheriv('chacha20-poly1305', k, nonce, { authTagLength: TAGLEN });
+    decipher.setAAD(ad, { plaintextLength: body });
+    decipher.setAuthTag(ciphertext.subarray(body));
+    const plaintext = decipher.update(ciphertext.subarray(0, body));
+    // A stream cipher: final() adds no byte, it checks the tag (and throws when it does not match).
+    decipher.final();
+    return plaintext;
   },
 };
 
+/** libsodium's, once its WebAssembly module is instantiated (loaded only by a runtime that needs it). */
+export async function libsodiumAead(): Promise<Aead> {
+  const { default: sodium } = await import('libsodium-wrappers');
+  await sodium.ready;
+  return {
+    name: 'libsodium',
+    seal: (k, nonce, ad, plaintext) => sodium.crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, k),
+    open: (k, nonce, ad, ciphertext) => sodium.crypto_aead_chacha20poly1305_ietf_decrypt(null, ciphertext, ad, nonce, k),
+  };
+}
+
 /** The implementation this runtime uses. */
-export const aead: Aead = getCiphers().includes('chacha20-poly1305') ? AEADS['node:crypto'] : AEADS['@noble'];
+export const aead: Aead = getCiphers().includes('chacha20-poly1305') ? nodeAead : await libsodiumAead();
 
 /** A key and its nonce counter: each nonce is used once, in order, so a replayed or reordered message cannot open. */
 export class CipherState {
@@ -111,6 +119,15 @@ export class CipherState {
     } catch {
       throw new NoiseError('message does not open (altered, replayed, reordered or wrong key)');
     }
+  }
+
+  /**
+   * For a box sealed or opened elsewhere (a worker thread): the key and the next nonce, taken now,
+   * so that the counter follows the order of the boxes on the wire.
+   */
+  take(): { k: Uint8Array; nonce: Uint8Array } {
+    if (this.k === undefined) throw new NoiseError('no key yet');
+    return { k: this.k, nonce: this.nextNonce().slice() };
   }
 
   private nextNonce(): Uint8Array {

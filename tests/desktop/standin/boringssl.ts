@@ -1,7 +1,7 @@
 // Electron's Node is built on BoringSSL, whose node:crypto has no ChaCha20-Poly1305: it is not in
 // getCiphers(), and createCipheriv/createDecipheriv answer "Unknown cipher" (electron/electron#24024).
 // The stand-in keeps that rule for the app it runs, so the desktop tests take the path the real app
-// takes (@noble's ChaCha20-Poly1305), not OpenSSL's.
+// takes (libsodium's ChaCha20-Poly1305), not OpenSSL's.
 import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 
