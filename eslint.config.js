@@ -19,13 +19,17 @@ export default tseslint.config(
   },
   {
     // Electron emits `ready` only once the main module has settled: an await at its top level that
-    // waits for anything needing `ready` never ends, and the app never opens (DEVELOPERS.md).
-    files: ['src-main/app/**'],
+    // waits for anything needing `ready` never ends, and the app never opens (DEVELOPERS.md). The
+    // same holds for every module main imports, the engine's too: one whose await never settles, or
+    // rejects, keeps the app from starting. The terminal client and the rendezvous server are
+    // processes of their own.
+    files: ['src-main/**'],
+    ignores: ['src-main/cli/main.ts', 'src-main/rendezvous-server/main.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: 'AwaitExpression:not(:function AwaitExpression)', message: 'No top-level await in Electron main: start from a function and .catch() it.' },
-        { selector: 'ForOfStatement[await=true]:not(:function ForOfStatement)', message: 'No top-level await in Electron main: start from a function and .catch() it.' },
+        { selector: 'AwaitExpression:not(:function AwaitExpression)', message: 'No top-level await in what Electron main imports: start from a function and .catch() it.' },
+        { selector: 'ForOfStatement[await=true]:not(:function ForOfStatement)', message: 'No top-level await in what Electron main imports: start from a function and .catch() it.' },
       ],
     },
   },

@@ -26,7 +26,7 @@ import { Engine } from '../src-main/engine/engine.ts';
 import { Logger, streamSink } from '../src-main/engine/log.ts';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { aead, generateKeyPair } from '../src-main/engine/secure/noise.ts';
+import { aead, aeadReady, generateKeyPair } from '../src-main/engine/secure/noise.ts';
 import { startRendezvousServer } from '../src-main/rendezvous-server/server.ts';
 
 const { values } = parseArgs({
@@ -38,6 +38,8 @@ const rounds = Number(values.rounds);
 const GOALS = { unsealed: 0.5, sealed: 0.3 };
 const CHAT_EVERY_MS = 10;
 
+// The cipher the engines will use, as Engine.start waits for it, so that the report names it.
+await aeadReady;
 const dir = mkdtempSync(join(tmpdir(), 'chatp2p-bench-files-'));
 try {
   const source = join(dir, 'source.bin');

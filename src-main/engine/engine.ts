@@ -23,7 +23,7 @@ import type { PeerConnection } from './peers/connection.ts';
 import { PeerManager } from './peers/manager.ts';
 import { RendezvousSession } from './rendezvous/session.ts';
 import { Router } from './router.ts';
-import type { KeyPair } from './secure/noise.ts';
+import { aeadReady, type KeyPair } from './secure/noise.ts';
 import { Trust, fingerprint, isTrusted } from './secure/trust.ts';
 import { openMessageStore } from './store/sqlite-store.ts';
 import { StoreError, type MessageStore } from './store/store.ts';
@@ -210,6 +210,9 @@ export class Engine {
   async start(): Promise<EngineStatus> {
     if (this.phase !== 'new') throw new EngineCommandError('the engine was already started');
     this.phase = 'running';
+    // Sessions begin on the cipher they will keep (libsodium's, where node:crypto lacks it).
+    const noLibsodium = await aeadReady;
+    if (noLibsodium) this.log.warn(`libsodium did not load (${noLibsodium.message}): sealed sessions use @noble's ChaCha20-Poly1305, about half as fast`);
     this.listenPort = await this.manager.listen();
     this.log.info(`${this.peerId} listening on ${this.config.listenHost}:${this.listenPort}`);
     // What an earlier run could not deliver goes to each peer once it is connected again.

@@ -31,8 +31,8 @@ const CHUNK_AD = new TextEncoder().encode('FILE_CHUNK');
 const MAX_CHUNK_HEAD = 256;
 const NEWLINE = 0x0a;
 
-/** The worker for chunk boxes where the runtime's own ChaCha20-Poly1305 is not native. */
-export const defaultChunkBoxes: BoxWorker | undefined = aead.name === 'libsodium' ? boxWorker : undefined;
+/** The worker for chunk boxes where the runtime's ChaCha20-Poly1305 is libsodium's, not native (as in Electron). */
+export const defaultChunkBoxes = (): BoxWorker | undefined => (aead.name === 'libsodium' ? boxWorker : undefined);
 
 /** The peer broke the secure channel: a frame that does not open, or one that has no place here. */
 export class SecureChannelError extends Error {}
@@ -70,7 +70,7 @@ export class SecureChannel {
   constructor(options: { initiator: boolean; prologue: Uint8Array; staticKey: KeyPair; sink: ChannelSink; boxes?: BoxWorker }) {
     this.handshake = new HandshakeState({ pattern: 'XX', initiator: options.initiator, prologue: options.prologue, staticKey: options.staticKey });
     this.sink = options.sink;
-    this.boxes = options.boxes ?? defaultChunkBoxes;
+    this.boxes = options.boxes ?? defaultChunkBoxes();
     const fail = (err: unknown) => this.fail(err instanceof SecureChannelError ? err : new SecureChannelError(`chunk box not made: ${(err as Error).message}`));
     this.outbox = new InOrder((items) => {
       let lines: Buffer[] = [];

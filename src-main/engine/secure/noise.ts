@@ -3,11 +3,12 @@
 // @noble's pure-TypeScript ones, but for ChaCha20-Poly1305, which seals every file chunk: node:crypto's
 // (OpenSSL) whenever the runtime has it, and libsodium's WebAssembly build where it does not, as in
 // Electron, whose BoringSSL-based node:crypto lacks it (twice as fast as @noble's there; its chunk
-// boxes go to a worker thread, secure/box-worker.ts). Both are RFC 8439, byte for byte:
-// tests/secure/noise.test.ts checks the cacophony test vectors and the two against each other and
-// against @noble's.
+// boxes go to a worker thread, secure/box-worker.ts); @noble's until libsodium has loaded, or if it
+// cannot. All are RFC 8439, byte for byte: tests/secure/noise.test.ts checks the cacophony test
+// vectors and the three against each other.
 
 import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -46,7 +47,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 /** ChaCha20-Poly1305 with a 16-byte tag after the ciphertext; `open` throws when the tag does not match. */
 export interface Aead {
-  name: 'node:crypto' | 'libsodium';
+  name: 'node:crypto' | 'libsodium' | '@noble';
   seal(k: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   open(k: Uint8Array, nonce: Uint8Array, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 }
@@ -81,8 +82,34 @@ export async function libsodiumAead(): Promise<Aead> {
   };
 }
 
-/** The implementation this runtime uses. */
-export const aead: Aead = getCiphers().includes('chacha20-poly1305') ? nodeAead : await libsodiumAead();
+/** @noble's, in pure TypeScript: where node:crypto lacks the cipher, until libsodium's has loaded (or for good if it cannot). */
+export const nobleAead: Aead = {
+  name: '@noble',
+  seal: (k, nonce, ad, plaintext) => chacha20poly1305(k, nonce, ad).encrypt(plaintext),
+  open: (k, nonce, ad, ciphertext) => chacha20poly1305(k, nonce, ad).decrypt(ciphertext),
+};
+
+const nativeCipher = getCiphers().includes('chacha20-poly1305');
+
+/**
+ * The implementation this runtime uses: node:crypto's where it has the cipher; elsewhere (Electron)
+ * libsodium's once `aeadReady` settles, and @noble's until then. All three seal the same bytes, so
+ * a session may begin on one and go on with another. Not a top-level await: the desktop app's main
+ * imports this, and Electron emits `ready` only once main has finished evaluating, so a WebAssembly
+ * module that failed to load would keep the app from ever starting.
+ */
+export let aead: Aead = nativeCipher ? nodeAead : nobleAead;
+
+/** Settles once `aead` is the one to keep (Engine.start waits for it), with why libsodium could not load, if it could not. */
+export const aeadReady: Promise<Error | undefined> = nativeCipher
+  ? Promise.resolve(undefined)
+  : libsodiumAead().then(
+      (loaded) => {
+        aead = loaded;
+        return undefined;
+      },
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
 
 /** A key and its nonce counter: each nonce is used once, in order, so a replayed or reordered message cannot open. */
 export class CipherState {
