@@ -189,11 +189,7 @@ export class SecureChannel {
     const out = Buffer.allocUnsafe(boxes * (SEALED_HEAD.length + SEALED_TAIL.length) + (boxes - 1) * base64Length(MAX_BOX_PLAINTEXT) + base64Length(last));
     let end = 0;
     for (let i = 0; i < boxes; i++) {
-      const box = send.encryptWithAd(NO_AD, bytes.subarray(i * MAX_BOX_PLAINTEXT, (i + 1) * MAX_BOX_PLAINTEXT));
-      // ASCII all through: copied as it is, not scanned as UTF-8 (every file chunk passes here).
-      end += out.write(SEALED_HEAD, end, 'latin1');
-      end += out.write(Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64'), end, 'latin1');
-      end += out.write(SEALED_TAIL, end, 'latin1');
+      end = writeBoxLine(out, end, SEALED_HEAD, send.encryptWithAd(NO_AD, bytes.subarray(i * MAX_BOX_PLAINTEXT, (i + 1) * MAX_BOX_PLAINTEXT)));
     }
     return out;
   }
@@ -266,12 +262,17 @@ const SEALED_HEAD = '{"type":"SEALED","box":"';
 const SEALED_CHUNK_HEAD = '{"type":"SEALED_CHUNK","box":"';
 const SEALED_TAIL = '"}\n';
 
+/** Writes one box as a `head`…`"}` line into `out` at `at`; returns where the line ends. */
+function writeBoxLine(out: Buffer, at: number, head: string, box: Uint8Array): number {
+  // ASCII all through: copied as it is, not scanned as UTF-8 (every file chunk passes here).
+  let end = at + out.write(head, at, 'latin1');
+  end += out.write(Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64'), end, 'latin1');
+  return end + out.write(SEALED_TAIL, end, 'latin1');
+}
+
 function chunkLine(box: Uint8Array): Buffer {
-  const base64 = Buffer.from(box.buffer, box.byteOffset, box.length).toString('base64');
-  const out = Buffer.allocUnsafe(SEALED_CHUNK_HEAD.length + base64.length + SEALED_TAIL.length);
-  let end = out.write(SEALED_CHUNK_HEAD, 0, 'latin1');
-  end += out.write(base64, end, 'latin1');
-  out.write(SEALED_TAIL, end, 'latin1');
+  const out = Buffer.allocUnsafe(SEALED_CHUNK_HEAD.length + Math.ceil(box.length / 3) * 4 + SEALED_TAIL.length);
+  writeBoxLine(out, 0, SEALED_CHUNK_HEAD, box);
   return out;
 }
 
